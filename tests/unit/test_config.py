@@ -1,0 +1,32 @@
+from pathlib import Path
+
+import pytest
+
+from triangulate.config import ConfigError, RunConfig, load_config, run_id
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_default_file_matches_embedded_defaults():
+    assert load_config(REPO / "config" / "default.yaml") == RunConfig()
+
+
+def test_unknown_key_names_key_and_valid_options(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("run:\n  peeple: 10\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "run.peeple" in str(info.value)
+    assert "people" in str(info.value) and "seed" in str(info.value)
+
+
+def test_non_positive_people_rejected():
+    with pytest.raises(ConfigError, match="run.people"):
+        load_config(overrides={"run": {"people": 0}})
+
+
+def test_run_id_depends_on_configuration():
+    a = load_config(overrides={"run": {"people": 100}})
+    b = load_config(overrides={"run": {"people": 100}})
+    c = load_config(overrides={"run": {"people": 101}})
+    assert run_id(a) == run_id(b) != run_id(c)
