@@ -29,7 +29,9 @@ def _asset(name: str) -> str:
 
 def _vega_scripts() -> str:
     # Closing-tag sequences inside the minified code would end the script element early.
-    bodies = (_asset(f"vendor/{name}").replace("</script", "<\\/script") for name in _VENDOR_SCRIPTS)
+    bodies = (
+        _asset(f"vendor/{name}").replace("</script", "<\\/script") for name in _VENDOR_SCRIPTS
+    )
     return "\n".join(f"<script>{body}</script>" for body in bodies)
 
 
@@ -50,10 +52,10 @@ def page(title: str, body: str, *, charts: bool = False, subtitle: str | None = 
     scripts = _vega_scripts() if charts else ""
     sub = f"<div>{html.escape(subtitle)}</div>" if subtitle else ""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_asset('style.css')}</style>\n"
-        f"{scripts}\n</head>\n<body>\n<header class=\"masthead\"><strong>"
+        f'{scripts}\n</head>\n<body>\n<header class="masthead"><strong>'
         f"{html.escape(title)}</strong>{sub}</header>\n<main>\n{body}\n</main>\n</body>\n</html>\n"
     )
 
@@ -85,7 +87,10 @@ def html_table(frame: pl.DataFrame, *, caption: str | None = None, max_rows: int
     for row in frame.head(max_rows).iter_rows():
         cells = []
         for name, value in zip(frame.columns, row, strict=True):
-            text = "" if value is None else (f"{value:,.2f}" if isinstance(value, float) else str(value))
+            if value is None:
+                text = ""
+            else:
+                text = f"{value:,.2f}" if isinstance(value, float) else str(value)
             cls = num_class if name in numeric else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")

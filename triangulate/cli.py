@@ -21,7 +21,9 @@ def fail(message: str) -> None:
 
 
 @app.command("check-config")
-def check_config(config: str = typer.Argument(..., help="Path to a run configuration YAML.")) -> None:
+def check_config(
+    config: str = typer.Argument(..., help="Path to a run configuration YAML."),
+) -> None:
     """Validate a run configuration file and print the resolved settings."""
     import yaml
 
