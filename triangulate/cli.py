@@ -39,3 +39,70 @@ def check_config(
 def main() -> None:
     """Entry point for the console script."""
     app()
+
+
+@app.command("run")
+def run(
+    people: int | None = typer.Option(None, help="People in the synthetic England."),
+    seed: int | None = typer.Option(None, help="Seed for every random draw."),
+    config: str | None = typer.Option(None, help="Run configuration YAML (default: embedded)."),
+    out: str | None = typer.Option(None, help="Folder that holds the run folders."),
+    threshold: float | None = typer.Option(None, help="Match probability threshold for links."),
+    backend: str | None = typer.Option(None, help="Linkage backend: duckdb or spark."),
+) -> None:
+    """Run the whole pipeline as a Prefect flow: generate, validate, link, analyse, report."""
+    from triangulate.config import config_from_parameters
+
+    try:  # fail on a bad configuration before Prefect starts
+        config_from_parameters(
+            config, people=people, seed=seed, out=out, threshold=threshold, backend=backend
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+    from flows import triangulate_pipeline
+
+    result = triangulate_pipeline(
+        people=people, seed=seed, config_path=config, threshold=threshold, backend=backend, out=out
+    )
+    typer.echo(f"\nRun finished: {result['run_dir']}")
+    for line in result.get("where", []):
+        typer.echo(f"  {line}")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address the Prefect server listens on."),
+    port: int = typer.Option(4200, help="Port of the Prefect server and UI."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow a host other than loopback (the UI shows run logs)."
+    ),
+    api_url: str | None = typer.Option(
+        None, help="Serve against an already running server at this API URL instead."
+    ),
+    home: str = typer.Option(".prefect", help="PREFECT_HOME for the server's database."),
+) -> None:
+    """Start a Prefect server and serve the deployments (nightly pipeline and each stage)."""
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from triangulate.server import ServerError, start_server
+
+    server = None
+    if api_url is None:
+        try:
+            server = start_server(
+                host=host, port=port, home=Path(home).resolve(), allow_remote=allow_remote
+            )
+        except ServerError as exc:
+            fail(str(exc))
+        api_url = server.api_url
+        typer.echo(f"Prefect UI: http://{host}:{port}  (server log: {server.log_path})")
+    from flows.deployments import serve_deployments
+
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            serve_deployments()
+    finally:
+        if server is not None:
+            server.stop()
