@@ -34,11 +34,19 @@ class LinkageConfig(BaseModel):
     model_path: Path | None = Field(
         None, description="A saved model.json to reuse; null trains a new model."
     )
+    min_records_to_train: int = Field(
+        2000,
+        ge=0,
+        description=(
+            "Below this many records the packaged model (trained on a synthetic world) is "
+            "used instead of training, which needs thousands of records to be reliable."
+        ),
+    )
     deterministic_pass: bool = Field(
         True,
         description="Join records agreeing exactly on every standardised identifier first.",
     )
-    u_max_pairs: float = Field(5e6, gt=0, description="Pairs sampled to estimate u.")
+    u_max_pairs: float = Field(1e6, gt=0, description="Pairs sampled to estimate u.")
     em_max_pairs: float = Field(
         2e6, gt=0, description="Upper bound on pairs per expectation-maximisation session."
     )

@@ -292,11 +292,25 @@ def evaluate_linkage(
         Precision, recall and F1 per source pair, overall blocking recall and cluster rate.
     """
     linkage_dir, truth_dir = Path(linkage_dir), Path(truth_dir)
-    out_dir = Path(out_dir) if out_dir is not None else linkage_dir / "evaluation"
-    spine = pl.read_parquet(linkage_dir / "spine.parquet")
     record_map = pl.read_parquet(truth_dir / "record_map.parquet")
     people_path = truth_dir / "people.parquet"
     people = pl.read_parquet(people_path) if people_path.exists() else None
+    out_dir = Path(out_dir) if out_dir is not None else linkage_dir / "evaluation"
+    return evaluate_against_record_map(linkage_dir, record_map, people, out_dir)
+
+
+def evaluate_against_record_map(
+    linkage_dir: Path,
+    record_map: pl.DataFrame,
+    people: pl.DataFrame | None,
+    out_dir: Path,
+) -> dict[str, Any]:
+    """Score the spine in ``linkage_dir`` against a record map and write the tables.
+
+    ``people`` (truth/people.parquet) adds the subgroup table; without it
+    ``by_group.parquet`` is empty.
+    """
+    spine = pl.read_parquet(linkage_dir / "spine.parquet")
     pairwise, by_group = pairwise_metrics(spine, record_map, people)
     clusters = cluster_metrics(spine, record_map)
     blocking = blocking_recall(linkage_dir / "records.parquet", record_map)

@@ -24,9 +24,12 @@ from linkage.config import LinkageConfig
 from linkage.database import connect, splink_api
 from linkage.inputs import InputSpec, build_records, project_inputs
 from linkage.prediction import choose_threshold, deterministic_pass, write_predictions
-from linkage.training import register_frequencies, train
+from linkage.training import estimate_prior, register_frequencies, train
 
 logger = logging.getLogger(__name__)
+
+PACKAGED_MODEL = Path(__file__).resolve().parent / "reference" / "default_model.json"
+"""A model trained on a generated world, used when the inputs are too small to train."""
 
 
 @contextmanager
@@ -113,16 +116,26 @@ def link_records(
         con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
         con.unregister("records_arrow")
         table = db_api.register(representatives.to_arrow(), table_name="representatives")
-        if config.model_path is not None:
-            settings: Any = json.loads(Path(config.model_path).read_text(encoding="utf-8"))
+        model_path = config.model_path
+        if model_path is None and records.height < config.min_records_to_train:
+            model_path = PACKAGED_MODEL
+            logger.warning(
+                "Only %d records: using the packaged model instead of training", records.height
+            )
+        if model_path is not None:
+            settings: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
         else:
             settings = model.settings_dict(max_iterations=config.em_max_iterations)
         linker = Linker(table, settings, log_level=logging.WARNING)
         register_frequencies(linker, db_api, records)
         t = lap("set_up", t)
 
-        training: dict[str, Any] = {"reused_model": str(config.model_path)}
-        if config.model_path is None:
+        if model_path is not None:
+            training: dict[str, Any] = {
+                "reused_model": str(model_path),
+                "prior": estimate_prior(linker),
+            }
+        else:
             report = train(
                 linker,
                 seed=config.seed,

@@ -118,6 +118,26 @@ def check_convergence(
     return record
 
 
+def estimate_prior(linker: Any) -> float:
+    """Re-estimate the prior on the data at hand (it depends on the data's size).
+
+    Used when a saved model is reused: its m and u probabilities carry over to new data,
+    but the probability that two random records match does not. The saved value is kept
+    when the deterministic rules find no match at all.
+    """
+    saved = linker._settings_obj._probability_two_random_records_match
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            model.prior_rules(), recall=model.PRIOR_RECALL
+        )
+    except ValueError:
+        linker._settings_obj._probability_two_random_records_match = saved
+    prior = linker._settings_obj._probability_two_random_records_match
+    if not 0 < prior < 1:
+        linker._settings_obj._probability_two_random_records_match = saved
+    return linker._settings_obj._probability_two_random_records_match
+
+
 def train(
     linker: Any,
     *,

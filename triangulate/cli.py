@@ -21,7 +21,9 @@ def fail(message: str) -> None:
 
 
 @app.command("check-config")
-def check_config(config: str = typer.Argument(..., help="Path to a run configuration YAML.")) -> None:
+def check_config(
+    config: str = typer.Argument(..., help="Path to a run configuration YAML."),
+) -> None:
     """Validate a run configuration file and print the resolved settings."""
     import yaml
 
@@ -32,6 +34,50 @@ def check_config(config: str = typer.Argument(..., help="Path to a run configura
     except ConfigError as exc:
         fail(str(exc))
     typer.echo(yaml.safe_dump(resolved.model_dump(mode="json"), sort_keys=False))
+
+
+@app.command("link")
+def link(
+    input: list[str] = typer.Option(  # noqa: A002 - the option is called --input
+        ..., "--input", help="NAME=PATH of a CSV or Parquet file to link; give two or more."
+    ),
+    mapping: str = typer.Option(..., "--mapping", help="YAML naming each input's columns."),
+    out: str = typer.Option(..., "--out", help="Folder for the spine and linkage artefacts."),
+    truth_column: str = typer.Option(
+        None, "--truth-column", help="Column holding the true person id, to score the links."
+    ),
+    config: str = typer.Option(None, "--config", help="Run configuration (linkage section)."),
+) -> None:
+    """Link two or more files the project did not generate into one person spine."""
+    from pathlib import Path
+
+    from linkage import LinkageInputError, link_files
+    from triangulate.config import load_config
+
+    inputs: dict[str, Path] = {}
+    for item in input:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            fail(f"--input must look like NAME=PATH, got '{item}'")
+        if name in inputs:
+            fail(f"input name '{name}' given twice")
+        inputs[name] = Path(path)
+    try:
+        settings = load_config(config).linkage
+        summary = link_files(
+            inputs, Path(mapping), Path(out), truth_column=truth_column, config=settings
+        )
+    except (ConfigError, LinkageInputError) as exc:
+        fail(str(exc))
+    typer.echo(
+        f"Linked {summary['records']} records into {summary['clusters']} people "
+        f"at threshold {summary['threshold']}; spine written to {Path(out) / 'spine.parquet'}"
+    )
+    for pair, scores in summary.get("evaluation", {}).get("pairwise", {}).items():
+        typer.echo(
+            f"  {pair}: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
+            f"F1 {scores['f1']:.4f}"
+        )
 
 
 def main() -> None:
