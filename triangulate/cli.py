@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from triangulate.config import ConfigError
@@ -38,15 +40,18 @@ def check_config(
 
 @app.command("link")
 def link(
-    input: list[str] = typer.Option(  # noqa: A002 - the option is called --input
-        ..., "--input", help="NAME=PATH of a CSV or Parquet file to link; give two or more."
-    ),
-    mapping: str = typer.Option(..., "--mapping", help="YAML naming each input's columns."),
-    out: str = typer.Option(..., "--out", help="Folder for the spine and linkage artefacts."),
-    truth_column: str = typer.Option(
-        None, "--truth-column", help="Column holding the true person id, to score the links."
-    ),
-    config: str = typer.Option(None, "--config", help="Run configuration (linkage section)."),
+    inputs: Annotated[
+        list[str],
+        typer.Option("--input", help="NAME=PATH of a CSV or Parquet file; give two or more."),
+    ],
+    mapping: Annotated[str, typer.Option(help="YAML naming each input's columns.")],
+    out: Annotated[str, typer.Option(help="Folder for the spine and linkage artefacts.")],
+    truth_column: Annotated[
+        str | None, typer.Option(help="Column holding the true person id, to score links.")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option(help="Run configuration YAML (its linkage section).")
+    ] = None,
 ) -> None:
     """Link two or more files the project did not generate into one person spine."""
     from pathlib import Path
@@ -55,7 +60,7 @@ def link(
     from triangulate.config import load_config
 
     inputs: dict[str, Path] = {}
-    for item in input:
+    for item in inputs:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             fail(f"--input must look like NAME=PATH, got '{item}'")
