@@ -59,18 +59,18 @@ def link(
     from linkage import LinkageInputError, link_files
     from triangulate.config import load_config
 
-    inputs: dict[str, Path] = {}
+    named: dict[str, Path] = {}
     for item in inputs:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
             fail(f"--input must look like NAME=PATH, got '{item}'")
-        if name in inputs:
+        if name in named:
             fail(f"input name '{name}' given twice")
-        inputs[name] = Path(path)
+        named[name] = Path(path)
     try:
         settings = load_config(config).linkage
         summary = link_files(
-            inputs, Path(mapping), Path(out), truth_column=truth_column, config=settings
+            named, Path(mapping), Path(out), truth_column=truth_column, config=settings
         )
     except (ConfigError, LinkageInputError) as exc:
         fail(str(exc))
