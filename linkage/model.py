@@ -43,11 +43,18 @@ BLOCKING_RULES: tuple[str, ...] = (
 """Prediction blocking rules, chosen for recall (their recall is measured in evaluation)."""
 
 TRAINING_BLOCKING_RULES: tuple[str, ...] = (
+    # Trains names, middle names, sex and postcode.
     "l.date_of_birth = r.date_of_birth",
-    "l.forename = r.forename AND l.surname = r.surname",
+    # Trains date of birth, sex and middle names. Names alone would block too many
+    # different people with common names together for EM to separate them.
+    "l.forename = r.forename AND l.surname = r.surname AND l.postcode_sector = r.postcode_sector",
+    # Trains names, date of birth, sex and middle names.
     "l.postcode = r.postcode",
+    # Trains forename, postcode, sex and middle names.
+    "l.surname = r.surname AND l.date_of_birth = r.date_of_birth",
 )
-"""Expectation-maximisation sessions: each leaves the comparisons it blocks on untrained."""
+"""Expectation-maximisation sessions: each leaves the comparisons it blocks on untrained,
+so every comparison is estimated in at least two sessions."""
 
 PRIOR_RULES: tuple[str, ...] = (
     "l.forename = r.forename AND l.surname = r.surname AND l.date_of_birth = r.date_of_birth",
