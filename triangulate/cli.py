@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from triangulate.config import ConfigError
+from triangulate.generate_cmd import generate
 
 app = typer.Typer(
     help="Link synthetic 2011 Census, GP and DWP records and publish the study's tables.",
@@ -21,7 +22,9 @@ def fail(message: str) -> None:
 
 
 @app.command("check-config")
-def check_config(config: str = typer.Argument(..., help="Path to a run configuration YAML.")) -> None:
+def check_config(
+    config: str = typer.Argument(..., help="Path to a run configuration YAML."),
+) -> None:
     """Validate a run configuration file and print the resolved settings."""
     import yaml
 
@@ -32,6 +35,9 @@ def check_config(config: str = typer.Argument(..., help="Path to a run configura
     except ConfigError as exc:
         fail(str(exc))
     typer.echo(yaml.safe_dump(resolved.model_dump(mode="json"), sort_keys=False))
+
+
+app.command("generate")(generate)
 
 
 def main() -> None:
