@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from triangulate.config import ConfigError
+from triangulate.generate_cmd import generate
 
 app = typer.Typer(
     help="Link synthetic 2011 Census, GP and DWP records and publish the study's tables.",
@@ -34,6 +35,9 @@ def check_config(
     except ConfigError as exc:
         fail(str(exc))
     typer.echo(yaml.safe_dump(resolved.model_dump(mode="json"), sort_keys=False))
+
+
+app.command("generate")(generate)
 
 
 def main() -> None:
