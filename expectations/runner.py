@@ -254,10 +254,24 @@ def _rule(kwargs: dict[str, Any]) -> str:
         if key in _HIDDEN_KWARGS or value is None:
             continue
         if key == "row_condition":
-            parts.append(f"where {value!r}")
+            parts.append(f"where {_condition(value)}")
             continue
         parts.append(f"{key}={_short(value)}")
     return ", ".join(parts)
+
+
+def _condition(value: Any) -> str:
+    """Render a GX row condition (object or its serialised dict) as ``a == 'b' and ...``."""
+    if hasattr(value, "dict"):
+        value = value.dict()
+    if not isinstance(value, dict):
+        return str(value)
+    if "conditions" in value:
+        joiner = f" {value.get('type', 'and')} "
+        return joiner.join(_condition(c) for c in value["conditions"])
+    column = value.get("column", {})
+    name = column.get("name") if isinstance(column, dict) else getattr(column, "name", column)
+    return f"{name} {value.get('operator')} {value.get('parameter')!r}"
 
 
 def _short(value: Any, limit: int = 160) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from expectations.config import ExpectationsConfig
 from synthetic_data.config import WorldConfig
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
@@ -40,6 +41,7 @@ class RunConfig(StrictModel):
 
     run: RunSection = RunSection()
     world: WorldConfig = WorldConfig()
+    expectations: ExpectationsConfig = ExpectationsConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:

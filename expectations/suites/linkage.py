@@ -96,7 +96,9 @@ def linkage_suite(config: ExpectationsConfig, *, records: int | None = None) -> 
         ),
     )
     rates: list[Check] = []
-    for source in config.linkage_rate_sources:
+    for source in sorted(
+        set(config.min_linkage_rate) | set(config.min_linkage_rate_by_ethnic_group)
+    ):
         rates.append(
             Check(
                 f"linkage_rate_census_{source}",
@@ -104,7 +106,7 @@ def linkage_suite(config: ExpectationsConfig, *, records: int | None = None) -> 
                 "critical",
                 E.ExpectColumnValuesToBeBetween(
                     column=f"linked_{source}",
-                    min_value=config.min_linkage_rate,
+                    min_value=config.min_linkage_rate.get(source, 0.0),
                     max_value=1,
                     row_condition=Column("breakdown") == "all",
                 ),
@@ -117,7 +119,7 @@ def linkage_suite(config: ExpectationsConfig, *, records: int | None = None) -> 
                 "critical",
                 E.ExpectColumnValuesToBeBetween(
                     column=f"linked_{source}",
-                    min_value=config.min_linkage_rate_by_ethnic_group,
+                    min_value=config.min_linkage_rate_by_ethnic_group.get(source, 0.0),
                     max_value=1,
                     row_condition=(Column("breakdown") == "ethnic_group")
                     & (Column("records") >= config.min_group_records),

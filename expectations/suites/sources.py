@@ -115,16 +115,25 @@ def _unique(column: str) -> Check:
     )
 
 
-def _not_after(name: str, column: str, day: dt.datetime) -> Check:
+def _not_after(name: str, column: str, day: dt.datetime, mostly: float = 1.0) -> Check:
     return Check(
-        name, "range", "critical", E.ExpectColumnValuesToBeBetween(column=column, max_value=day)
+        name,
+        "range",
+        "critical",
+        E.ExpectColumnValuesToBeBetween(column=column, max_value=day, mostly=mostly),
     )
 
 
 def _birth_checks(config: ExpectationsConfig, extract_day: dt.datetime) -> list[Check]:
     earliest = dt.datetime.combine(config.earliest_date_of_birth, dt.time())
     return [
-        _not_after("date_of_birth_not_in_future", "date_of_birth", extract_day),
+        # A mistyped digit can put a birth after the extract: tolerated up to a small share.
+        _not_after(
+            "date_of_birth_not_in_future",
+            "date_of_birth",
+            extract_day,
+            round(1.0 - config.max_recording_error_share, 9),
+        ),
         Check(
             "date_of_birth_in_range",
             "range",
