@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from linkage.config import LinkageConfig
+from expectations.config import ExpectationsConfig
 from synthetic_data.config import WorldConfig
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
@@ -42,6 +43,7 @@ class RunConfig(StrictModel):
     run: RunSection = RunSection()
     world: WorldConfig = WorldConfig()
     linkage: LinkageConfig = LinkageConfig()
+    expectations: ExpectationsConfig = ExpectationsConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:

@@ -1,0 +1,168 @@
+"""Suite for the published tables (``analysis/published/<table>.parquet``).
+
+The monthly rate tables share one tidy schema and get the full suite. Other published
+tables (change, inequality, sample flow) get the disclosure and range rules on whichever of
+their columns are counts (integer columns), percentages (``*_pct``) or interval bounds
+(``<x>_lower`` / ``<x>_upper`` beside ``<x>``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import great_expectations as gx
+import polars as pl
+from great_expectations.expectations.row_conditions import Column
+
+from expectations.config import ExpectationsConfig
+from expectations.custom import ExpectColumnValuesToBeMultipleOf
+from expectations.suites.base import Check, Part, SuiteDefinition, not_null_checks, schema_checks
+
+E = gx.expectations
+
+RATE_COLUMNS = {
+    "table": "str",
+    "breakdown": "str",
+    "group": "str",
+    "month": "Date",
+    "estimate": "str",
+    "people": "Int64",
+    "recipients": "Int64",
+    "crude_pct": "Float64",
+    "asr_pct": "Float64",
+    "asr_lower": "Float64",
+    "asr_upper": "Float64",
+    "status": "str",
+}
+STUDY_MONTHS = [
+    dt.datetime(2019 + (10 + offset) // 12, (10 + offset) % 12 + 1, 1) for offset in range(17)
+]
+SUPPRESSED = "[c]"
+
+
+def _count_checks(column: str, config: ExpectationsConfig) -> list[Check]:
+    return [
+        Check(
+            f"{column}_at_least_{config.disclosure_min_count}",
+            "disclosure",
+            "critical",
+            E.ExpectColumnValuesToBeBetween(column=column, min_value=config.disclosure_min_count),
+        ),
+        Check(
+            f"{column}_multiple_of_{config.rounding_base}",
+            "disclosure",
+            "critical",
+            ExpectColumnValuesToBeMultipleOf(column=column, base=config.rounding_base),
+        ),
+    ]
+
+
+def _pct_check(column: str) -> Check:
+    return Check(
+        f"{column}_in_0_100",
+        "range",
+        "critical",
+        E.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=100),
+    )
+
+
+def _ordered(low: str, high: str) -> Check:
+    return Check(
+        f"{low}_not_above_{high}",
+        "range",
+        "critical",
+        E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=high, column_B=low, or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
+    )
+
+
+def published_rates_suite(config: ExpectationsConfig) -> SuiteDefinition:
+    """The monthly rate tables: one tidy schema (docs/data_contracts.md, analysis/)."""
+    checks = [
+        *schema_checks("published", RATE_COLUMNS),
+        *not_null_checks(["table", "breakdown", "group", "month", "estimate", "status"]),
+        Check(
+            "status_code",
+            "code_list",
+            "critical",
+            E.ExpectColumnValuesToBeInSet(column="status", value_set=["published", SUPPRESSED]),
+        ),
+        Check(
+            "estimate_code",
+            "code_list",
+            "critical",
+            E.ExpectColumnValuesToMatchRegex(
+                column="estimate", regex=r"^(?:linked|truth|ipw|threshold_[0-9.]+)$"
+            ),
+        ),
+        Check(
+            "month_in_study",
+            "range",
+            "critical",
+            E.ExpectColumnValuesToBeBetween(
+                column="month", min_value=STUDY_MONTHS[0], max_value=STUDY_MONTHS[-1]
+            ),
+        ),
+        *_count_checks("people", config),
+        *_count_checks("recipients", config),
+        *[_pct_check(column) for column in ("crude_pct", "asr_pct", "asr_lower", "asr_upper")],
+        _ordered("asr_lower", "asr_pct"),
+        _ordered("asr_pct", "asr_upper"),
+        _ordered("recipients", "people"),
+        *[
+            Check(
+                f"{column}_null_when_suppressed",
+                "disclosure",
+                "critical",
+                E.ExpectColumnValuesToBeNull(
+                    column=column, row_condition=Column("status") == SUPPRESSED
+                ),
+            )
+            for column in ("people", "recipients", "crude_pct", "asr_pct")
+        ],
+    ]
+    return SuiteDefinition(
+        "published",
+        "Published monthly rate tables (analysis/published/*.parquet)",
+        (Part("table", "published", tuple(checks), ("table", "breakdown", "group", "month")),),
+        single_file_parts=("table",),
+    )
+
+
+def is_rate_table(schema: Mapping[str, pl.DataType]) -> bool:
+    """Whether a published table has the tidy monthly-rate schema."""
+    return set(schema) == set(RATE_COLUMNS)
+
+
+def published_other_suite(
+    schema: Mapping[str, pl.DataType], config: ExpectationsConfig
+) -> SuiteDefinition:
+    """Disclosure and range rules for a published table with another schema."""
+    columns = list(schema)
+    checks: list[Check] = []
+    for column, dtype in schema.items():
+        if dtype.is_integer():
+            checks += _count_checks(column, config)
+        elif column.endswith("_pct"):
+            checks.append(_pct_check(column))
+    for column in columns:
+        if f"{column}_lower" in schema and f"{column}_upper" in schema:
+            checks += [_ordered(f"{column}_lower", column), _ordered(column, f"{column}_upper")]
+    if not checks:
+        checks.append(
+            Check(
+                "table_not_empty",
+                "row_count",
+                "warning",
+                E.ExpectTableRowCountToBeBetween(min_value=1),
+            )
+        )
+    ids = tuple(c for c in ("table", "breakdown", "group", "month") if c in schema)
+    return SuiteDefinition(
+        "published_other",
+        "Other published tables: counts, percentages and intervals",
+        (Part("table", "published", tuple(checks), ids),),
+        single_file_parts=("table",),
+    )
