@@ -44,6 +44,8 @@ class Breakdown:
     parents
         For nested schemes, each group's parent group in another published table (an
         ethnic group's high-level group, a decile's quintile): these also form margins.
+    parent_table
+        The table holding the parent groups.
     title
         Human-readable title for the spreadsheet and charts.
     """
@@ -54,6 +56,7 @@ class Breakdown:
     labels: tuple[str, ...]
     title: str
     parents: dict[str, str] = field(default_factory=dict)
+    parent_table: str | None = None
 
 
 def _with_unknown(labels: list[str]) -> tuple[str, ...]:
@@ -85,6 +88,7 @@ def breakdowns() -> tuple[Breakdown, ...]:
             _with_unknown(deciles),
             "Index of Multiple Deprivation 2019 decile",
             decile_parents,
+            "by_imd_quintile",
         ),
         Breakdown(
             "by_ethnic_group",
@@ -93,6 +97,7 @@ def breakdowns() -> tuple[Breakdown, ...]:
             _with_unknown(list(ETHNIC_GROUPS.values())),
             "Ethnic group (18 categories)",
             ethnic_parents,
+            "by_ethnic_group_5",
         ),
         Breakdown(
             "by_ethnic_group_5",

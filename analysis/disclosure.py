@@ -211,6 +211,8 @@ def _audit(
         separator="; ",
         ignore_nulls=True,
     )
+    # Tables controlled together (margins cross them) carry their own names per row.
+    table_column = [pl.col("table")] if "table" in frame.columns else []
     parts = []
     for count in counts:
         rule = (
@@ -224,6 +226,7 @@ def _audit(
         )
         parts.append(
             frame.select(
+                *table_column,
                 cell.alias("cell"),
                 pl.lit(count).alias("measure"),
                 rule.alias("rule"),
@@ -236,6 +239,7 @@ def _audit(
     for rate in rates:
         parts.append(
             frame.select(
+                *table_column,
                 cell.alias("cell"),
                 pl.lit(rate).alias("measure"),
                 pl.when(pl.col("_sup_rate"))
@@ -250,7 +254,9 @@ def _audit(
         )
     if not parts:
         return pl.DataFrame(schema=AUDIT_SCHEMA)
-    audit = pl.concat(parts).with_columns(pl.lit(table).alias("table"))
+    audit = pl.concat(parts)
+    if "table" not in audit.columns:
+        audit = audit.with_columns(pl.lit(table).alias("table"))
     return audit.select(list(AUDIT_SCHEMA)).cast(AUDIT_SCHEMA)
 
 

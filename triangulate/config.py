@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from analysis.config import AnalysisConfig
+
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
 
@@ -37,6 +39,7 @@ class RunConfig(StrictModel):
     """The whole configuration of one run."""
 
     run: RunSection = RunSection()
+    analysis: AnalysisConfig = AnalysisConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:
