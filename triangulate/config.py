@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from linkage.config import LinkageConfig
 from expectations.config import ExpectationsConfig
 from synthetic_data.config import WorldConfig
+from analysis.config import AnalysisConfig
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
@@ -44,6 +45,7 @@ class RunConfig(StrictModel):
     world: WorldConfig = WorldConfig()
     linkage: LinkageConfig = LinkageConfig()
     expectations: ExpectationsConfig = ExpectationsConfig()
+    analysis: AnalysisConfig = AnalysisConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:
