@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from triangulate.config import ConfigError
@@ -34,6 +36,53 @@ def check_config(
     except ConfigError as exc:
         fail(str(exc))
     typer.echo(yaml.safe_dump(resolved.model_dump(mode="json"), sort_keys=False))
+
+
+@app.command("link")
+def link(
+    inputs: Annotated[
+        list[str],
+        typer.Option("--input", help="NAME=PATH of a CSV or Parquet file; give two or more."),
+    ],
+    mapping: Annotated[str, typer.Option(help="YAML naming each input's columns.")],
+    out: Annotated[str, typer.Option(help="Folder for the spine and linkage artefacts.")],
+    truth_column: Annotated[
+        str | None, typer.Option(help="Column holding the true person id, to score links.")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option(help="Run configuration YAML (its linkage section).")
+    ] = None,
+) -> None:
+    """Link two or more files the project did not generate into one person spine."""
+    from pathlib import Path
+
+    from linkage import LinkageInputError, link_files
+    from triangulate.config import load_config
+
+    named: dict[str, Path] = {}
+    for item in inputs:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            fail(f"--input must look like NAME=PATH, got '{item}'")
+        if name in named:
+            fail(f"input name '{name}' given twice")
+        named[name] = Path(path)
+    try:
+        settings = load_config(config).linkage
+        summary = link_files(
+            named, Path(mapping), Path(out), truth_column=truth_column, config=settings
+        )
+    except (ConfigError, LinkageInputError) as exc:
+        fail(str(exc))
+    typer.echo(
+        f"Linked {summary['records']} records into {summary['clusters']} people "
+        f"at threshold {summary['threshold']}; spine written to {Path(out) / 'spine.parquet'}"
+    )
+    for pair, scores in summary.get("evaluation", {}).get("pairwise", {}).items():
+        typer.echo(
+            f"  {pair}: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
+            f"F1 {scores['f1']:.4f}"
+        )
 
 
 def main() -> None:

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from linkage.config import LinkageConfig
+
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
 
@@ -37,6 +39,7 @@ class RunConfig(StrictModel):
     """The whole configuration of one run."""
 
     run: RunSection = RunSection()
+    linkage: LinkageConfig = LinkageConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:
