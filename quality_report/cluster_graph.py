@@ -122,4 +122,6 @@ def bridge_edges(edges: pl.DataFrame) -> pl.DataFrame:
 
 def refused_links(edges: pl.DataFrame) -> pl.DataFrame:
     """Edges at or above the threshold whose ends ended in different clusters."""
-    return edges.filter(~pl.col("within")).sort("match_probability", descending=True)
+    return edges.filter(~pl.col("within")).sort(
+        ["match_probability", "record_id_l", "record_id_r"], descending=[True, False, False]
+    )

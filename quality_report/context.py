@@ -117,7 +117,7 @@ class ReportContext:
         """Spine records with their cluster and (when truth is present) true person."""
         if self.spine is None:
             return None
-        return spine_metrics.members(self.spine, self.record_map)
+        return spine_metrics.members(self.spine, self.record_map).sort("source", "record_id")
 
     @cached_property
     def has_truth(self) -> bool:
@@ -199,6 +199,31 @@ class ReportContext:
             )
             .with_columns((pl.col("_pl") == pl.col("_pr")).alias("is_match"))
             .drop("_pl", "_pr")
+            # Joins do not keep row order; sums of probabilities must not depend on it.
+            .sort("source_l", "record_id_l", "source_r", "record_id_r")
+        )
+
+    @cached_property
+    def stage1(self) -> pl.DataFrame | None:
+        """Every spine record with ``stage1``, its group after the deterministic pass alone.
+
+        Each deterministic group is a star from its representative (the left record of its
+        links), so a record's group is its representative, or itself.
+        """
+        pred = self.predictions
+        if pred is None or self.members is None or "match_key" not in pred.columns:
+            return None
+        exact = pred.filter(pl.col("match_key") == "exact")
+        member_of = exact.select(
+            pl.col("source_r").alias("source"),
+            pl.col("record_id_r").alias("record_id"),
+            (pl.col("source_l") + ":" + pl.col("record_id_l")).alias("stage1"),
+        )
+        base = self.members.select("source", "record_id", "true_person")
+        return base.join(member_of, on=["source", "record_id"], how="left").with_columns(
+            pl.coalesce(pl.col("stage1"), pl.col("source") + ":" + pl.col("record_id")).alias(
+                "stage1"
+            )
         )
 
     def evaluation(self, name: str) -> pl.DataFrame | None:

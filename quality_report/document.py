@@ -73,6 +73,13 @@ def pct(value: object, digits: int = 2) -> str:
     return f"{100 * float(value):.{digits}f}%"
 
 
+def points(value: object) -> str:
+    """Format a difference in percentage points to two decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{float(value):.2f}"
+
+
 def number(value: object) -> str:
     """Format a count with thousands separators, or a float with four significant figures."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -140,7 +147,7 @@ def figure_table(
     formats = formats or {}
     numeric = {name for name, dtype in frame.schema.items() if dtype.is_numeric()}
     head = "".join(
-        f"<th scope=\"col\"{NUM_CLASS if c in numeric else ''}>{html.escape(c)}</th>"
+        f'<th scope="col"{NUM_CLASS if c in numeric else ""}>{html.escape(c)}</th>'
         for c in frame.columns
     )
     rows = []

@@ -18,24 +18,6 @@ STAGE_LABELS: dict[str, str] = {
 }
 
 
-def _stage1_clusters(ctx: ReportContext) -> pl.DataFrame | None:
-    """Cluster of every record after the deterministic pass alone (its representative)."""
-    pred = ctx.predictions
-    if pred is None or ctx.members is None or "match_key" not in pred.columns:
-        return None
-    exact = pred.filter(pl.col("match_key") == "exact")
-    # Each deterministic group is a star from its representative (the left record).
-    member_of = exact.select(
-        pl.col("source_r").alias("source"),
-        pl.col("record_id_r").alias("record_id"),
-        (pl.col("source_l") + ":" + pl.col("record_id_l")).alias("stage1"),
-    )
-    base = ctx.members.select("source", "record_id")
-    return base.join(member_of, on=["source", "record_id"], how="left").with_columns(
-        pl.coalesce(pl.col("stage1"), pl.col("source") + ":" + pl.col("record_id")).alias("stage1")
-    )
-
-
 def _linked_people(members: pl.DataFrame, cluster: str, source: str) -> int:
     """People (clusters) holding a record of ``source`` and a census record."""
     per = members.group_by(cluster).agg(
@@ -58,7 +40,7 @@ def flow_counts(ctx: ReportContext) -> pl.DataFrame:
     """
     rows: dict[str, dict[str, int | None]] = {s: dict.fromkeys(SOURCES) for s in STAGES}
     members = ctx.members
-    stage1 = _stage1_clusters(ctx)
+    stage1 = ctx.stage1
     for source in SOURCES:
         frame = ctx.source_records(source)
         if frame is not None:

@@ -66,7 +66,9 @@ REFERENCE_DIR = Path(__file__).resolve().parent.parent / "synthetic_data" / "ref
 
 @cache
 def _lsoa_lookup() -> pl.DataFrame:
-    imd = pl.read_csv(REFERENCE_DIR / "imd2019_lsoa11_england.csv", columns=["lsoa11cd", "imd_decile"])
+    imd = pl.read_csv(
+        REFERENCE_DIR / "imd2019_lsoa11_england.csv", columns=["lsoa11cd", "imd_decile"]
+    )
     region = pl.read_csv(
         REFERENCE_DIR / "lsoa11_lad19_region_england.csv", columns=["lsoa11cd", "rgn11nm"]
     )

@@ -148,19 +148,23 @@ def completeness(source: str, frame: pl.DataFrame, groups: pl.DataFrame | None) 
         pl.col("complete").cast(pl.Int64),
         pl.col("valid").cast(pl.Int64),
     )
-    return out.with_columns(
-        (pl.col("complete") / pl.col("records")).alias("complete_pct"),
-        *wilson_columns("valid", "records", "valid_pct"),
-    ).select(
-        "source",
-        "identifier",
-        "breakdown",
-        "group",
-        "records",
-        "complete",
-        "valid",
-        "complete_pct",
-        "valid_pct",
-        "valid_pct_lower",
-        "valid_pct_upper",
+    return (
+        out.with_columns(
+            (pl.col("complete") / pl.col("records")).alias("complete_pct"),
+            *wilson_columns("valid", "records", "valid_pct"),
+        )
+        .sort("source", "identifier", "breakdown", "group")
+        .select(
+            "source",
+            "identifier",
+            "breakdown",
+            "group",
+            "records",
+            "complete",
+            "valid",
+            "complete_pct",
+            "valid_pct",
+            "valid_pct_lower",
+            "valid_pct_upper",
+        )
     )

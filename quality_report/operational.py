@@ -36,22 +36,17 @@ def band_of(weight: pl.Expr, match_key: pl.Expr) -> pl.Expr:
     return expr.otherwise(pl.lit(BANDS[-1][2]))
 
 
-def expected_vs_true(
-    labelled: pl.DataFrame, true_pairs: int, thresholds: list[float]
-) -> pl.DataFrame:
+def expected_vs_true(labelled: pl.DataFrame, thresholds: list[float]) -> pl.DataFrame:
     """Model-expected and true false and missed matches at each probability threshold.
 
     Parameters
     ----------
     labelled
         Predictions with ``match_probability``, ``match_key`` and ``is_match``.
-    true_pairs
-        Every true pair, scored or not (pairs never scored are missed by construction).
     thresholds
         Match-probability thresholds.
     """
     rows = []
-    total_true_scored = int(labelled.get_column("is_match").sum())
     for t in thresholds:
         above = labelled.filter(pl.col("match_probability") >= t)
         below = labelled.filter(pl.col("match_probability") < t)
@@ -64,7 +59,6 @@ def expected_vs_true(
                 "pairs_below": below.height,
                 "expected_missed_below": float(below.get_column("match_probability").sum()),
                 "true_missed_below": int(below.get_column("is_match").sum()),
-                "true_never_scored": true_pairs - total_true_scored,
             }
         )
     return pl.DataFrame(rows)
@@ -110,3 +104,28 @@ def clerical_summary(sample: pl.DataFrame, population: pl.DataFrame) -> pl.DataF
     )
     out = out.with_columns(*wilson_columns("matches", "reviewed", "reviewed_match_rate"))
     return out.sort(pl.col("band").replace_strict({b: i for i, b in enumerate(order)}))
+
+
+def missed_unscored(labelled: pl.DataFrame, members: pl.DataFrame, missed_pairs: int) -> int:
+    """True pairs left in different clusters that the model never scored.
+
+    ``missed_pairs`` is every true pair in different clusters (the pairwise false
+    negatives); those among the scored pairs are subtracted, leaving the ones no blocking
+    rule brought together (or scored below the saved-prediction floor), which no
+    model-based estimate can see.
+    """
+    ends = members.select("source", "record_id", "cluster_id")
+    scored_missed = (
+        labelled.filter(pl.col("is_match"))
+        .join(
+            ends.rename({"source": "source_l", "record_id": "record_id_l", "cluster_id": "c_l"}),
+            on=["source_l", "record_id_l"],
+        )
+        .join(
+            ends.rename({"source": "source_r", "record_id": "record_id_r", "cluster_id": "c_r"}),
+            on=["source_r", "record_id_r"],
+        )
+        .filter(pl.col("c_l") != pl.col("c_r"))
+        .height
+    )
+    return missed_pairs - scored_missed

@@ -160,12 +160,14 @@ def clusters_section(ctx: ReportContext) -> Section:
         )
         return section
     bridges, refused, clash = qa["bridges"], qa["refused"], qa["census_clash"]
+    bridged = bridges.select("cluster_id").n_unique() if bridges.height else 0
     section.add(
         "<p>Edges are scored pairs at or above the threshold. Density is edges over possible "
         "pairs in the cluster; a bridge is an edge whose removal would split its cluster.</p>",
         "<ul>"
-        f"<li>Bridge edges in clusters of three or more records: {figure('clusters/bridges', bridges.height)}"
-        f" (in {figure('clusters/bridged_clusters', bridges.select('cluster_id').n_unique() if bridges.height else 0)} clusters)</li>"
+        "<li>Bridge edges in clusters of three or more records: "
+        f"{figure('clusters/bridges', bridges.height)} (in "
+        f"{figure('clusters/bridged_clusters', bridged)} clusters)</li>"
         f"<li>Links at or above the threshold refused by clustering (they would have joined two "
         f"census records): {figure('clusters/refused', refused.height)}</li>"
         f"<li>One-per-source violations (clusters with more than one census record): "

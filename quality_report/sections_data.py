@@ -47,7 +47,13 @@ def flow_section(ctx: ReportContext) -> Section:
     else:
         section.add(
             "<h3>Study population filters after linkage</h3>",
-            figure_table(flow_table, key="sample_flow", row_key=flow_table.columns[:1]),
+            figure_table(
+                flow_table,
+                key="sample_flow",
+                row_key=[c for c in ("estimate", "step") if c in flow_table.columns]
+                or flow_table.columns[:1],
+                max_rows=1000,
+            ),
         )
     return section
 
@@ -130,13 +136,15 @@ def identifiers_section(ctx: ReportContext) -> Section:
 
 
 _EXAMPLES = {
-    "forename": ["Dr. Anne-Marie", "  josé ", "MOHAMMED ALI"],
-    "surname": ["o'brien", "Smith-Jones", "Mr LEE jr"],
-    "postcode": ["sw1a1aa", "Ls2 9jt", "NOT KNOWN"],
-    "date_of_birth": ["27/03/1981", "1981-03-27", "27 Mar 1981"],
+    "forename": ["Dr. Quillon-Vesta", "  zoëlka ", "ORVANE TESKARD"],
+    "surname": ["o'dravinne", "Plumerel-Vostrand", "Mr VARNOKKE jr"],
+    "postcode": ["qq1a1qq", "Qq9 9qz", "NOT KNOWN"],
+    "date_of_birth": ["27/03/2031", "2031-03-27", "27 Mar 2031"],
     "sex": ["1", "Female", "U"],
 }
-"""Made-up inputs that show each rule at work (no person's data)."""
+"""Invented inputs that show each rule at work. The names are no one's, the postcodes use
+an area that does not exist and the date is in the future, so no example can coincide with
+a record of any run (the redaction check would otherwise catch it)."""
 
 
 def standardisation_section(ctx: ReportContext) -> Section:

@@ -74,15 +74,22 @@ def governance_section(ctx: ReportContext) -> Section:
     inventory = identifier_inventory(ctx)
     analysis = inventory.filter(pl.col("area") == "analysis")
     leaking = analysis.filter(pl.col("holds_identifiers"))
+    state = (
+        "redacted: it shows no identifier"
+        if ctx.redact
+        else "not redacted: the clerical-review pairs, waterfall charts and Splink dashboards "
+        "show standardised identifiers; build it with --redact before it leaves the secure "
+        "environment"
+    )
     section.add(
         "<p>Identifiers (names, dates of birth, postcodes, NHS numbers, NINOs) belong in the "
         "source extracts and the linkage stage only; the analysis should receive a person "
         "id and attributes. The inventory below is read from the run folder's files.</p>",
         "<ul>"
         f"<li>Analysis artefacts checked: {figure('governance/analysis_files', analysis.height)}; "
-        f"holding identifier columns: {figure('governance/analysis_with_identifiers', leaking.height)}"
-        "</li>"
-        f"<li>This report is {'redacted: it shows no identifier' if ctx.redact else 'not redacted: the clerical-review pairs, waterfall charts and Splink dashboards show standardised identifiers; build it with --redact before it leaves the secure environment'}.</li>"
+        "holding identifier columns: "
+        f"{figure('governance/analysis_with_identifiers', leaking.height)}</li>"
+        f"<li>This report is {state}.</li>"
         "</ul>",
     )
     if ctx.spine is not None:

@@ -88,8 +88,8 @@ def method_section(ctx: ReportContext) -> Section:
         section.add(
             "<p>Deterministic links: "
             f"{figure('summary/deterministic_links', ctx.summary.get('deterministic_links'))}; "
-            f"pairs scored by Splink: {figure('summary/scored_pairs', ctx.summary.get('scored_pairs'))}"
-            ".</p>"
+            "pairs scored by Splink: "
+            f"{figure('summary/scored_pairs', ctx.summary.get('scored_pairs'))}.</p>"
         )
     levels = _levels(model)
     tf = sorted(set(levels.filter(pl.col("tf_adjusted")).get_column("comparison").to_list()))

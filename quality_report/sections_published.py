@@ -6,7 +6,7 @@ import polars as pl
 
 from quality_report import charts
 from quality_report.context import ReportContext
-from quality_report.document import Section, escape, figure, figure_table
+from quality_report.document import Section, escape, figure, figure_table, pct, points
 from quality_report.published import (
     BEFORE,
     change_bias,
@@ -68,7 +68,11 @@ def sensitivity_section(ctx: ReportContext) -> Section:
     spread = wide.with_columns(
         pl.max_horizontal(kinds).sub(pl.min_horizontal(kinds)).alias("spread_pp")
     )
-    worst = spread.sort("spread_pp", descending=True, nulls_last=True).row(0, named=True)
+    worst = spread.sort(
+        ["spread_pp", "table", "group", "month"],
+        descending=[True, False, False, False],
+        nulls_last=True,
+    ).row(0, named=True)
     section.add(
         f"<p>Estimates at {len(thresholds)} alternative thresholds beside the run's own "
         f"(<code>linked</code>). The largest spread across thresholds is "
@@ -161,13 +165,13 @@ def _rate_sentences(ctx: ReportContext) -> list[str]:
         overall = ctx.rates.filter((pl.col("target") == target) & (pl.col("breakdown") == "all"))
         if not part.height or not overall.height:
             continue
-        low = part.sort("recall").row(0, named=True)
+        low = part.sort("recall", "breakdown", "group").row(0, named=True)
         total = overall.row(0, named=True)["recall"]
         sentences.append(
             f"Census records were linked to their {target.upper()} records least often for "
             f"{escape(low['breakdown'].replace('_', ' '))} {escape(low['group'])}: recall "
-            f"{figure(f'impact/lowest_recall/{target}', low['recall'], lambda v: f'{100 * v:.2f}%')} "
-            f"against {figure(f'impact/overall_recall/{target}', total, lambda v: f'{100 * v:.2f}%')} "
+            f"{figure(f'impact/lowest_recall/{target}', low['recall'], pct)} against "
+            f"{figure(f'impact/overall_recall/{target}', total, pct)} "
             "overall. Where missed links fall on people whose benefit receipt differs, the "
             "linked figures for that group are biased towards the people who link easily."
         )
@@ -189,7 +193,8 @@ def impact_section(ctx: ReportContext) -> Section:
         last = latest_month(series)
         cells = compare_at(series, last, "linked")
         material = cells.filter(pl.col("bias_pp").abs() >= MATERIAL_PP).sort(
-            pl.col("bias_pp").abs(), descending=True
+            [pl.col("bias_pp").abs(), pl.col("table"), pl.col("group")],
+            descending=[True, False, False],
         )
         outside = cells.filter(~pl.col("interval_holds_truth"))
         sentences.append(
@@ -204,18 +209,21 @@ def impact_section(ctx: ReportContext) -> Section:
             key = f"impact/bias/{row['table']}|{row['group']}"
             sentences.append(
                 f"{escape(row['table'].replace('_', ' '))}, {escape(row['group'])}: the linked "
-                f"estimate {way} the truth by {figure(key, abs(row['bias_pp']), lambda v: f'{v:.2f}')} "
+                f"estimate {way} the truth by {figure(key, abs(row['bias_pp']), points)} "
                 f"percentage points ({row['asr_pct']:.2f}% against {row['truth_pct']:.2f}%)."
             )
         change = change_bias(series)
         if change.height:
-            worst = change.sort(pl.col("bias_pp").abs(), descending=True).row(0, named=True)
+            worst = change.sort(
+                [pl.col("bias_pp").abs(), pl.col("table"), pl.col("group")],
+                descending=[True, False, False],
+            ).row(0, named=True)
             way = "overstates" if worst["bias_pp"] > 0 else "understates"
             sentences.append(
                 f"The pandemic rise (February 2020 to {last:%B %Y}) is most distorted for "
                 f"{escape(worst['table'].replace('_', ' '))}, {escape(worst['group'])}: the "
                 f"linked series {way} the true change of {worst['true_change_pp']:.2f} points by "
-                f"{figure('impact/change_bias', abs(worst['bias_pp']), lambda v: f'{v:.2f}')} points."
+                f"{figure('impact/change_bias', abs(worst['bias_pp']), points)} points."
             )
         if "ipw" in estimates(series):
             ipw = compare_at(series, last, "ipw")

@@ -159,21 +159,28 @@ def operational_section(ctx: ReportContext) -> Section:
     thresholds = sorted(
         {ctx.threshold, *[c["threshold"] for c in ctx.summary.get("threshold_candidates", [])]}
     )
-    table = operational.expected_vs_true(
-        labelled, int(totals.get_column("pairs").sum()), thresholds
-    )
+    table = operational.expected_vs_true(labelled, thresholds)
     chosen = table.filter(pl.col("threshold") == ctx.threshold).row(0, named=True)
+    pairwise, _ = pairwise_table(ctx)
+    overall = pairwise.filter(pl.col("source_pair") == "all") if pairwise is not None else None
+    if overall is None or not overall.height:
+        overall = spine_metrics.pairwise_metrics(ctx.members).filter(pl.col("source_pair") == "all")
+    row = overall.row(0, named=True)
+    missed = int(row["true_pairs"] - row["true_positive"])
+    unscored = operational.missed_unscored(labelled, ctx.members, missed)
     section.add(
         "<p>At the threshold, the model expects "
         f"{figure('operational/expected_false_above', chosen['expected_false_above'])} false "
-        f"matches among the {figure('operational/pairs_above', chosen['pairs_above'])} pairs "
-        f"it accepts; the truth shows {figure('operational/true_false_above', chosen['true_false_above'])}. "
-        f"It expects {figure('operational/expected_missed_below', chosen['expected_missed_below'])} "
+        f"matches among the {figure('operational/pairs_above', chosen['pairs_above'])} scored "
+        "pairs it accepts; the truth shows "
+        f"{figure('operational/true_false_above', chosen['true_false_above'])}. It expects "
+        f"{figure('operational/expected_missed_below', chosen['expected_missed_below'])} "
         "missed matches among the scored pairs below the threshold; the truth shows "
-        f"{figure('operational/true_missed_below', chosen['true_missed_below'])}, plus "
-        f"{figure('operational/true_never_scored', chosen['true_never_scored'])} true pairs never "
-        "scored (not blocked together, or below the saved-prediction floor), which no "
-        "model-based estimate can see.</p>",
+        f"{figure('operational/true_missed_below', chosen['true_missed_below'])}. After "
+        f"clustering, {figure('operational/missed_pairs', missed)} true pairs sit in different "
+        f"clusters, of which {figure('operational/missed_unscored', unscored)} were never scored "
+        "(no blocking rule brought them together, or they fell below the saved-prediction "
+        "floor): no model-based estimate can see those.</p>",
         '<p class="note">Pairwise, before clustering: clustering can add links by '
         "transitivity and refuse links that would join two census records.</p>",
         figure_table(table, key="operational", row_key=["threshold"]),
@@ -279,7 +286,11 @@ def _cross(ctx: ReportContext, target: str) -> pl.DataFrame | None:
         .with_columns(pl.col("true_links").cast(pl.Int64), pl.col("correct").cast(pl.Int64))
         .with_columns(*wilson_columns("correct", "true_links", "recall"))
     )
-    return out.filter(pl.col("true_links") >= 10).sort("recall").head(10)
+    return (
+        out.filter(pl.col("true_links") >= 10)
+        .sort("recall", "ethnic_group", "imd_quintile")
+        .head(10)
+    )
 
 
 def groups_section(ctx: ReportContext) -> Section:

@@ -64,7 +64,7 @@ def pairwise_metrics(frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("true_pairs").sum(),
         pl.col("true_positive").sum(),
     )
-    table = pl.concat([table.select(total.columns), total]).filter(
+    table = pl.concat([table.select(total.columns).sort("source_pair"), total]).filter(
         (pl.col("predicted_pairs") > 0) | (pl.col("true_pairs") > 0)
     )
     return table.with_columns(
@@ -193,22 +193,26 @@ def rates_by_group(outcomes: pl.DataFrame, groups: pl.DataFrame) -> pl.DataFrame
             )
     counts = ["census_records", "linked", "true_links", "correct", "missed", "false_links"]
     table = pl.concat(parts).with_columns([pl.col(c).cast(pl.Int64) for c in counts])
-    return table.with_columns(
-        *wilson_columns("linked", "census_records", "linkage_rate"),
-        *wilson_columns("correct", "true_links", "recall"),
-        *wilson_columns("false_links", "linked", "false_link_rate"),
-    ).select(
-        "target",
-        "breakdown",
-        "group",
-        *counts,
-        "linkage_rate",
-        "linkage_rate_lower",
-        "linkage_rate_upper",
-        "recall",
-        "recall_lower",
-        "recall_upper",
-        "false_link_rate",
-        "false_link_rate_lower",
-        "false_link_rate_upper",
+    return (
+        table.sort("target", "breakdown", "group")
+        .with_columns(
+            *wilson_columns("linked", "census_records", "linkage_rate"),
+            *wilson_columns("correct", "true_links", "recall"),
+            *wilson_columns("false_links", "linked", "false_link_rate"),
+        )
+        .select(
+            "target",
+            "breakdown",
+            "group",
+            *counts,
+            "linkage_rate",
+            "linkage_rate_lower",
+            "linkage_rate_upper",
+            "recall",
+            "recall_lower",
+            "recall_upper",
+            "false_link_rate",
+            "false_link_rate_lower",
+            "false_link_rate_upper",
+        )
     )

@@ -52,7 +52,9 @@ def collect(charts_dir: Path, out_dir: Path, *, redact: bool) -> list[dict[str, 
         show record values when ``redact`` is set; those are neither copied nor shown).
     """
     found = []
-    for path in sorted(charts_dir.glob("*.html")):
+    rank = {name: i for i, name in enumerate(SAFE_CHARTS)}
+    paths = sorted(charts_dir.glob("*.html"), key=lambda p: (rank.get(p.stem, 99), p.stem))
+    for path in paths:
         name = path.stem
         entry: dict[str, Any] = {
             "name": name,
