@@ -151,6 +151,25 @@ def analyse(
         typer.echo(f"- {point}")
 
 
+@app.command("report")
+def report(
+    run_dir: Annotated[str, typer.Argument(help="A run folder (see docs/data_contracts.md).")],
+    redact: Annotated[
+        bool, typer.Option("--redact", help="Leave every identifier out of the report.")
+    ] = False,
+) -> None:
+    """Write the linkage quality report of an existing run to RUN_DIR/report/index.html."""
+    from pathlib import Path
+
+    from quality_report import QualityReportError, RedactionError, build_quality_report
+
+    try:
+        index = build_quality_report(Path(run_dir), Path(run_dir) / "report", redact=redact)
+    except (QualityReportError, RedactionError) as exc:
+        fail(str(exc))
+    typer.echo(f"Quality report written to {index}" + (" (redacted)" if redact else ""))
+
+
 def main() -> None:
     """Entry point for the console script."""
     app()
