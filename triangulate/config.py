@@ -12,10 +12,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from linkage.config import LinkageConfig
-from expectations.config import ExpectationsConfig
-from synthetic_data.config import WorldConfig
 from analysis.config import AnalysisConfig
+from expectations.config import ExpectationsConfig
+from linkage.config import LinkageConfig
+from synthetic_data.config import WorldConfig
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
