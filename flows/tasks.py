@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from prefect import get_run_logger, task
+from prefect import State, get_run_logger, task
 from prefect.artifacts import (
     create_link_artifact,
     create_markdown_artifact,
@@ -32,8 +32,18 @@ from triangulate.summaries import (
     stage_log_line,
 )
 
+
+def _transient_io_error(task: Any, task_run: Any, state: State) -> bool:
+    # A failed gate or bad input fails the same way every time; only I/O is worth retrying.
+    return isinstance(state.data, OSError)
+
+
 # File-writing stages retry on transient I/O errors, backing off.
-IO_RETRIES: dict[str, Any] = {"retries": 2, "retry_delay_seconds": [2, 10]}
+IO_RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": _transient_io_error,
+}
 
 
 def _stage(

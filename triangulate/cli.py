@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -15,6 +16,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def pipeline_errors() -> tuple[type[Exception], ...]:
+    """Errors that stop a run for a reason the user can act on (they carry the file, column
+    and rule); anything else is a bug and keeps its traceback."""
+    from analysis import AnalysisInputError
+    from expectations import ExpectationsError
+    from linkage import ConvergenceError, LinkageInputError
+    from quality_report import QualityReportError
+    from synthetic_data import GenerationError
+
+    return (
+        ConfigError,
+        GenerationError,
+        ExpectationsError,
+        LinkageInputError,
+        ConvergenceError,
+        AnalysisInputError,
+        QualityReportError,
+    )
 
 
 def fail(message: str) -> None:
@@ -170,8 +191,18 @@ def report(
     typer.echo(f"Quality report written to {index}" + (" (redacted)" if redact else ""))
 
 
+# Prefect's local mode starts a temporary server; on a busy two-core machine it can need
+# more than the default 20 s. Values the user has set are kept.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
+
+
 def main() -> None:
     """Entry point for the console script."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     app()
 
 
@@ -195,9 +226,17 @@ def run(
         fail(str(exc))
     from flows import triangulate_pipeline
 
-    result = triangulate_pipeline(
-        people=people, seed=seed, config_path=config, threshold=threshold, backend=backend, out=out
-    )
+    try:
+        result = triangulate_pipeline(
+            people=people,
+            seed=seed,
+            config_path=config,
+            threshold=threshold,
+            backend=backend,
+            out=out,
+        )
+    except pipeline_errors() as exc:
+        fail(f"the run stopped: {exc}")
     typer.echo(f"\nRun finished: {result['run_dir']}")
     for line in result.get("where", []):
         typer.echo(f"  {line}")
