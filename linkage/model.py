@@ -30,15 +30,31 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.name_key = r.name_key AND l.birth_year = r.birth_year",
     # Same names and postcode sector: a birth date wrong in its year too.
     "l.forename = r.forename AND l.surname = r.surname AND l.postcode_sector = r.postcode_sector",
+    # Same forename (or surname) and full postcode: birth date and the other name both differ.
+    "l.forename = r.forename AND l.postcode = r.postcode",
+    "l.surname = r.surname AND l.postcode = r.postcode",
+    # Same birth date and initials: both names misspelt after their first letter.
+    "l.date_of_birth = r.date_of_birth AND left(l.forename, 1) = left(r.forename, 1) "
+    "AND left(l.surname, 1) = left(r.surname, 1)",
+    # Same names where a birth date is missing: nothing else may agree after a move.
+    "l.forename = r.forename AND l.surname = r.surname "
+    "AND (l.date_of_birth IS NULL OR r.date_of_birth IS NULL)",
 )
 """Prediction blocking rules, chosen for recall (their recall is measured in evaluation)."""
 
 TRAINING_BLOCKING_RULES: tuple[str, ...] = (
+    # Trains names, middle names, sex and postcode.
     "l.date_of_birth = r.date_of_birth",
-    "l.forename = r.forename AND l.surname = r.surname",
+    # Trains date of birth, sex and middle names. Names alone would block too many
+    # different people with common names together for EM to separate them.
+    "l.forename = r.forename AND l.surname = r.surname AND l.postcode_sector = r.postcode_sector",
+    # Trains names, date of birth, sex and middle names.
     "l.postcode = r.postcode",
+    # Trains forename, postcode, sex and middle names.
+    "l.surname = r.surname AND l.date_of_birth = r.date_of_birth",
 )
-"""Expectation-maximisation sessions: each leaves the comparisons it blocks on untrained."""
+"""Expectation-maximisation sessions: each leaves the comparisons it blocks on untrained,
+so every comparison is estimated in at least two sessions."""
 
 PRIOR_RULES: tuple[str, ...] = (
     "l.forename = r.forename AND l.surname = r.surname AND l.date_of_birth = r.date_of_birth",

@@ -115,29 +115,31 @@ def link_records(
         con.register("records_arrow", records.to_arrow())
         con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
         con.unregister("records_arrow")
-        table = db_api.register(representatives.to_arrow(), table_name="representatives")
         model_path = config.model_path
         if model_path is None and records.height < config.min_records_to_train:
             model_path = PACKAGED_MODEL
             logger.warning(
                 "Only %d records: using the packaged model instead of training", records.height
             )
+        # Train on every record (unbiased m and u), predict on the representatives left
+        # by the deterministic pass (the pairs that still need scoring).
+        everyone = db_api.register("records", table_name="all_records")
+        table = db_api.register(representatives.to_arrow(), table_name="representatives")
         if model_path is not None:
-            settings: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
-        else:
-            settings = model.settings_dict(max_iterations=config.em_max_iterations)
-        linker = Linker(table, settings, log_level=logging.WARNING)
-        register_frequencies(linker, db_api, records)
-        t = lap("set_up", t)
-
-        if model_path is not None:
+            trained: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
+            training_linker = Linker(everyone, trained, log_level=logging.WARNING)
+            register_frequencies(training_linker, db_api, records, suffix="train")
             training: dict[str, Any] = {
                 "reused_model": str(model_path),
-                "prior": estimate_prior(linker),
+                "prior": estimate_prior(training_linker),
             }
         else:
+            settings = model.settings_dict(max_iterations=config.em_max_iterations)
+            training_linker = Linker(everyone, settings, log_level=logging.WARNING)
+            register_frequencies(training_linker, db_api, records, suffix="train")
+            t = lap("set_up", t)
             report = train(
-                linker,
+                training_linker,
                 seed=config.seed,
                 u_max_pairs=config.u_max_pairs,
                 em_max_pairs=config.em_max_pairs,
@@ -145,6 +147,9 @@ def link_records(
                 on_no_convergence=config.on_no_convergence,
             )
             training = {"prior": report.prior, "em_sessions": report.sessions}
+        model_dict = training_linker.misc.save_model_to_json()
+        linker = Linker(table, model_dict, log_level=logging.WARNING)
+        register_frequencies(linker, db_api, records, suffix="predict")
         t = lap("training", t)
 
         scored = linker.inference.predict(threshold_match_probability=config.prediction_floor)
@@ -179,8 +184,8 @@ def link_records(
         spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
         t = lap("clustering", t)
 
-        linker.misc.save_model_to_json(str(staging / "model.json"), overwrite=True)
-        charts = _save_charts(linker, staging / "charts") if config.charts else []
+        (staging / "model.json").write_text(json.dumps(model_dict, indent=2), encoding="utf-8")
+        charts = _save_charts(training_linker, staging / "charts") if config.charts else []
         con.close()
         lap("artefacts", t)
         timings["total"] = round(time.perf_counter() - started, 3)

@@ -53,11 +53,13 @@ class TrainingReport:
         return all(s["converged"] for s in self.sessions)
 
 
-def register_frequencies(linker: Any, db_api: Any, records: pl.DataFrame) -> None:
+def register_frequencies(
+    linker: Any, db_api: Any, records: pl.DataFrame, *, suffix: str = ""
+) -> None:
     """Register population term-frequency tables for every term-frequency column."""
     for column in model.TF_COLUMNS:
         table = population_frequencies(records, column).to_arrow()
-        registered = db_api.register(table, table_name=f"population_tf_{column}")
+        registered = db_api.register(table, table_name=f"population_tf_{column}{suffix}")
         linker.table_management.register_term_frequency_lookup(registered, column)
 
 

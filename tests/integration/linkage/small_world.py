@@ -129,7 +129,7 @@ def make_people(n: int, rng: np.random.Generator) -> pl.DataFrame:
     # Twins: some people share a birth date, surname and postcode with the previous person.
     postcodes = [_postcode(rng) for _ in range(n)]
     for i in range(1, n):
-        if rng.random() < 0.02:
+        if rng.random() < 0.005:
             dob[i], sur[i], postcodes[i] = dob[i - 1], sur[i - 1], postcodes[i - 1]
     return pl.DataFrame(
         {

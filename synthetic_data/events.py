@@ -1,0 +1,259 @@
+"""Life events from Census day to March 2021: deaths, emigration, births, moves, marriages.
+
+Each function works on whole columns. Hazards are applied year by year (ten vectorised
+steps), which is the only loop: it runs over calendar years, not people.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from synthetic_data.calendar import CENSUS_DAY, EXTRACT_DAY, NEVER, YEAR
+from synthetic_data.config import WorldConfig
+from synthetic_data.places import SamplingFrame
+from synthetic_data.population import KIND_BORN, KIND_IMMIGRANT, ROLE_CHILD, ROLE_OTHER
+from synthetic_data.reference import LONDON, Geography
+
+_DEPRIVATION_MORTALITY = np.linspace(1.35, 0.75, 10)
+_FERTILITY_BY_AGE = {18: 0.5, 20: 0.8, 25: 1.0, 30: 1.1, 35: 0.7, 40: 0.2, 45: 0.0}
+
+
+def exits(
+    rng: np.random.Generator,
+    config: WorldConfig,
+    *,
+    dob: np.ndarray,
+    start: np.ndarray,
+    decile: np.ndarray,
+    disability: np.ndarray,
+    immigrant: np.ndarray,
+    other_white: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw dates of death and of emigration (``NEVER`` when neither happens by March 2021).
+
+    Death follows a Gompertz hazard (doubling about every 7 years of age) scaled by
+    deprivation and disability; emigration is highest for young adults and recent arrivals.
+    """
+    n = len(dob)
+    death = np.full(n, NEVER, dtype=np.int64)
+    emig = np.full(n, NEVER, dtype=np.int64)
+    active = np.ones(n, dtype=bool)
+    pop = config.population
+    frailty = _DEPRIVATION_MORTALITY[decile - 1] * np.where(disability == 1, 1.8, 1.0)
+    migrate = np.where(immigrant, 4.0, 1.0) * np.where(other_white, 2.0, 1.0)
+    for year in range(11):
+        lo = CENSUS_DAY + round(year * YEAR)
+        hi = min(CENSUS_DAY + round((year + 1) * YEAR), EXTRACT_DAY + 1)
+        if lo >= hi:
+            break
+        begin = np.maximum(start, lo)
+        exposure = np.clip((hi - begin) / YEAR, 0.0, 1.0) * active
+        age = (begin - dob) / YEAR
+        h_death = pop.mortality_scale * 2.0e-5 * np.exp(0.1 * np.maximum(age, 0.0)) * frailty
+        h_death = h_death + np.where(age < 1, 0.0035, 0.0)
+        young = (age >= 20) & (age <= 35)
+        h_emig = pop.emigration_rate * migrate * np.where(young, 3.0, 1.0)
+        h_emig = np.where(age < 16, h_emig * 0.5, h_emig)
+        total = h_death + h_emig
+        p = 1.0 - np.exp(-total * exposure)
+        event = rng.random(n) < p
+        when = begin + 1 + np.floor(rng.random(n) * np.maximum(hi - begin - 1, 0)).astype(np.int64)
+        event &= when <= EXTRACT_DAY
+        dies = event & (rng.random(n) < h_death / np.maximum(total, 1e-12))
+        leaves = event & ~dies
+        death[dies] = when[dies]
+        emig[leaves] = when[leaves]
+        active &= ~event
+    return death, emig
+
+
+def leave_home_dates(
+    rng: np.random.Generator,
+    config: WorldConfig,
+    *,
+    dob: np.ndarray,
+    role: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+) -> np.ndarray:
+    """Day a young adult moves out on their own (``NEVER`` when they stay)."""
+    age = (CENSUS_DAY - dob) / YEAR
+    candidate = np.isin(role, [ROLE_CHILD, ROLE_OTHER]) & (age >= 12) & (age <= 30)
+    candidate &= rng.random(len(dob)) < config.population.leave_home_share
+    lo = np.maximum(np.maximum(start, dob + round(18 * YEAR)), CENSUS_DAY + 1)
+    hi = np.minimum(end, EXTRACT_DAY)
+    day = lo + np.floor(rng.random(len(dob)) * np.maximum(hi - lo, 0)).astype(np.int64)
+    return np.where(candidate & (hi > lo), day, NEVER)
+
+
+def choose_mothers(
+    rng: np.random.Generator,
+    n_births: int,
+    *,
+    sex: np.ndarray,
+    dob: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pick mothers (with replacement) and birth days for ``n_births`` babies."""
+    lo = np.maximum.reduce([start, dob + round(18 * YEAR), np.full_like(dob, CENSUS_DAY + 1)])
+    hi = np.minimum.reduce([end, dob + round(45 * YEAR), np.full_like(dob, EXTRACT_DAY)])
+    window = np.where(sex == 1, np.maximum(hi - lo, 0), 0).astype(np.float64)
+    ages = np.array(list(_FERTILITY_BY_AGE))
+    mid_age = ((lo + hi) / 2 - dob) / YEAR
+    weight = window * np.interp(mid_age, ages, list(_FERTILITY_BY_AGE.values()))
+    if weight.sum() <= 0 or n_births == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    cdf = np.cumsum(weight) / weight.sum()
+    mother = np.minimum(np.searchsorted(cdf, rng.random(n_births), side="right"), len(cdf) - 1)
+    span = np.maximum(hi[mother] - lo[mother], 1)
+    day = lo[mother] + np.floor(rng.random(n_births) * span).astype(np.int64)
+    return mother.astype(np.int64), day
+
+
+def residences(
+    rng: np.random.Generator,
+    config: WorldConfig,
+    geo: Geography,
+    frame: SamplingFrame,
+    *,
+    slots: int,
+    unit_start: np.ndarray,
+    unit_lsoa: np.ndarray,
+    unit_slot: np.ndarray,
+    unit_young: np.ndarray,
+    person_unit_a: np.ndarray,
+    person_unit_b: np.ndarray,
+    person_switch: np.ndarray,
+    person_start: np.ndarray,
+    person_end: np.ndarray,
+) -> pl.DataFrame:
+    """Every person's addresses over time.
+
+    A "unit" (a household, or a young adult who left home) moves together. Moves after Census
+    day follow a Poisson process whose rate is higher in London, in deprived areas and for
+    young adults; most moves stay in the same local authority. A person lives with unit A
+    until their switch day and with unit B afterwards, between their own start and end days.
+
+    Returns a frame with ``person``, ``from_day``, ``to_day`` (``NEVER`` for current),
+    ``lsoa`` and ``slot``, sorted by person and date.
+    """
+    pop = config.population
+    n_units = len(unit_start)
+    first = np.maximum(unit_start, CENSUS_DAY)
+    years = np.maximum(EXTRACT_DAY - first, 0) / YEAR
+    rate = pop.move_rate * np.where(geo.region_index[unit_lsoa] == LONDON, 1.5, 1.0)
+    rate = rate * np.where(geo.imd_decile[unit_lsoa] <= 3, 1.4, 1.0)
+    rate = rate * np.where(unit_young, 2.0, 1.0)
+    k = np.minimum(rng.poisson(rate * years), 5)
+    mover_unit = np.repeat(np.arange(n_units), k)
+    m = len(mover_unit)
+    span = np.maximum(EXTRACT_DAY - first[mover_unit], 1)
+    day = first[mover_unit] + 1 + np.floor(rng.random(m) * span).astype(np.int64)
+    order = np.lexsort((day, mover_unit))
+    mover_unit, day = mover_unit[order], day[order]
+    # Each move is local (same local authority) or to anywhere, from the address before it;
+    # the LAD of the original address stands in for the previous one, which keeps this
+    # vectorised and changes little because most moves are local anyway.
+    local = rng.random(m) < pop.local_move_share
+    new_lsoa = frame.draw(rng, m)
+    lad = geo.lad_index[unit_lsoa[mover_unit]]
+    new_lsoa[local] = frame.draw_within_lad(rng, lad[local])
+    # Each move changes the unit postcode: step the slot by 1..slots-1 from the previous one.
+    step = 1 + rng.integers(0, max(slots - 1, 1), m)
+    first_of_unit = np.r_[True, mover_unit[1:] != mover_unit[:-1]] if m else np.zeros(0, bool)
+    cum = np.cumsum(step)
+    base = np.maximum.accumulate(np.where(first_of_unit, np.arange(m), 0)) if m else step
+    offset = cum - (cum[base] - step[base]) if m else step
+    new_slot = (unit_slot[mover_unit] + offset) % slots
+
+    segments = pl.DataFrame(
+        {
+            "unit": np.r_[np.arange(n_units), mover_unit].astype(np.int64),
+            "from_day": np.r_[unit_start, day].astype(np.int64),
+            "lsoa": np.r_[unit_lsoa, new_lsoa].astype(np.int64),
+            "slot": np.r_[unit_slot, new_slot].astype(np.int64),
+        }
+    ).sort("unit", "from_day")
+    segments = segments.with_columns(
+        pl.col("from_day").shift(-1).over("unit").fill_null(NEVER).alias("to_day")
+    )
+    people = pl.DataFrame(
+        {
+            "person": np.arange(len(person_unit_a), dtype=np.int64),
+            "unit_a": person_unit_a,
+            "unit_b": person_unit_b,
+            "switch": person_switch,
+            "p_start": person_start,
+            "p_end": person_end,
+        }
+    )
+    part_a = people.join(segments, left_on="unit_a", right_on="unit").with_columns(
+        pl.max_horizontal("from_day", "p_start").alias("from_day"),
+        pl.min_horizontal("to_day", "switch", "p_end").alias("to_day"),
+    )
+    part_b = (
+        people.filter(pl.col("unit_b") >= 0)
+        .join(segments, left_on="unit_b", right_on="unit")
+        .with_columns(
+            pl.max_horizontal("from_day", "p_start", "switch").alias("from_day"),
+            pl.min_horizontal("to_day", "p_end").alias("to_day"),
+        )
+    )
+    cols = ["person", "from_day", "to_day", "lsoa", "slot"]
+    out = pl.concat([part_a.select(cols), part_b.select(cols)])
+    # Keep segments the person actually lived in; a person always keeps at least the segment
+    # that contains their start day (found below) even if they left on the day they came.
+    out = out.filter(pl.col("to_day") > pl.col("from_day"))
+    return out.sort("person", "from_day")
+
+
+def marriages(
+    rng: np.random.Generator,
+    config: WorldConfig,
+    *,
+    sex: np.ndarray,
+    dob: np.ndarray,
+    role: np.ndarray,
+    hh_type: np.ndarray,
+    kind: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    customary: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Marriages after Census day and what they do to surnames.
+
+    Returns ``(day, takes_new, double_barrel)``: the marriage day (``NEVER`` if none), whether
+    the person's surname becomes the spouse's, and whether it becomes double-barrelled.
+    People already in a couple at the census are not at risk; women with a customary surname
+    (Kaur, Begum) usually keep it.
+    """
+    pop = config.population
+    n = len(sex)
+    single = ~np.isin(hh_type, [3, 4, 5]) | np.isin(role, [ROLE_CHILD, ROLE_OTHER])
+    single |= kind != 0
+    lo = np.maximum.reduce([start, dob + round(18 * YEAR), np.full(n, CENSUS_DAY + 1)])
+    hi = np.minimum.reduce([end, dob + round(50 * YEAR), np.full(n, EXTRACT_DAY)])
+    wait = rng.exponential(1.0 / max(pop.marriage_rate, 1e-9), n) * YEAR
+    day = lo + np.floor(wait).astype(np.int64)
+    married = single & (day < hi)
+    day = np.where(married, day, NEVER)
+    u = rng.random(n)
+    woman = sex == 1
+    keep = np.where(customary, 0.7, pop.keep_surname_share)
+    double = married & woman & (u < pop.double_barrel_share)
+    takes = married & woman & (u >= pop.double_barrel_share + keep)
+    man_double = married & ~woman & (u < 0.01)
+    return day, takes, double | man_double
+
+
+__all__ = [
+    "KIND_BORN",
+    "KIND_IMMIGRANT",
+    "choose_mothers",
+    "exits",
+    "leave_home_dates",
+    "marriages",
+    "residences",
+]
