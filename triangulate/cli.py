@@ -106,6 +106,66 @@ def report(
     except (QualityReportError, RedactionError) as exc:
         fail(str(exc))
     typer.echo(f"Quality report written to {index}" + (" (redacted)" if redact else ""))
+@app.command("analyse")
+def analyse(
+    run_dir: Annotated[
+        str, typer.Argument(help="A linked run folder (sources/, linkage/spine.parquet).")
+    ],
+    config: Annotated[
+        str | None,
+        typer.Option(help="Run configuration YAML; default: the run's config.yaml, else defaults."),
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option(help="Output folder; default: RUN_DIR/analysis.")
+    ] = None,
+    spine_at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--spine-at",
+            help="THRESHOLD=PATH of a spine re-clustered at a match threshold (repeatable). "
+            "Without it, the configured thresholds are re-clustered from the run's saved "
+            "predictions when linkage/predictions.parquet exists.",
+        ),
+    ] = None,
+) -> None:
+    """Publish the study's tables for an existing linked run."""
+    from pathlib import Path
+
+    from analysis import AnalysisInputError, analyse_run
+    from triangulate.config import load_config
+
+    run = Path(run_dir)
+    config_path = Path(config) if config else run / "config.yaml"
+    try:
+        resolved = load_config(config_path if config_path.is_file() else None)
+    except ConfigError as exc:
+        fail(str(exc))
+    spines: dict[float, Path] = {}
+    for item in spine_at or []:
+        threshold, _, path = item.partition("=")
+        try:
+            spines[float(threshold)] = Path(path)
+        except ValueError:
+            fail(f"--spine-at {item!r}: expected THRESHOLD=PATH, e.g. 0.9=spine_090.parquet")
+    threshold_spines: dict = dict(spines)
+    if not spines and (run / "linkage" / "predictions.parquet").is_file():
+        from linkage import spine_at_threshold
+
+        threshold_spines = {
+            t: spine_at_threshold(run / "linkage", t) for t in resolved.analysis.thresholds
+        }
+    try:
+        summary = analyse_run(
+            run,
+            Path(out) if out else run / "analysis",
+            resolved.analysis,
+            threshold_spines=threshold_spines,
+        )
+    except AnalysisInputError as exc:
+        fail(str(exc))
+    typer.echo(f"Wrote {len(summary['tables'])} tables to {summary['out_dir']}")
+    for point in summary["main_points"]:
+        typer.echo(f"- {point}")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from analysis.config import AnalysisConfig
 from linkage.config import LinkageConfig
 from synthetic_data.config import WorldConfig
 
@@ -42,6 +43,7 @@ class RunConfig(StrictModel):
     run: RunSection = RunSection()
     world: WorldConfig = WorldConfig()
     linkage: LinkageConfig = LinkageConfig()
+    analysis: AnalysisConfig = AnalysisConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:

@@ -1,0 +1,317 @@
+"""The study population: linked people, their characteristics, and the sample-flow table.
+
+A *person* is a spine cluster that holds a census record. Characteristics come from the
+census (the person's census record with the smallest id, should a cluster hold two),
+conditions from every linked GP record, deaths from the linked GP registrations and benefits
+from every linked DWP key (a person with several keys or GP records counts once: the maximum
+of the flags).
+
+Choices a reader should know (also in ``docs/analysis.md``):
+
+- *present in GP data*: a linked registration that overlaps November 2019 - March 2021;
+- *alive*: no death before 1 November 2019; a person leaves the population in the month of
+  their death (that month and later are not counted);
+- *age*: completed years on the first day of each month, from the census date of birth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from analysis.config import AnalysisConfig
+from analysis.inputs import Sources
+from analysis.reference import (
+    CONDITIONS,
+    INCLUDED_BENEFITS,
+    MAX_AGE,
+    MIN_AGE,
+    MONTHS,
+    STUDY_END,
+    STUDY_START,
+    lsoa_lookup,
+)
+
+N_MONTHS = len(MONTHS)
+CONDITION_FLAGS = tuple(f"has_{code.lower()}" for code in CONDITIONS)
+BENEFIT_FLAGS = tuple(f"on_{code.lower()}" for code in INCLUDED_BENEFITS)
+
+
+@dataclass(frozen=True)
+class StudyPopulation:
+    """People in the study, the months they receive benefits, and how they were selected.
+
+    Attributes
+    ----------
+    people
+        One row per study person: ``pid`` (u32), ``person_id``, census characteristics
+        (``sex``, ``ethnic_group``, ``disability``, ``imd_decile``, ``imd_quintile``,
+        ``region``), ``birth_year``, ``birth_month``, ``birth_day``, ``exit_month`` (index of
+        the month of death, 17 when none) and one ``has_<cluster>`` flag per condition.
+    benefit_months
+        One row per person and month with an included benefit: ``pid``, ``k`` (month index,
+        0 = November 2019), ``on_any`` and one ``on_<benefit>`` flag per benefit.
+    flow
+        The sample-flow table: ``step``, ``criterion``, ``people``, ``removed``.
+    census_base
+        Every census person passing the census-only criteria and of working age in the
+        study: characteristics, ``age_band_2019`` and ``linked`` (kept by the linkage
+        criteria), ``pid`` (null when not linked); the input of the linkage model for
+        inverse-probability weights.
+    """
+
+    people: pl.DataFrame
+    benefit_months: pl.DataFrame
+    flow: pl.DataFrame
+    census_base: pl.DataFrame
+
+
+def month_index(date: pl.Expr) -> pl.Expr:
+    """Index of a date's month in the study (0 = November 2019, 16 = March 2021)."""
+    return (
+        (date.dt.year().cast(pl.Int32) - 2019) * 12 + date.dt.month().cast(pl.Int32) - 11
+    ).alias("k")
+
+
+def age_at_month(k: pl.Expr) -> pl.Expr:
+    """Completed years of age on the first day of study month ``k`` (needs birth columns)."""
+    year = 2019 + (k + 10) // 12
+    month = (k + 10) % 12 + 1
+    before_birthday = (month < pl.col("birth_month")) | (
+        (month == pl.col("birth_month")) & (pl.col("birth_day") > 1)
+    )
+    return (year - pl.col("birth_year") - before_birthday.cast(pl.Int32)).cast(pl.Int32)
+
+
+def _linked_records(spine: pl.DataFrame, source: str, key: str) -> pl.DataFrame:
+    return spine.filter(pl.col("source") == source).select(
+        pl.col("record_id").alias(key), "person_id"
+    )
+
+
+def _census_people(sources: Sources, spine: pl.DataFrame) -> pl.DataFrame:
+    census = sources.census.with_columns(pl.col("census_person_id").cast(pl.String))
+    census = census.join(
+        _linked_records(spine, "census", "census_person_id"), on="census_person_id", how="left"
+    ).with_columns(
+        # A census record the spine does not list is a person of its own.
+        pl.coalesce("person_id", pl.lit("census:") + pl.col("census_person_id")).alias("person_id")
+    )
+    people = census.sort("census_person_id").unique("person_id", keep="first", maintain_order=True)
+    geography = lsoa_lookup()
+    return people.join(geography, on="lsoa11cd", how="left").with_columns(
+        pl.col("date_of_birth").dt.year().cast(pl.Int32).alias("birth_year"),
+        pl.col("date_of_birth").dt.month().cast(pl.Int32).alias("birth_month"),
+        pl.col("date_of_birth").dt.day().cast(pl.Int32).alias("birth_day"),
+        pl.col("imd_decile").is_not_null().alias("in_england"),
+    )
+
+
+def _gp_facts(sources: Sources, spine: pl.DataFrame, config: AnalysisConfig) -> pl.DataFrame:
+    registrations = sources.gp_registrations.with_columns(pl.col("gp_record_id").cast(pl.String))
+    linked = registrations.join(
+        _linked_records(spine, "gp", "gp_record_id"), on="gp_record_id", how="inner"
+    )
+    overlaps = (
+        pl.col("registration_date").is_null() | (pl.col("registration_date") <= STUDY_END)
+    ) & (pl.col("deregistration_date").is_null() | (pl.col("deregistration_date") >= STUDY_START))
+    facts = linked.group_by("person_id").agg(
+        pl.lit(True).alias("gp_linked"),
+        overlaps.any().alias("gp_present"),
+        pl.col("date_of_death").min().alias("date_of_death"),
+    )
+    conditions = (
+        sources.gp_conditions.with_columns(pl.col("gp_record_id").cast(pl.String))
+        .filter(
+            pl.col("cluster").is_in(list(CONDITIONS))
+            & (
+                pl.col("event_date").is_null()
+                | (pl.col("event_date") <= config.conditions_recorded_by)
+            )
+        )
+        .join(_linked_records(spine, "gp", "gp_record_id"), on="gp_record_id", how="inner")
+        .select("person_id", "cluster")
+        .unique()
+        .with_columns(pl.lit(True).alias("present"))
+        .pivot(on="cluster", index="person_id", values="present")
+    )
+    flags = [
+        pl.col(code).fill_null(False).alias(flag)
+        if code in conditions.columns
+        else pl.lit(False).alias(flag)
+        for code, flag in zip(CONDITIONS, CONDITION_FLAGS, strict=True)
+    ]
+    return facts.join(conditions, on="person_id", how="left").select(
+        "person_id", "gp_linked", "gp_present", "date_of_death", *flags
+    )
+
+
+def _dwp_facts(sources: Sources, spine: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    keys = _linked_records(spine, "dwp", "dwp_master_key")
+    linked_people = keys.select("person_id").unique().with_columns(pl.lit(True).alias("dwp_linked"))
+    spells = (
+        sources.dwp_benefit_spells.with_columns(pl.col("dwp_master_key").cast(pl.String))
+        .filter(pl.col("benefit").is_in(list(INCLUDED_BENEFITS)))
+        .join(keys, on="dwp_master_key", how="inner")
+        .with_columns(
+            month_index(pl.col("start_date")).clip(lower_bound=0).alias("first"),
+            month_index(pl.col("end_date"))
+            .fill_null(N_MONTHS - 1)
+            .clip(upper_bound=N_MONTHS - 1)
+            .alias("last"),
+        )
+        .filter(pl.col("first") <= pl.col("last"))
+        .select(
+            "person_id",
+            "benefit",
+            pl.int_ranges("first", pl.col("last") + 1, dtype=pl.Int32).alias("k"),
+        )
+        .explode("k")
+        .unique()
+    )
+    flags = [
+        (pl.col("benefit") == code).any().alias(flag)
+        for code, flag in zip(INCLUDED_BENEFITS, BENEFIT_FLAGS, strict=True)
+    ]
+    months = spells.group_by("person_id", "k").agg(pl.lit(True).alias("on_any"), *flags)
+    return linked_people, months
+
+
+def _flow_row(step: int, criterion: str, kept: pl.DataFrame, before: int) -> dict[str, object]:
+    return {
+        "step": step,
+        "criterion": criterion,
+        "people": kept.height,
+        "removed": before - kept.height,
+    }
+
+
+def build_study_population(
+    sources: Sources, spine: pl.DataFrame, config: AnalysisConfig
+) -> StudyPopulation:
+    """Select the study population from the sources joined through a person spine.
+
+    Parameters
+    ----------
+    sources
+        The source extracts (:func:`analysis.inputs.read_sources`).
+    spine
+        ``source``, ``record_id``, ``person_id``: the linkage's spine, or a perfect or
+        re-clustered one.
+    config
+        The analysis options (``require_dwp_link``, ``conditions_recorded_by``).
+    """
+    people = _census_people(sources, spine)
+    gp = _gp_facts(sources, spine, config)
+    dwp_people, months = _dwp_facts(sources, spine)
+    people = (
+        people.join(gp, on="person_id", how="left")
+        .join(dwp_people, on="person_id", how="left")
+        .with_columns(
+            pl.col("gp_linked").fill_null(False),
+            pl.col("gp_present").fill_null(False),
+            pl.col("dwp_linked").fill_null(False),
+            *(pl.col(flag).fill_null(False) for flag in CONDITION_FLAGS),
+            month_index(pl.col("date_of_death"))
+            .fill_null(N_MONTHS)
+            .clip(upper_bound=N_MONTHS)
+            .alias("exit_month"),
+        )
+        .with_columns(
+            age_at_month(pl.lit(0)).alias("_age_first"),
+            # Age only grows, so someone is of working age in some month they are alive in
+            # exactly when they are at most 64 at the start and at least 16 in their last month.
+            age_at_month(pl.min_horizontal(pl.col("exit_month") - 1, N_MONTHS - 1)).alias(
+                "_age_last"
+            ),
+        )
+        .with_columns(
+            ((pl.col("_age_last") >= MIN_AGE) & (pl.col("_age_first") <= MAX_AGE))
+            .fill_null(False)
+            .alias("working_age"),
+        )
+    )
+    criteria: list[tuple[str, pl.Expr]] = [
+        ("Usual resident in 2011", pl.col("usual_resident").fill_null(False)),
+        ("Resident in England (LSOA 2011)", pl.col("in_england")),
+        ("Not wholly imputed", ~pl.col("wholly_imputed").fill_null(False)),
+        ("Linked to a GP record (NHS number)", pl.col("gp_linked")),
+        ("Present in GP data, November 2019 to March 2021", pl.col("gp_present")),
+        ("Alive in the study period (exit in the month of death)", pl.col("exit_month") > 0),
+        ("Aged 16 to 64 in at least one study month", pl.col("working_age")),
+    ]
+    if config.require_dwp_link:
+        criteria.append(("Linked to a DWP record", pl.col("dwp_linked")))
+    rows = [
+        {
+            "step": 0,
+            "criterion": "Census 2011 records",
+            "people": sources.census.height,
+            "removed": 0,
+        },
+        {
+            "step": 1,
+            "criterion": "People (spine clusters holding a census record)",
+            "people": people.height,
+            "removed": sources.census.height - people.height,
+        },
+    ]
+    kept = people
+    census_only = pl.lit(True)
+    for index, (criterion, condition) in enumerate(criteria, start=2):
+        before = kept.height
+        kept = kept.filter(condition)
+        rows.append(_flow_row(index, criterion, kept, before))
+        if index <= 4:
+            census_only = census_only & condition
+    kept = kept.sort("person_id").with_row_index("pid")
+    linkage_criteria = pl.col("gp_linked") & pl.col("gp_present")
+    if config.require_dwp_link:
+        linkage_criteria = linkage_criteria & pl.col("dwp_linked")
+    census_base = (
+        people.filter(census_only & pl.col("working_age"))
+        .join(kept.select("person_id", "pid"), on="person_id", how="left")
+        .with_columns(
+            linkage_criteria.alias("linked"),
+            pl.col("_age_first").clip(lower_bound=MIN_AGE, upper_bound=MAX_AGE).alias("age_2019"),
+        )
+        .select(
+            "pid",
+            "linked",
+            "age_2019",
+            "sex",
+            "ethnic_group",
+            "disability",
+            "imd_quintile",
+            "region",
+        )
+    )
+    benefit_months = months.join(kept.select("person_id", "pid"), on="person_id", how="inner").drop(
+        "person_id"
+    )
+    people_columns = [
+        "pid",
+        "person_id",
+        "sex",
+        "ethnic_group",
+        "disability",
+        "imd_decile",
+        "imd_quintile",
+        "region",
+        "birth_year",
+        "birth_month",
+        "birth_day",
+        "exit_month",
+        *CONDITION_FLAGS,
+    ]
+    flow = pl.DataFrame(
+        rows,
+        schema={"step": pl.Int32, "criterion": pl.String, "people": pl.Int64, "removed": pl.Int64},
+    )
+    return StudyPopulation(
+        people=kept.select(people_columns),
+        benefit_months=benefit_months,
+        flow=flow,
+        census_base=census_base,
+    )
