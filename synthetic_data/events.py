@@ -153,20 +153,27 @@ def residences(
     day = first[mover_unit] + 1 + np.floor(rng.random(m) * span).astype(np.int64)
     order = np.lexsort((day, mover_unit))
     mover_unit, day = mover_unit[order], day[order]
-    # Each move is local (same local authority) or to anywhere, from the address before it;
-    # the LAD of the original address stands in for the previous one, which keeps this
-    # vectorised and changes little because most moves are local anyway.
+    # Each move is local (same local authority as the address before it) or to anywhere, and
+    # always to a different postcode. Moves are taken in order of their rank within the unit
+    # (at most five steps), so each one starts from the address the previous one reached.
+    rank = np.arange(m) - np.searchsorted(mover_unit, mover_unit, side="left")
     local = rng.random(m) < pop.local_move_share
-    new_lsoa = frame.draw(rng, m)
-    lad = geo.lad_index[unit_lsoa[mover_unit]]
-    new_lsoa[local] = frame.draw_within_lad(rng, lad[local])
-    # Each move changes the unit postcode: step the slot by 1..slots-1 from the previous one.
-    step = 1 + rng.integers(0, max(slots - 1, 1), m)
-    first_of_unit = np.r_[True, mover_unit[1:] != mover_unit[:-1]] if m else np.zeros(0, bool)
-    cum = np.cumsum(step)
-    base = np.maximum.accumulate(np.where(first_of_unit, np.arange(m), 0)) if m else step
-    offset = cum - (cum[base] - step[base]) if m else step
-    new_slot = (unit_slot[mover_unit] + offset) % slots
+    anywhere = frame.draw(rng, m)
+    new_lsoa = np.empty(m, dtype=np.int64)
+    new_slot = rng.integers(0, slots, m)
+    current_lsoa = unit_lsoa.astype(np.int64).copy()
+    current_slot = unit_slot.astype(np.int64).copy()
+    for r in range(int(rank.max()) + 1 if m else 0):
+        rows = np.flatnonzero(rank == r)
+        units = mover_unit[rows]
+        here = current_lsoa[units]
+        near = frame.draw_within_lad(rng, geo.lad_index[here])
+        chosen = np.where(local[rows], near, anywhere[rows])
+        slot = new_slot[rows]
+        same = (chosen == here) & (slot == current_slot[units])
+        slot = np.where(same, (slot + 1) % slots, slot)
+        new_lsoa[rows], new_slot[rows] = chosen, slot
+        current_lsoa[units], current_slot[units] = chosen, slot
 
     segments = pl.DataFrame(
         {
@@ -205,8 +212,24 @@ def residences(
     out = pl.concat([part_a.select(cols), part_b.select(cols)])
     # Keep segments the person actually lived in; a person always keeps at least the segment
     # that contains their start day (found below) even if they left on the day they came.
-    out = out.filter(pl.col("to_day") > pl.col("from_day"))
-    return out.sort("person", "from_day")
+    out = out.filter(pl.col("to_day") > pl.col("from_day")).sort("person", "from_day")
+    # A young adult who leaves home may land at the same postcode (a granny flat, the same
+    # block): that is not a move, so consecutive stays at one address are merged.
+    changed = (
+        (pl.col("lsoa") != pl.col("lsoa").shift(1)) | (pl.col("slot") != pl.col("slot").shift(1))
+    ).fill_null(True) | (pl.col("person") != pl.col("person").shift(1)).fill_null(True)
+    return (
+        out.with_columns(changed.cum_sum().alias("stay"))
+        .group_by("stay", maintain_order=True)
+        .agg(
+            pl.col("person").first(),
+            pl.col("from_day").min(),
+            pl.col("to_day").max(),
+            pl.col("lsoa").first(),
+            pl.col("slot").first(),
+        )
+        .drop("stay")
+    )
 
 
 def marriages(
