@@ -175,16 +175,20 @@ def residences(
         new_lsoa[rows], new_slot[rows] = chosen, slot
         current_lsoa[units], current_slot[units] = chosen, slot
 
+    unit = np.r_[np.arange(n_units), mover_unit].astype(np.int64)
+    from_day = np.r_[unit_start, day].astype(np.int64)
+    order = np.lexsort((from_day, unit))
+    unit, from_day = unit[order], from_day[order]
+    same_unit_next = np.r_[unit[1:] == unit[:-1], False]
+    to_day = np.where(same_unit_next, np.r_[from_day[1:], NEVER], NEVER)
     segments = pl.DataFrame(
         {
-            "unit": np.r_[np.arange(n_units), mover_unit].astype(np.int64),
-            "from_day": np.r_[unit_start, day].astype(np.int64),
-            "lsoa": np.r_[unit_lsoa, new_lsoa].astype(np.int64),
-            "slot": np.r_[unit_slot, new_slot].astype(np.int64),
+            "unit": unit,
+            "from_day": from_day,
+            "lsoa": np.r_[unit_lsoa, new_lsoa].astype(np.int64)[order],
+            "slot": np.r_[unit_slot, new_slot].astype(np.int64)[order],
+            "to_day": to_day,
         }
-    ).sort("unit", "from_day")
-    segments = segments.with_columns(
-        pl.col("from_day").shift(-1).over("unit").fill_null(NEVER).alias("to_day")
     )
     people = pl.DataFrame(
         {
@@ -218,18 +222,11 @@ def residences(
     changed = (
         (pl.col("lsoa") != pl.col("lsoa").shift(1)) | (pl.col("slot") != pl.col("slot").shift(1))
     ).fill_null(True) | (pl.col("person") != pl.col("person").shift(1)).fill_null(True)
-    return (
-        out.with_columns(changed.cum_sum().alias("stay"))
-        .group_by("stay", maintain_order=True)
-        .agg(
-            pl.col("person").first(),
-            pl.col("from_day").min(),
-            pl.col("to_day").max(),
-            pl.col("lsoa").first(),
-            pl.col("slot").first(),
-        )
-        .drop("stay")
-    )
+    first = out.select(changed).to_series().to_numpy()
+    start = np.flatnonzero(first)
+    stop = np.r_[start[1:], out.height] - 1
+    to_day = out.get_column("to_day").to_numpy()
+    return out[start].with_columns(pl.Series("to_day", to_day[stop]))
 
 
 def marriages(
