@@ -171,9 +171,8 @@ def link_records(
             staging / "predictions.parquet",
             columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
         )
-        scored_probabilities = edges.filter(pl.col("match_key") != "exact").get_column(
-            "match_probability"
-        )
+        # Deterministic links count as certain links (p = 1) in the expected metrics.
+        scored_probabilities = edges.get_column("match_probability")
         if config.threshold == "auto":
             choice = choose_threshold(scored_probabilities)
         else:
