@@ -159,9 +159,17 @@ def middle_names_comparison() -> dict[str, Any]:
     }
 
 
+DISTANT_BIRTH_DATE_M = 1e-4
+"""Fixed m of birth dates that differ in every way the model knows (more than a year apart,
+not transposed, not one digit, not only the year). EM over-estimates it: every block that
+can train dates holds some fathers and sons of the same names (and middle names), whom EM
+takes for one person. One true pair in 10,000 with such a date is a cautious prior."""
+
+
 def date_of_birth_comparison() -> dict[str, Any]:
     """Date of birth: exact (term-frequency adjusted, so 1 January placeholders count for
-    less), day and month transposed, one digit wrong, within a year."""
+    less), day and month transposed, one digit wrong, within a year, the same day and month
+    in another year; other dates have a fixed, small m (:data:`DISTANT_BIRTH_DATE_M`)."""
     transposed = (
         'day("date_of_birth_l") = month("date_of_birth_r") '
         'AND month("date_of_birth_l") = day("date_of_birth_r") '
@@ -180,10 +188,15 @@ def date_of_birth_comparison() -> dict[str, Any]:
                 "within a year",
             ),
             _level(
-                'abs(date_diff(\'day\', "date_of_birth_l", "date_of_birth_r")) <= 3653',
-                "within ten years",
+                'right("birth_date_text_l", 4) = right("birth_date_text_r", 4)',
+                "same day and month, year wrong",
             ),
-            _else(),
+            {
+                "sql_condition": "ELSE",
+                "label_for_charts": "all other",
+                "m_probability": DISTANT_BIRTH_DATE_M,
+                "fix_m_probability": True,
+            },
         ],
     }
 
