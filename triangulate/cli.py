@@ -6,6 +6,7 @@ import typer
 
 from triangulate.config import ConfigError
 from triangulate.generate_cmd import generate
+from triangulate.validate_cmd import validate
 
 app = typer.Typer(
     help="Link synthetic 2011 Census, GP and DWP records and publish the study's tables.",
@@ -38,6 +39,7 @@ def check_config(
 
 
 app.command("generate")(generate)
+app.command("validate")(validate)
 
 
 def main() -> None:

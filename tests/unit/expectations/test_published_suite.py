@@ -1,0 +1,71 @@
+import polars as pl
+import pytest
+
+from expectations.config import ExpectationsConfig
+from expectations.runner import run_suite
+from expectations.suites import published_other_suite, published_rates_suite
+from tests.unit.expectations import tiny_world as w
+from tests.unit.expectations.helpers import failed
+
+CONFIG = ExpectationsConfig()
+
+
+def _run(frame):
+    return run_suite(published_rates_suite(CONFIG), {"published": frame})
+
+
+def _first_row(column, value):
+    return w.published_rates().with_columns(
+        pl.when(pl.int_range(pl.len()) == 0)
+        .then(pl.lit(value))
+        .otherwise(pl.col(column))
+        .alias(column)
+    )
+
+
+def test_published_suite_passes_on_contract_data():
+    assert failed(_run(w.published_rates())) == set()
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        ("asr_pct", 101.0, {"asr_pct_in_0_100", "asr_pct_not_above_asr_upper"}),
+        ("asr_lower", 14.5, {"asr_lower_not_above_asr_pct"}),
+        ("recipients", 5, {"recipients_at_least_10"}),
+        ("people", 1002, {"people_multiple_of_5"}),
+        ("status", "draft", {"status_code"}),
+    ],
+)
+def test_range_and_disclosure_rules(column, value, expected):
+    assert failed(_run(_first_row(column, value))) == expected
+
+
+def test_suppressed_row_must_not_show_counts():
+    frame = w.published_rates().with_columns(
+        pl.when(pl.col("status") == "[c]").then(15).otherwise(pl.col("people")).alias("people")
+    )
+    assert failed(_run(frame)) == {"people_null_when_suppressed"}
+
+
+def test_schema_extra_column():
+    frame = w.published_rates().with_columns(pl.lit(1).alias("extra"))
+    assert failed(_run(frame)) == {"published_columns"}
+
+
+def test_other_tables_get_count_and_interval_rules():
+    frame = pl.DataFrame(
+        {
+            "group": ["a", "b"],
+            "people": [10, 7],
+            "change_pct": [1.0, 2.0],
+            "change_pct_lower": [0.5, 2.5],
+            "change_pct_upper": [1.5, 3.0],
+        }
+    )
+    suite = published_other_suite(frame.schema, CONFIG)
+    assert failed(run_suite(suite, {"published": frame})) == {
+        "people_at_least_10",
+        "people_multiple_of_5",
+        "change_pct_lower_not_above_change_pct",
+    }
