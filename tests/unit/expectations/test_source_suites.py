@@ -99,7 +99,7 @@ def test_referential_integrity_spells_and_conditions():
     result = _run("dwp_benefit_spells", spells, relations=relations)
     assert failed(result) == {"dwp_master_key_in_dwp_customers"}
     outcome = next(o for o in result.outcomes if o.check == "dwp_master_key_in_dwp_customers")
-    assert outcome.sample == ("D999999999",)
+    assert outcome.sample == ("D999999999 (in_dwp_customers=False)",)
 
     conditions = _set(w.gp_conditions(), "gp_record_id", 0, "G999999999")
     relations = key_exists(
