@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -41,14 +42,15 @@ def main() -> None:
         generate_world(config.world, people=args.people, seed=args.seed, out_dir=run)
         print(f"generated {args.people:,} people in {time.perf_counter() - started:.1f} s")
     # Import GX and build its context once, as a pipeline process would.
-    timings = []
+    timings, cpu = [], []
     for _ in range(args.repeats):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         try:
             validate_sources(run / "sources", run / "validation", config, people=args.people)
         except ValidationFailed as exc:
             print(f"note: critical failures in the data ({len(exc.failures)}): {exc.failures}")
         timings.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
     rows = {p.stem: None for p in (run / "sources").glob("*.parquet")}
     for name in rows:
         record = json.loads((run / "validation" / "results" / f"{name}.json").read_text())
@@ -57,7 +59,9 @@ def main() -> None:
             f"  {name:<20} {extract:>10,} rows  {len(record['outcomes']):>3} expectations"
             f"  {record['seconds']:6.2f} s"
         )
-    print(f"validate_sources timings (s): {', '.join(f'{t:.2f}' for t in timings)}")
+    print(f"validate_sources wall times (s): {', '.join(f'{t:.2f}' for t in timings)}")
+    print(f"validate_sources CPU times (s):  {', '.join(f'{t:.2f}' for t in cpu)}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"median: {statistics.median(timings):.2f} s for {args.people:,} people (target 30 s)")
 
 

@@ -41,11 +41,14 @@ def test_range_and_disclosure_rules(column, value, expected):
     assert failed(_run(_first_row(column, value))) == expected
 
 
-def test_suppressed_row_must_not_show_counts():
+def test_suppressed_row_must_not_show_numerator_and_should_not_show_denominator():
     frame = w.published_rates().with_columns(
-        pl.when(pl.col("status") == "[c]").then(15).otherwise(pl.col("people")).alias("people")
+        pl.when(pl.col("status") == "[c]").then(15).otherwise(pl.col(c)).alias(c)
+        for c in ("people", "recipients")
     )
-    assert failed(_run(frame)) == {"people_null_when_suppressed"}
+    result = _run(frame)
+    assert failed(result, "critical") == {"recipients_null_when_suppressed"}
+    assert failed(result, "warning") == {"people_null_when_suppressed"}
 
 
 def test_schema_extra_column():
@@ -68,4 +71,29 @@ def test_other_tables_get_count_and_interval_rules():
         "people_at_least_10",
         "people_multiple_of_5",
         "change_pct_lower_not_above_change_pct",
+    }
+
+
+def test_other_table_rules_follow_column_names():
+    schema = {
+        "estimate": pl.String,
+        "step": pl.Int32,
+        "people": pl.Int64,
+        "linked_pct": pl.Float64,
+        "linked_lower": pl.Float64,
+        "linked_upper": pl.Float64,
+        "value": pl.Float64,
+        "lower": pl.Float64,
+        "upper": pl.Float64,
+        "bias_pp": pl.Float64,
+    }
+    names = {c.name for c in published_other_suite(schema, CONFIG).parts[0].checks}
+    assert names == {
+        "people_at_least_10",
+        "people_multiple_of_5",
+        "linked_pct_in_0_100",
+        "linked_lower_not_above_linked_pct",
+        "linked_pct_not_above_linked_upper",
+        "lower_not_above_value",
+        "value_not_above_upper",
     }
