@@ -4,7 +4,7 @@ import pytest
 from analysis.config import AnalysisConfig
 from analysis.inputs import AnalysisInputError, perfect_spine, read_sources, read_spine
 from analysis.monthly import person_months
-from analysis.population import build_study_population
+from analysis.population import build_study_population, receives
 
 
 @pytest.fixture
@@ -43,8 +43,8 @@ def test_person_months_follow_age_death_and_benefit_spells(population):
     assert receiving["PB"] == [6, 7, 8]  # two DWP keys, one person
     assert receiving["PC"] == [0, 1, 2]  # ESA to January 2020; State Pension excluded
     b = pm.filter(pl.col("person_id") == "PB").sort("k")
-    assert b.filter(pl.col("on_jsa"))["k"].to_list() == [6, 7]
-    assert b.filter(pl.col("on_pip"))["k"].to_list() == [7, 8]
+    assert b.filter(receives("JSA"))["k"].to_list() == [6, 7]
+    assert b.filter(receives("PIP"))["k"].to_list() == [7, 8]
 
 
 def test_age_bands_are_recomputed_each_month(population):
