@@ -110,69 +110,48 @@ def _linked_records(spine: pl.DataFrame, source: str) -> pl.DataFrame:
     return spine.filter(pl.col("source") == source).select("rkey", "person")
 
 
-def _census_people(sources: Sources, spine: pl.DataFrame) -> pl.DataFrame:
-    census = sources.census.with_columns(_key("census_person_id").alias("rkey"))
-    linked = spine.filter(pl.col("source") == "census").select("rkey", "person", "person_id")
-    census = (
-        census.join(linked, on="rkey", how="left")
-        .with_columns(
-            # A census record the spine does not list is a person of its own.
-            pl.coalesce(
-                "person_id", pl.lit("census:") + pl.col("census_person_id").cast(pl.String)
-            ).alias("person_id")
-        )
-        .with_columns(pl.coalesce("person", _key("person_id")).alias("person"))
+@dataclass(frozen=True)
+class PreparedSources:
+    """The sources with everything that does not depend on the spine already derived
+    (hashed record keys, geography, birth date parts, spell months), so a run can rebuild
+    the population for several spines (linked, truth, thresholds) cheaply."""
+
+    census: pl.DataFrame
+    census_records: int
+    gp_registrations: pl.DataFrame
+    gp_conditions: pl.DataFrame
+    dwp_spells: pl.DataFrame
+
+
+def prepare_sources(sources: Sources, config: AnalysisConfig) -> PreparedSources:
+    """Derive the spine-independent columns of the sources once."""
+    census = sources.census.with_columns(_key("census_person_id").alias("rkey")).join(
+        lsoa_lookup(), on="lsoa11cd", how="left"
     )
-    # Should a cluster hold two census records, the first in the extract describes the person.
-    people = census.unique("person", keep="first", maintain_order=True)
-    geography = lsoa_lookup()
-    return people.join(geography, on="lsoa11cd", how="left").with_columns(
+    census = census.with_columns(
         pl.col("date_of_birth").dt.year().cast(pl.Int32).alias("birth_year"),
         pl.col("date_of_birth").dt.month().cast(pl.Int32).alias("birth_month"),
         pl.col("date_of_birth").dt.day().cast(pl.Int32).alias("birth_day"),
         pl.col("imd_decile").is_not_null().alias("in_england"),
     )
-
-
-def _gp_facts(sources: Sources, spine: pl.DataFrame, config: AnalysisConfig) -> pl.DataFrame:
-    gp_records = _linked_records(spine, "gp")
-    linked = sources.gp_registrations.with_columns(_key("gp_record_id").alias("rkey")).join(
-        gp_records, on="rkey", how="inner"
-    )
     overlaps = (
         pl.col("registration_date").is_null() | (pl.col("registration_date") <= STUDY_END)
     ) & (pl.col("deregistration_date").is_null() | (pl.col("deregistration_date") >= STUDY_START))
-    facts = linked.group_by("person").agg(
-        pl.lit(True).alias("gp_linked"),
-        overlaps.any().alias("gp_present"),
-        pl.col("date_of_death").min().alias("date_of_death"),
+    registrations = sources.gp_registrations.select(
+        _key("gp_record_id").alias("rkey"), overlaps.alias("overlaps"), "date_of_death"
     )
-    recorded = (
-        sources.gp_conditions.filter(
-            pl.col("cluster").is_in(list(CONDITIONS))
-            & (
-                pl.col("event_date").is_null()
-                | (pl.col("event_date") <= config.conditions_recorded_by)
-            )
-        )
-        .with_columns(_key("gp_record_id").alias("rkey"))
-        .join(gp_records, on="rkey", how="inner")
-        .group_by("person")
-        .agg(
-            (pl.col("cluster") == code).any().alias(flag)
+    conditions = sources.gp_conditions.filter(
+        pl.col("cluster").is_in(list(CONDITIONS))
+        & (pl.col("event_date").is_null() | (pl.col("event_date") <= config.conditions_recorded_by))
+    ).select(
+        _key("gp_record_id").alias("rkey"),
+        *(
+            (pl.col("cluster") == code).alias(flag)
             for code, flag in zip(CONDITIONS, CONDITION_FLAGS, strict=True)
-        )
+        ),
     )
-    return facts.join(recorded, on="person", how="left")
-
-
-def _dwp_facts(sources: Sources, spine: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    keys = _linked_records(spine, "dwp")
-    linked_people = keys.select("person").unique().with_columns(pl.lit(True).alias("dwp_linked"))
     spells = (
         sources.dwp_benefit_spells.filter(pl.col("benefit").is_in(list(INCLUDED_BENEFITS)))
-        .with_columns(_key("dwp_master_key").alias("rkey"))
-        .join(keys, on="rkey", how="inner")
         .with_columns(
             month_index(pl.col("start_date")).clip(lower_bound=0).alias("first"),
             month_index(pl.col("end_date"))
@@ -182,11 +161,61 @@ def _dwp_facts(sources: Sources, spine: pl.DataFrame) -> tuple[pl.DataFrame, pl.
         )
         .filter(pl.col("first") <= pl.col("last"))
         .select(
-            "person",
+            _key("dwp_master_key").alias("rkey"),
             pl.col("benefit").replace_strict(BENEFIT_BITS, return_dtype=pl.UInt16).alias("bit"),
             "first",
             "last",
         )
+    )
+    return PreparedSources(
+        census=census,
+        census_records=sources.census.height,
+        gp_registrations=registrations,
+        gp_conditions=conditions,
+        dwp_spells=spells,
+    )
+
+
+def _census_people(sources: PreparedSources, spine: pl.DataFrame) -> pl.DataFrame:
+    linked = spine.filter(pl.col("source") == "census").select("rkey", "person", "person_id")
+    census = (
+        sources.census.join(linked, on="rkey", how="left")
+        .with_columns(
+            # A census record the spine does not list is a person of its own.
+            pl.coalesce(
+                "person_id", pl.lit("census:") + pl.col("census_person_id").cast(pl.String)
+            ).alias("person_id")
+        )
+        .with_columns(pl.coalesce("person", _key("person_id")).alias("person"))
+    )
+    # Should a cluster hold two census records, the first in the extract describes the person.
+    return census.unique("person", keep="first", maintain_order=True)
+
+
+def _gp_facts(sources: PreparedSources, spine: pl.DataFrame) -> pl.DataFrame:
+    gp_records = _linked_records(spine, "gp")
+    facts = (
+        sources.gp_registrations.join(gp_records, on="rkey", how="inner")
+        .group_by("person")
+        .agg(
+            pl.lit(True).alias("gp_linked"),
+            pl.col("overlaps").any().alias("gp_present"),
+            pl.col("date_of_death").min().alias("date_of_death"),
+        )
+    )
+    recorded = (
+        sources.gp_conditions.join(gp_records, on="rkey", how="inner")
+        .group_by("person")
+        .agg(pl.col(flag).any() for flag in CONDITION_FLAGS)
+    )
+    return facts.join(recorded, on="person", how="left")
+
+
+def _dwp_facts(sources: PreparedSources, spine: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    keys = _linked_records(spine, "dwp")
+    linked_people = keys.select("person").unique().with_columns(pl.lit(True).alias("dwp_linked"))
+    spells = sources.dwp_spells.join(keys, on="rkey", how="inner").select(
+        "person", "bit", "first", "last"
     )
     return linked_people, spells
 
@@ -228,23 +257,26 @@ def _flow_row(step: int, criterion: str, kept: pl.DataFrame, before: int) -> dic
 
 
 def build_study_population(
-    sources: Sources, spine: pl.DataFrame, config: AnalysisConfig
+    sources: Sources | PreparedSources, spine: pl.DataFrame, config: AnalysisConfig
 ) -> StudyPopulation:
     """Select the study population from the sources joined through a person spine.
 
     Parameters
     ----------
     sources
-        The source extracts (:func:`analysis.inputs.read_sources`).
+        The source extracts (:func:`analysis.inputs.read_sources`), or the same prepared
+        once by :func:`prepare_sources` when several spines are analysed.
     spine
         ``source``, ``record_id``, ``person_id``: the linkage's spine, or a perfect or
         re-clustered one.
     config
         The analysis options (``require_dwp_link``, ``conditions_recorded_by``).
     """
+    if isinstance(sources, Sources):
+        sources = prepare_sources(sources, config)
     spine = _spine_keys(spine)
     people = _census_people(sources, spine)
-    gp = _gp_facts(sources, spine, config)
+    gp = _gp_facts(sources, spine)
     dwp_people, spells = _dwp_facts(sources, spine)
     people = (
         people.join(gp, on="person", how="left")
@@ -288,14 +320,14 @@ def build_study_population(
         {
             "step": 0,
             "criterion": "Census 2011 records",
-            "people": sources.census.height,
+            "people": sources.census_records,
             "removed": 0,
         },
         {
             "step": 1,
             "criterion": "People (spine clusters holding a census record)",
             "people": people.height,
-            "removed": sources.census.height - people.height,
+            "removed": sources.census_records - people.height,
         },
     ]
     kept = people
