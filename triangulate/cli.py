@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from triangulate.config import ConfigError
+from triangulate.generate_cmd import generate
 
 app = typer.Typer(
     help="Link synthetic 2011 Census, GP and DWP records and publish the study's tables.",
@@ -36,6 +37,9 @@ def check_config(
     except ConfigError as exc:
         fail(str(exc))
     typer.echo(yaml.safe_dump(resolved.model_dump(mode="json"), sort_keys=False))
+
+
+app.command("generate")(generate)
 
 
 @app.command("analyse")

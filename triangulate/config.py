@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analysis.config import AnalysisConfig
+from synthetic_data.config import WorldConfig
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
@@ -39,6 +40,7 @@ class RunConfig(StrictModel):
     """The whole configuration of one run."""
 
     run: RunSection = RunSection()
+    world: WorldConfig = WorldConfig()
     analysis: AnalysisConfig = AnalysisConfig()
 
 

@@ -1,0 +1,165 @@
+"""``generate_world``: the stage entry point that writes ``sources/`` and ``truth/``."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import polars as pl
+
+from synthetic_data.block_output import SCHEMAS, SOURCE_TABLES, TRUTH_TABLES, generate_block
+from synthetic_data.blocks import Block, plan_blocks
+from synthetic_data.config import WorldConfig
+from synthetic_data.names import load_name_bank
+from synthetic_data.places import build_places, sampling_frame
+from synthetic_data.reference import load_geography
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class GenerationError(RuntimeError):
+    """The world could not be generated or written."""
+
+
+def _write_block(args: tuple[Block, dict, int, str]) -> int:
+    """Generate one block and write its tables as part files (runs in a worker process).
+
+    The configuration travels as a plain dict (its noise models are built at import time and
+    cannot be pickled) and is validated again in the worker.
+    """
+    block, config_data, people, parts_dir = args
+    config = WorldConfig.model_validate(config_data)
+    geo = load_geography()
+    frame = sampling_frame(block.seed, people, config.population.people_per_lsoa)
+    places = build_places(block.seed, config.gp.practice_coverage, config.gp.patients_per_practice)
+    tables = generate_block(block, config, geo, frame, places, load_name_bank())
+    for name, table in tables.items():
+        folder = Path(parts_dir) / name
+        folder.mkdir(parents=True, exist_ok=True)
+        # Part files are temporary: uncompressed Arrow IPC is written and read at memory speed,
+        # so each table is encoded to Parquet only once, when the parts are combined.
+        table.write_ipc(folder / f"part-{block.index:06d}.arrow", compression="uncompressed")
+    return block.index
+
+
+def generate_world(
+    world: WorldConfig,
+    *,
+    people: int,
+    seed: int,
+    out_dir: Path,
+    progress: ProgressCallback | None = None,
+) -> dict:
+    """Generate the synthetic England and write its extracts and truth tables.
+
+    Parameters
+    ----------
+    world
+        The validated ``world`` section of the run configuration.
+    people
+        People who ever live in the synthetic England (census residents, later immigrants
+        and babies born after Census day).
+    seed
+        Seed of every random draw; the same seed and configuration give identical files,
+        whatever ``world.workers`` is.
+    out_dir
+        The run folder; ``sources/`` and ``truth/`` are written inside it atomically (built in
+        a temporary folder beside them, then moved into place).
+    progress
+        Optional callback ``(blocks_done, blocks_total)`` for a progress display.
+
+    Returns
+    -------
+    dict
+        ``people``, ``seed``, ``records`` (rows per source table), ``truth_rows`` and
+        ``seconds``.
+    """
+    if people <= 0:
+        raise ValueError(f"people must be positive, got {people}")
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    blocks = plan_blocks(people, world.block_size, seed)
+    logger.info("Generating %d people in %d blocks (seed %d)", people, len(blocks), seed)
+    staging = Path(tempfile.mkdtemp(prefix=".generate-", dir=out_dir))
+    try:
+        parts = staging / "parts"
+        config_data = world.model_dump(mode="json")
+        jobs = [(block, config_data, people, str(parts)) for block in blocks]
+        done = 0
+        if world.workers > 1 and len(blocks) > 1:
+            # "spawn" rather than fork: forking a process whose polars thread pool is running
+            # can deadlock the child.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=world.workers, mp_context=context) as pool:
+                for _ in pool.map(_write_block, jobs):
+                    done += 1
+                    if progress:
+                        progress(done, len(blocks))
+                logger.info("Blocks done in %.1f s; combining", time.perf_counter() - started)
+                counts = dict(pool.map(_combine_table, _combine_jobs(parts, staging)))
+        else:
+            for job in jobs:
+                _write_block(job)
+                done += 1
+                if progress:
+                    progress(done, len(blocks))
+            logger.info("Blocks done in %.1f s; combining", time.perf_counter() - started)
+            counts = dict(map(_combine_table, _combine_jobs(parts, staging)))
+        shutil.rmtree(parts)
+        for folder in ("sources", "truth"):
+            _replace(staging / folder, out_dir / folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    seconds = round(time.perf_counter() - started, 2)
+    summary = {
+        "people": people,
+        "seed": seed,
+        "records": {name: counts[name] for name in SOURCE_TABLES},
+        "truth_rows": {name: counts[name] for name in TRUTH_TABLES},
+        "seconds": seconds,
+    }
+    logger.info("Generated the world in %.1f s", seconds)
+    return summary
+
+
+def _combine_jobs(parts: Path, staging: Path) -> list[tuple[str, str, str]]:
+    """One job per table: its name, its parts folder and its target file."""
+    jobs = []
+    for group, names in (("sources", SOURCE_TABLES), ("truth", TRUTH_TABLES)):
+        (staging / group).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            jobs.append((name, str(parts / name), str(staging / group / f"{name}.parquet")))
+    return jobs
+
+
+def _combine_table(job: tuple[str, str, str]) -> tuple[str, int]:
+    """Concatenate one table's parts, in block order, into one Parquet file."""
+    name, folder, target = job
+    files = sorted(Path(folder).glob("part-*.arrow"))
+    if files:
+        table = pl.concat([pl.read_ipc(f) for f in files], how="vertical")
+    else:
+        table = pl.DataFrame(schema={c: pl.Utf8 for c in SCHEMAS[name]})
+    table.write_parquet(target)
+    return name, table.height
+
+
+def _replace(new: Path, target: Path) -> None:
+    """Move ``new`` to ``target``, replacing an older copy with two renames."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{os.getpid()}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
