@@ -138,7 +138,10 @@ def prepare_sources(sources: Sources, config: AnalysisConfig) -> PreparedSources
         pl.col("registration_date").is_null() | (pl.col("registration_date") <= STUDY_END)
     ) & (pl.col("deregistration_date").is_null() | (pl.col("deregistration_date") >= STUDY_START))
     registrations = sources.gp_registrations.select(
-        _key("gp_record_id").alias("rkey"), overlaps.alias("overlaps"), "date_of_death"
+        _key("gp_record_id").alias("rkey"),
+        overlaps.alias("overlaps"),
+        "date_of_death",
+        pl.col("sex").replace_strict({"M": "1", "F": "2"}, default=None).alias("gp_sex"),
     )
     conditions = sources.gp_conditions.filter(
         pl.col("cluster").is_in(list(CONDITIONS))
@@ -201,6 +204,7 @@ def _gp_facts(sources: PreparedSources, spine: pl.DataFrame) -> pl.DataFrame:
             pl.lit(True).alias("gp_linked"),
             pl.col("overlaps").any().alias("gp_present"),
             pl.col("date_of_death").min().alias("date_of_death"),
+            pl.col("gp_sex").drop_nulls().first().alias("gp_sex"),
         )
     )
     recorded = (
@@ -286,6 +290,12 @@ def build_study_population(
             pl.col("gp_present").fill_null(False),
             pl.col("dwp_linked").fill_null(False),
             *(pl.col(flag).fill_null(False) for flag in CONDITION_FLAGS),
+            # The census is the source of characteristics; where its sex is blank, the
+            # linked GP record's sex completes it (as a census imputation would).
+            pl.when(pl.col("sex").is_in(["1", "2"]))
+            .then(pl.col("sex"))
+            .otherwise(pl.col("gp_sex"))
+            .alias("sex"),
             month_index(pl.col("date_of_death"))
             .fill_null(N_MONTHS)
             .clip(upper_bound=N_MONTHS)

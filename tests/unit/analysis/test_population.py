@@ -83,3 +83,19 @@ def test_missing_column_is_a_clear_error(tiny_run):
     pl.read_parquet(path).drop("person_id").write_parquet(path)
     with pytest.raises(AnalysisInputError, match="spine.parquet: missing column"):
         read_spine(path)
+
+
+def test_blank_census_sex_is_completed_from_the_gp_record(tiny_run):
+    path = tiny_run / "sources" / "census.parquet"
+    census = pl.read_parquet(path)
+    census.with_columns(
+        pl.when(pl.col("census_person_id") == "C01")
+        .then(None)
+        .otherwise(pl.col("sex"))
+        .alias("sex")
+    ).write_parquet(path)
+    population = build_study_population(
+        read_sources(tiny_run), perfect_spine(tiny_run), AnalysisConfig()
+    )
+    a = population.people.filter(pl.col("person_id") == "PA")
+    assert a["sex"].item() == "1"  # GP record G01 says M
