@@ -9,8 +9,8 @@ from quality_report.context import ReportContext
 from quality_report.document import Section, escape, figure, figure_table, pct, points
 from quality_report.published import (
     BEFORE,
-    change_bias,
-    compare_at,
+    bias_cells,
+    change_cells,
     estimates,
     latest_month,
     load_series,
@@ -116,25 +116,13 @@ def bias_section(ctx: ReportContext) -> Section:
             "analysis/published/* estimate ipw", "no bias-corrected estimate was published."
         )
     last = latest_month(series)
-    naive = compare_at(series, last, "linked").select(
-        "table",
-        "group",
-        "truth_pct",
-        pl.col("asr_pct").alias("linked_pct"),
-        pl.col("bias_pp").alias("linked_bias_pp"),
-        pl.col("interval_holds_truth").alias("linked_ci_holds_truth"),
-    )
-    if "ipw" in kinds:
-        ipw = compare_at(series, last, "ipw").select(
-            "table",
-            "group",
-            pl.col("asr_pct").alias("ipw_pct"),
-            pl.col("bias_pp").alias("ipw_bias_pp"),
-            pl.col("interval_holds_truth").alias("ipw_ci_holds_truth"),
-        )
-        naive = naive.join(ipw, on=["table", "group"], how="left")
+    naive, origin = bias_cells(ctx.run, series, last)
+    if "ipw" not in kinds:
+        naive = naive.drop("ipw_pct", "ipw_bias_pp", "ipw_ci_holds_truth")
     section.add(
         f"<h3>Naive, corrected and true estimates, {last:%B %Y}</h3>",
+        f'<p class="note">Source: {escape(origin)}. Bias in percentage points (estimate '
+        "minus truth).</p>",
         figure_table(
             naive.sort("table", "group"), key="bias", row_key=["table", "group"], max_rows=2000
         ),
@@ -191,7 +179,10 @@ def impact_section(ctx: ReportContext) -> Section:
         )
     else:
         last = latest_month(series)
-        cells = compare_at(series, last, "linked")
+        cells, _ = bias_cells(ctx.run, series, last)
+        cells = cells.rename({"linked_pct": "asr_pct", "linked_bias_pp": "bias_pp"}).with_columns(
+            pl.col("linked_ci_holds_truth").alias("interval_holds_truth")
+        )
         material = cells.filter(pl.col("bias_pp").abs() >= MATERIAL_PP).sort(
             [pl.col("bias_pp").abs(), pl.col("table"), pl.col("group")],
             descending=[True, False, False],
@@ -212,7 +203,7 @@ def impact_section(ctx: ReportContext) -> Section:
                 f"estimate {way} the truth by {figure(key, abs(row['bias_pp']), points)} "
                 f"percentage points ({row['asr_pct']:.2f}% against {row['truth_pct']:.2f}%)."
             )
-        change = change_bias(series)
+        change = change_cells(ctx.run, series)
         if change.height:
             worst = change.sort(
                 [pl.col("bias_pp").abs(), pl.col("table"), pl.col("group")],
@@ -226,12 +217,8 @@ def impact_section(ctx: ReportContext) -> Section:
                 f"{figure('impact/change_bias', abs(worst['bias_pp']), points)} points."
             )
         if "ipw" in estimates(series):
-            ipw = compare_at(series, last, "ipw")
-            fixed = ipw.join(
-                cells.select("table", "group", pl.col("bias_pp").alias("naive")),
-                on=["table", "group"],
-            )
-            better = fixed.filter(pl.col("bias_pp").abs() < pl.col("naive").abs()).height
+            fixed = cells.drop_nulls(["ipw_bias_pp", "bias_pp"])
+            better = fixed.filter(pl.col("ipw_bias_pp").abs() < pl.col("bias_pp").abs()).height
             sentences.append(
                 f"Inverse-probability weighting moves {figure('impact/ipw_better', better)} of "
                 f"{fixed.height} cells closer to the truth."
