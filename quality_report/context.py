@@ -51,11 +51,14 @@ class ReportContext:
         Leave every identifier out of the report.
     seed
         Seed for the clerical-review sample and any other draw the report makes.
+    clerical_per_band
+        Pairs drawn per match-weight band for the clerical-review sample.
     """
 
     run: RunArtefacts
     redact: bool = False
     seed: int = 20110327
+    clerical_per_band: int = 25
     notes: dict[str, Any] = field(default_factory=dict)
 
     @cached_property

@@ -166,6 +166,37 @@ def _rate_sentences(ctx: ReportContext) -> list[str]:
     return sentences
 
 
+def _gap_sentence(ctx: ReportContext) -> str | None:
+    """How linkage changes the widening of ethnic gaps, the study's headline finding."""
+    gaps = ctx.run.table("analysis/published/ethnic_gaps.parquet")
+    if gaps is None or not {"estimate", "group", "gap_widening"} <= set(gaps.columns):
+        return None
+    usable = gaps.filter(pl.col("gap_widening").is_not_null())
+    linked = usable.filter(pl.col("estimate") == "linked").select(
+        "group", pl.col("gap_widening").alias("linked")
+    )
+    truth = usable.filter(pl.col("estimate") == "truth").select(
+        "group", pl.col("gap_widening").alias("truth")
+    )
+    both = linked.join(truth, on="group").with_columns(
+        (pl.col("linked") - pl.col("truth")).alias("difference")
+    )
+    if not both.height:
+        return None
+    row = both.sort([pl.col("difference").abs(), pl.col("group")], descending=[True, False]).row(
+        0, named=True
+    )
+    way = "overstates" if row["difference"] > 0 else "understates"
+    return (
+        f"Ethnic gaps to White British: the change in the {escape(row['group'])} gap between "
+        f"February 2020 and March 2021 is {figure('impact/gap/linked', row['linked'], points)} "
+        f"points in the linked figures against {figure('impact/gap/truth', row['truth'], points)} "
+        f"in the truth, so linkage {way} the widening by "
+        f"{figure('impact/gap/difference', abs(row['difference']), points)} points (the largest "
+        f"such distortion among the {both.height} groups with published gaps)."
+    )
+
+
 def impact_section(ctx: ReportContext) -> Section:
     """Checklist item 15: which published figures could be biased, which way, by how much."""
     section = Section("impact", "15. Impact on the published figures (plain English)", (15,))
@@ -216,6 +247,9 @@ def impact_section(ctx: ReportContext) -> Section:
                 f"linked series {way} the true change of {worst['true_change_pp']:.2f} points by "
                 f"{figure('impact/change_bias', abs(worst['bias_pp']), points)} points."
             )
+        gap = _gap_sentence(ctx)
+        if gap is not None:
+            sentences.append(gap)
         if "ipw" in estimates(series):
             fixed = cells.drop_nulls(["ipw_bias_pp", "bias_pp"])
             better = fixed.filter(pl.col("ipw_bias_pp").abs() < pl.col("bias_pp").abs()).height

@@ -32,9 +32,6 @@ RATE_FORMATS = {
     )
 }
 
-CLERICAL_PER_BAND = 25
-"""Pairs reviewed per match-weight band."""
-
 
 def pairwise_table(ctx: ReportContext) -> tuple[pl.DataFrame | None, str]:
     """Pairwise metrics: the linkage stage's evaluation table, else computed here."""
@@ -185,11 +182,12 @@ def operational_section(ctx: ReportContext) -> Section:
         "transitivity and refuse links that would join two census records.</p>",
         figure_table(table, key="operational", row_key=["threshold"]),
     )
-    sample = operational.clerical_sample(labelled, per_band=CLERICAL_PER_BAND, seed=ctx.seed)
+    sample = operational.clerical_sample(labelled, per_band=ctx.clerical_per_band, seed=ctx.seed)
     summary = operational.clerical_summary(sample, labelled)
     section.add(
         "<h3>Clerical-review sample, stratified by match-weight band</h3>",
-        f"<p>Up to {CLERICAL_PER_BAND} pairs per band, drawn with seed {ctx.seed}; the synthetic "
+        f"<p>Up to {ctx.clerical_per_band} pairs per band, drawn with seed {ctx.seed}; the "
+        "synthetic "
         "truth gives each pair's verdict. Where the reviewed match rate departs from the "
         "model's mean probability, the model's expected counts above are off in that band.</p>",
         charts.clerical_chart(summary, "clerical-review"),

@@ -106,6 +106,8 @@ def report(
     except (QualityReportError, RedactionError) as exc:
         fail(str(exc))
     typer.echo(f"Quality report written to {index}" + (" (redacted)" if redact else ""))
+
+
 @app.command("analyse")
 def analyse(
     run_dir: Annotated[

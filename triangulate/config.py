@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analysis.config import AnalysisConfig
 from linkage.config import LinkageConfig
+from quality_report.config import ReportConfig
 from synthetic_data.config import WorldConfig
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
@@ -44,6 +45,7 @@ class RunConfig(StrictModel):
     world: WorldConfig = WorldConfig()
     linkage: LinkageConfig = LinkageConfig()
     analysis: AnalysisConfig = AnalysisConfig()
+    report: ReportConfig = ReportConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:
