@@ -23,6 +23,33 @@ MATERIAL_PP = 0.5
 """A bias of at least this many percentage points is called material in the statement."""
 
 
+TABLE_LABELS: dict[str, str] = {
+    "overall": "All people",
+    "by_imd_quintile": "IMD quintile",
+    "by_imd_decile": "IMD decile",
+    "by_ethnic_group": "Ethnic group",
+    "by_ethnic_group_5": "Ethnic group (five groups)",
+    "by_age_band": "Age band",
+    "by_sex": "Sex",
+    "by_region": "Region",
+    "by_disability": "Disability",
+    "by_condition": "Long-term condition",
+    "by_benefit": "Benefit",
+}
+BREAKDOWN_LABELS: dict[str, str] = {"imd_quintile": "IMD quintile", "age_band": "age band"}
+
+
+def table_label(table: str) -> str:
+    """A published table's name as a reader would say it."""
+    return TABLE_LABELS.get(table, table.removeprefix("by_").replace("_", " ").capitalize())
+
+
+def _cell(table: str, group: str) -> str:
+    if table == "overall":
+        return "All people"
+    return f"{escape(table_label(table))}: {escape(group)}"
+
+
 def _series(ctx: ReportContext) -> pl.DataFrame | None:
     if "series" not in ctx.notes:
         ctx.notes["series"] = load_series(ctx.run)
@@ -157,7 +184,8 @@ def _rate_sentences(ctx: ReportContext) -> list[str]:
         total = overall.row(0, named=True)["recall"]
         sentences.append(
             f"Census records were linked to their {target.upper()} records least often for "
-            f"{escape(low['breakdown'].replace('_', ' '))} {escape(low['group'])}: recall "
+            f"{escape(BREAKDOWN_LABELS.get(low['breakdown'], low['breakdown'].replace('_', ' ')))}"
+            f" {escape(low['group'])}: recall "
             f"{figure(f'impact/lowest_recall/{target}', low['recall'], pct)} against "
             f"{figure(f'impact/overall_recall/{target}', total, pct)} "
             "overall. Where missed links fall on people whose benefit receipt differs, the "
@@ -226,14 +254,18 @@ def impact_section(ctx: ReportContext) -> Section:
             f"{figure('impact/outside_ci', outside.height)} the truth lies outside the published "
             "95% confidence interval."
         )
+        items = []
         for row in material.head(5).iter_rows(named=True):
             way = "overstates" if row["bias_pp"] > 0 else "understates"
             key = f"impact/bias/{row['table']}|{row['group']}"
-            sentences.append(
-                f"{escape(row['table'].replace('_', ' '))}, {escape(row['group'])}: the linked "
+            items.append(
+                f"<li>{_cell(row['table'], row['group'])}: the linked "
                 f"estimate {way} the truth by {figure(key, abs(row['bias_pp']), points)} "
                 f"percentage points ({row['asr_pct']:.2f}% against {row['truth_pct']:.2f}%)."
+                "</li>"
             )
+        if items:
+            sentences.append("The largest differences:</p><ul>" + "".join(items) + "</ul><p>")
         change = change_cells(ctx.run, series)
         if change.height:
             worst = change.sort(
@@ -243,7 +275,7 @@ def impact_section(ctx: ReportContext) -> Section:
             way = "overstates" if worst["bias_pp"] > 0 else "understates"
             sentences.append(
                 f"The pandemic rise (February 2020 to {last:%B %Y}) is most distorted for "
-                f"{escape(worst['table'].replace('_', ' '))}, {escape(worst['group'])}: the "
+                f"{_cell(worst['table'], worst['group'])}: the "
                 f"linked series {way} the true change of {worst['true_change_pp']:.2f} points by "
                 f"{figure('impact/change_bias', abs(worst['bias_pp']), points)} points."
             )

@@ -88,7 +88,8 @@ def test_impact_statement_counts_by_hand(ctx):
     assert figures["impact/gap/linked"] == 1.5 and figures["impact/gap/truth"] == 2.5
     assert math.isclose(figures["impact/gap/difference"], 1.0)
     assert "Bangladeshi gap" in text and "understates the widening" in text
-    assert text.index("1 (most deprived)") < text.index("overall, all")  # largest bias first
+    # Largest bias first.
+    assert text.index("IMD quintile: 1 (most deprived)") < text.index("All people: the linked")
 
 
 def test_bias_section_means_by_hand(ctx):
