@@ -16,6 +16,7 @@ import polars as pl
 from quality_report import spine_metrics, validation
 from quality_report.artefacts import RECORD_ID, RunArtefacts
 from quality_report.groups import person_groups
+from quality_report.stats import pair_counts
 
 TARGETS: dict[str, float] = {"precision": 0.999, "recall": 0.9975}
 """Census 2021 linkage quality targets set in advance (STUDY.md section 3)."""
@@ -238,6 +239,4 @@ class ReportContext:
         """True pairs per source pair, from the truth (pairs never scored included)."""
         if self.members is None or not self.has_truth:
             return None
-        from quality_report.stats import pair_counts
-
         return pair_counts(self.members.drop_nulls("true_person"), "true_person")

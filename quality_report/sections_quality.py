@@ -8,6 +8,7 @@ from quality_report import charts, operational, spine_metrics, validation
 from quality_report.context import TARGETS, ReportContext
 from quality_report.document import Section, card, escape, figure, figure_table, pct
 from quality_report.groups import BREAKDOWNS, ETHNIC_GROUPS, IMD_QUINTILES, order_of
+from quality_report.stats import wilson_columns
 
 RATE_FORMATS = {
     c: pct
@@ -275,8 +276,6 @@ def _cross(ctx: ReportContext, target: str) -> pl.DataFrame | None:
     if ctx.outcomes is None or ctx.groups is None:
         return None
     joined = ctx.outcomes.join(ctx.groups, left_on="true_person", right_on="person_id")
-    from quality_report.stats import wilson_columns
-
     out = (
         joined.filter(pl.col(f"true_{target}"))
         .group_by("ethnic_group", "imd_quintile")
