@@ -47,16 +47,16 @@ IO_RETRIES: dict[str, Any] = {
 
 
 def _stage(
-    run_dir: Path,
+    run_dir: str | Path,
     stage: str,
     upstream: str,
     section: Any,
     action: Callable[[RunFolder, RunConfig], dict[str, Any]],
 ) -> dict[str, Any]:
-    folder = RunFolder.from_work(run_dir)
-    config = load_config(run_dir / "config.yaml")
+    folder = RunFolder.from_work(Path(run_dir))
+    config = load_config(folder.work / "config.yaml")
     key = fingerprint(stage, upstream, section(config))
-    summary, resumed = run_once(run_dir, stage, key, lambda: action(folder, config))
+    summary, resumed = run_once(folder.work, stage, key, lambda: action(folder, config))
     logger = get_run_logger()
     if resumed:
         logger.info("Stage %s already finished with these inputs: resumed, not redone.", stage)
@@ -169,14 +169,23 @@ def report(run_dir: Path, upstream: str) -> dict[str, Any]:
         run_dir,
         "report",
         upstream,
-        lambda c: None,
-        lambda f, c: {"report": str(build_quality_report(f.work, f.report))},
+        lambda c: c.report.model_dump(mode="json"),
+        lambda f, c: {
+            "report": str(
+                build_quality_report(
+                    f.work,
+                    f.report,
+                    redact=c.report.redact,
+                    clerical_per_band=c.report.clerical_per_band,
+                )
+            )
+        },
     )
 
 
 @task(name="publish run", **IO_RETRIES)
-def publish(run_dir: Path) -> Path:
-    published = publish_run(RunFolder.from_work(run_dir))
+def publish(run_dir: str) -> Path:
+    published = publish_run(RunFolder.from_work(Path(run_dir)))
     get_run_logger().info("Published the run to %s.", published)
     return published
 

@@ -26,11 +26,9 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
     from expectations import ExpectationsError
     from linkage import ConvergenceError, LinkageInputError
     from quality_report import QualityReportError
-    from synthetic_data import GenerationError
 
     return (
         ConfigError,
-        GenerationError,
         ExpectationsError,
         LinkageInputError,
         ConvergenceError,
@@ -239,9 +237,16 @@ def run(
         )
     except pipeline_errors() as exc:
         fail(f"the run stopped: {exc}")
-    typer.echo(f"\nRun finished: {result['run_dir']}")
-    for line in result.get("where", []):
-        typer.echo(f"  {line}")
+    from pathlib import Path
+
+    from triangulate.summaries import run_report_links
+
+    run_dir = Path(result["run_dir"])
+    typer.echo(f"\nRun finished. Outputs: {run_dir}")
+    for description, path in run_report_links(run_dir).values():
+        typer.echo(f"  {description}: {path}")
+    for point in result["stages"]["analyse"].get("main_points", []):
+        typer.echo(f"  - {point}")
 
 
 @app.command("serve")

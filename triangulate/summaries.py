@@ -37,9 +37,12 @@ def run_summary_markdown(run_dir: Path, summaries: dict[str, dict[str, Any]]) ->
     if pairwise.exists():
         lines += ["", "## Linkage quality against the truth", ""]
         lines += ["| source pair | precision | recall | F1 |", "|---|---:|---:|---:|"]
-        for row in pl.read_parquet(pairwise).iter_rows(named=True):
+        # "all" scores every true pair, the measure; "linkable" leaves out records
+        # that carry too little to link (described in the quality report).
+        rows = pl.read_parquet(pairwise).filter(pl.col("scope") == "all")
+        for row in rows.iter_rows(named=True):
             lines.append(
-                f"| {row['pair']} | {row['precision']:.4%} | {row['recall']:.4%} | "
+                f"| {row['source_pair']} | {row['precision']:.4%} | {row['recall']:.4%} | "
                 f"{row['f1']:.4%} |"
             )
     main_points = summaries.get("analyse", {}).get("main_points", [])
@@ -53,19 +56,31 @@ def run_summary_tables(run_dir: Path) -> dict[str, tuple[str, list[dict[str, Any
     tables: dict[str, tuple[str, list[dict[str, Any]]]] = {}
     by_group = run_dir / "linkage" / "evaluation" / "by_group.parquet"
     if by_group.exists():
-        frame = pl.read_parquet(by_group)
+        frame = pl.read_parquet(by_group).filter(
+            (pl.col("scope") == "all") & pl.col("source_pair").is_in(["census-gp", "census-dwp"])
+        )
         for dimension in ("ethnic_group", "imd_quintile"):
-            rows = frame.filter(pl.col("dimension") == dimension)
+            rows = frame.filter(pl.col("dimension") == dimension).select(
+                "group", "source_pair", "true_pairs", "precision", "recall"
+            )
             if rows.height:
                 tables[f"linkage-by-{dimension.replace('_', '-')}"] = (
-                    f"Linkage quality by {dimension.replace('_', ' ')}",
-                    rows.to_dicts(),
+                    f"Linkage precision and recall by {dimension.replace('_', ' ')}",
+                    rows.fill_nan(None).to_dicts(),
                 )
-    headline = run_dir / "analysis" / "published" / "headline.parquet"
-    if headline.exists():
+    overall = run_dir / "analysis" / "published" / "overall.parquet"
+    if overall.exists():
+        headline = (
+            pl.read_parquet(overall)
+            .filter(pl.col("estimate").is_in(["linked", "truth"]))
+            .select(
+                "month", "estimate", "people", "recipients", "asr_pct", "asr_lower", "asr_upper"
+            )
+            .with_columns(pl.col("month").cast(pl.String))
+        )
         tables["headline-table"] = (
-            "Headline: age-standardised % receiving a benefit, by month",
-            pl.read_parquet(headline).with_columns(pl.col(pl.Date).cast(pl.String)).to_dicts(),
+            "Headline: age-standardised % of people aged 16-64 receiving a benefit, by month",
+            headline.to_dicts(),
         )
     return tables
 
