@@ -53,6 +53,16 @@ def served(tmp_path_factory):
         server.stop()
 
 
+STAGE_COUNT = 7
+
+
+def _all_served(client: httpx.Client) -> dict[str, dict] | None:
+    deployments = _deployments(client)
+    stages = [name for name in deployments if "/stage-" in name]
+    ready = "triangulate-pipeline/nightly" in deployments and len(stages) == STAGE_COUNT
+    return deployments if ready else None
+
+
 def _deployments(client: httpx.Client) -> dict[str, dict]:
     flows = {f["id"]: f["name"] for f in client.post("/flows/filter", json={}).json()}
     return {
@@ -63,26 +73,21 @@ def _deployments(client: httpx.Client) -> dict[str, dict]:
 
 def test_nightly_deployment_is_served_with_its_schedule(served):
     client, *_ = served
-    deployments = _wait(
-        lambda: (d := _deployments(client)) and "triangulate-pipeline/nightly" in d and d,
-        timeout=180,
-        what="the nightly deployment",
-    )
+    deployments = _wait(lambda: _all_served(client), timeout=240, what="every deployment")
     nightly = deployments["triangulate-pipeline/nightly"]
     crons = [s["schedule"].get("cron") for s in nightly["schedules"]]
     assert crons == ["0 2 * * *"]
     assert nightly["schedules"][0]["schedule"]["timezone"] == "Europe/London"
-    stage_names = {name for name in deployments if "/stage-" in name}
-    assert len(stage_names) >= 1
+    stages = {name for name in deployments if "/stage-" in name}
+    assert "link/stage-link" in stages and "report/stage-report" in stages
+    assert all(not deployments[name]["schedules"] for name in stages)  # stages run on demand
 
 
 def test_run_started_through_the_api_completes_with_artifacts(served, tmp_path):
     client, *_ = served
-    deployment = _wait(
-        lambda: _deployments(client).get("triangulate-pipeline/nightly"),
-        timeout=180,
-        what="the nightly deployment",
-    )
+    deployment = _wait(lambda: _all_served(client), timeout=240, what="every deployment")[
+        "triangulate-pipeline/nightly"
+    ]
     parameters = {**TINY_WORLD, "out": str(tmp_path / "outputs")}
     run = client.post(
         f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": parameters}
@@ -107,11 +112,7 @@ def test_run_started_through_the_api_completes_with_artifacts(served, tmp_path):
 @pytest.mark.browser
 def test_deployments_page_shows_deployment_and_schedule(served, chromium, test_output_dir):
     client, server, port, _ = served
-    _wait(
-        lambda: "triangulate-pipeline/nightly" in _deployments(client),
-        timeout=180,
-        what="the nightly deployment",
-    )
+    _wait(lambda: _all_served(client), timeout=240, what="every deployment")
     url = f"http://127.0.0.1:{port}/deployments"
     dom = chromium.dom(url, budget_ms=20_000)
     assert "nightly" in dom
