@@ -140,3 +140,11 @@ def test_run_without_truth_publishes_linked_estimates_only(tmp_path):
     assert "bias" not in summary["tables"]
     overall = pl.read_parquet(run / "analysis" / "published" / "overall.parquet")
     assert set(overall["estimate"]) == {"linked", "ipw"}
+
+
+@pytest.mark.browser
+def test_charts_page_draws_offline(analysed, chromium):
+    out, _ = analysed
+    dom = chromium.dom((out / "charts.html").as_uri())
+    # Three charts drew as SVG from the inlined Vega scripts, with no network.
+    assert dom.count('class="marks"') >= 3
