@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 ProgressCallback = Callable[[int, int], None]
 
 
+class GenerationError(RuntimeError):
+    """The world cannot be generated or written, with a message a user can act on."""
+
+
 def write_block(block: Block, world: WorldConfig, *, people: int, parts_dir: Path) -> int:
     """Generate one block and write each of its tables as a part file.
 
@@ -121,14 +125,39 @@ def generate_world(
 
     Raises
     ------
-    ValueError
-        ``people`` is not positive (nothing is written).
+    GenerationError
+        ``people`` is not positive (nothing is written), or ``out_dir`` cannot be written (the
+        previous world, if any, is left as it was).
     """
     if people <= 0:
-        raise ValueError(f"people must be positive, got {people}")
+        raise GenerationError(f"people must be a positive number, got {people}")
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        counts = _generate(world, people, seed, out_dir, progress, started)
+    except OSError as exc:
+        raise GenerationError(f"Could not write the world to {out_dir}: {exc}") from exc
+    seconds = round(time.perf_counter() - started, 2)
+    logger.info("Generated the world in %.1f s", seconds)
+    return {
+        "people": people,
+        "seed": seed,
+        "records": {name: counts[name] for name in SOURCE_TABLES},
+        "truth_rows": {name: counts[name] for name in TRUTH_TABLES},
+        "seconds": seconds,
+    }
+
+
+def _generate(
+    world: WorldConfig,
+    people: int,
+    seed: int,
+    out_dir: Path,
+    progress: ProgressCallback | None,
+    started: float,
+) -> dict[str, int]:
+    """Run the blocks (in a process pool when asked) and publish them; rows per table."""
     blocks = plan_blocks(people, world.block_size, seed)
     logger.info("Generating %d people in %d blocks (seed %d)", people, len(blocks), seed)
     parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))
@@ -153,15 +182,7 @@ def generate_world(
             counts = publish_parts(parts, out_dir)
     finally:
         shutil.rmtree(parts, ignore_errors=True)
-    seconds = round(time.perf_counter() - started, 2)
-    logger.info("Generated the world in %.1f s", seconds)
-    return {
-        "people": people,
-        "seed": seed,
-        "records": {name: counts[name] for name in SOURCE_TABLES},
-        "truth_rows": {name: counts[name] for name in TRUTH_TABLES},
-        "seconds": seconds,
-    }
+    return counts
 
 
 def _write_block_job(args: tuple[Block, dict, int, str]) -> int:

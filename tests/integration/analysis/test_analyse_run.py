@@ -119,3 +119,32 @@ def test_cli_reports_a_broken_spine(tmp_path):
     result = CliRunner().invoke(app, ["analyse", str(run)])
     assert result.exit_code == 2
     assert "spine.parquet: file not found" in result.output
+
+
+def test_same_inputs_give_identical_tables(analysed, tmp_path):
+    out, _ = analysed
+    run = out.parent
+    again = tmp_path / "again"
+    spine = run / "linkage" / "spine.parquet"
+    analyse_run(run, again, AnalysisConfig(), threshold_spines={0.5: spine, 0.9: spine})
+    for path in sorted((out / "published").glob("*.csv")):
+        assert (again / "published" / path.name).read_bytes() == path.read_bytes(), path.name
+    audit = "audit/disclosure_audit.csv"
+    assert (again / audit).read_bytes() == (out / audit).read_bytes()
+
+
+def test_run_without_truth_publishes_linked_estimates_only(tmp_path):
+    run = write_run(tmp_path / "run")
+    (run / "truth" / "record_map.parquet").unlink()
+    summary = analyse_run(run, run / "analysis", AnalysisConfig())
+    assert "bias" not in summary["tables"]
+    overall = pl.read_parquet(run / "analysis" / "published" / "overall.parquet")
+    assert set(overall["estimate"]) == {"linked", "ipw"}
+
+
+@pytest.mark.browser
+def test_charts_page_draws_offline(analysed, chromium):
+    out, _ = analysed
+    dom = chromium.dom((out / "charts.html").as_uri())
+    # Three charts drew as SVG from the inlined Vega scripts, with no network.
+    assert dom.count('class="marks"') >= 3
