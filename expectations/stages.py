@@ -171,7 +171,10 @@ def validate_linkage(
             result.rows,
             result.seconds,
         )
-    write_results(result, out_dir)
+    tables = {}
+    if "linkage_rates" in frames:
+        tables["Linkage rates of census records"] = frames["linkage_rates"]
+    write_results(result, out_dir, tables=tables)
     return _finish("linkage", [result], out_dir)
 
 

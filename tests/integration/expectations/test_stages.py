@@ -33,6 +33,8 @@ def test_every_stage_passes_and_writes_offline_reports(run):
     )
     for page in out.glob("*.html"):
         assert remote_references(page.read_text(encoding="utf-8")) == []
+    linkage_page = (out / "linkage.html").read_text(encoding="utf-8")
+    assert "Linkage rates of census records" in linkage_page
 
 
 def test_critical_failure_raises_with_ids_not_identifiers(run):
