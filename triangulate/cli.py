@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import Annotated
+
 import typer
 
 from triangulate.config import ConfigError
@@ -14,6 +17,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def pipeline_errors() -> tuple[type[Exception], ...]:
+    """Errors that stop a run for a reason the user can act on (they carry the file, column
+    and rule); anything else is a bug and keeps its traceback."""
+    from analysis import AnalysisInputError
+    from expectations import ExpectationsError
+    from linkage import ConvergenceError, LinkageInputError
+    from quality_report import QualityReportError
+    from synthetic_data import GenerationError
+
+    return (
+        ConfigError,
+        GenerationError,
+        ExpectationsError,
+        LinkageInputError,
+        ConvergenceError,
+        AnalysisInputError,
+        QualityReportError,
+    )
 
 
 def fail(message: str) -> None:
@@ -42,6 +65,219 @@ app.command("generate")(generate)
 app.command("validate")(validate)
 
 
+@app.command("link")
+def link(
+    inputs: Annotated[
+        list[str],
+        typer.Option("--input", help="NAME=PATH of a CSV or Parquet file; give two or more."),
+    ],
+    mapping: Annotated[str, typer.Option(help="YAML naming each input's columns.")],
+    out: Annotated[str, typer.Option(help="Folder for the spine and linkage artefacts.")],
+    truth_column: Annotated[
+        str | None, typer.Option(help="Column holding the true person id, to score links.")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option(help="Run configuration YAML (its linkage section).")
+    ] = None,
+) -> None:
+    """Link two or more files the project did not generate into one person spine."""
+    from pathlib import Path
+
+    from linkage import LinkageInputError, link_files
+    from triangulate.config import load_config
+
+    named: dict[str, Path] = {}
+    for item in inputs:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            fail(f"--input must look like NAME=PATH, got '{item}'")
+        if name in named:
+            fail(f"input name '{name}' given twice")
+        named[name] = Path(path)
+    try:
+        settings = load_config(config).linkage
+        summary = link_files(
+            named, Path(mapping), Path(out), truth_column=truth_column, config=settings
+        )
+    except (ConfigError, LinkageInputError) as exc:
+        fail(str(exc))
+    typer.echo(
+        f"Linked {summary['records']} records into {summary['clusters']} people "
+        f"at threshold {summary['threshold']}; spine written to {Path(out) / 'spine.parquet'}"
+    )
+    for pair, scores in summary.get("evaluation", {}).get("pairwise", {}).items():
+        typer.echo(
+            f"  {pair}: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
+            f"F1 {scores['f1']:.4f}"
+        )
+
+
+@app.command("analyse")
+def analyse(
+    run_dir: Annotated[
+        str, typer.Argument(help="A linked run folder (sources/, linkage/spine.parquet).")
+    ],
+    config: Annotated[
+        str | None,
+        typer.Option(help="Run configuration YAML; default: the run's config.yaml, else defaults."),
+    ] = None,
+    out: Annotated[
+        str | None, typer.Option(help="Output folder; default: RUN_DIR/analysis.")
+    ] = None,
+    spine_at: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--spine-at",
+            help="THRESHOLD=PATH of a spine re-clustered at a match threshold (repeatable). "
+            "Without it, the configured thresholds are re-clustered from the run's saved "
+            "predictions when linkage/predictions.parquet exists.",
+        ),
+    ] = None,
+) -> None:
+    """Publish the study's tables for an existing linked run."""
+    from pathlib import Path
+
+    from analysis import AnalysisInputError, analyse_run
+    from triangulate.config import load_config
+
+    run = Path(run_dir)
+    config_path = Path(config) if config else run / "config.yaml"
+    try:
+        resolved = load_config(config_path if config_path.is_file() else None)
+    except ConfigError as exc:
+        fail(str(exc))
+    spines: dict[float, Path] = {}
+    for item in spine_at or []:
+        threshold, _, path = item.partition("=")
+        try:
+            spines[float(threshold)] = Path(path)
+        except ValueError:
+            fail(f"--spine-at {item!r}: expected THRESHOLD=PATH, e.g. 0.9=spine_090.parquet")
+    threshold_spines: dict = dict(spines)
+    if not spines and (run / "linkage" / "predictions.parquet").is_file():
+        from linkage import spine_at_threshold
+
+        threshold_spines = {
+            t: spine_at_threshold(run / "linkage", t) for t in resolved.analysis.thresholds
+        }
+    try:
+        summary = analyse_run(
+            run,
+            Path(out) if out else run / "analysis",
+            resolved.analysis,
+            threshold_spines=threshold_spines,
+        )
+    except AnalysisInputError as exc:
+        fail(str(exc))
+    typer.echo(f"Wrote {len(summary['tables'])} tables to {summary['out_dir']}")
+    for point in summary["main_points"]:
+        typer.echo(f"- {point}")
+
+
+@app.command("report")
+def report(
+    run_dir: Annotated[str, typer.Argument(help="A run folder (see docs/data_contracts.md).")],
+    redact: Annotated[
+        bool, typer.Option("--redact", help="Leave every identifier out of the report.")
+    ] = False,
+) -> None:
+    """Write the linkage quality report of an existing run to RUN_DIR/report/index.html."""
+    from pathlib import Path
+
+    from quality_report import QualityReportError, RedactionError, build_quality_report
+
+    try:
+        index = build_quality_report(Path(run_dir), Path(run_dir) / "report", redact=redact)
+    except (QualityReportError, RedactionError) as exc:
+        fail(str(exc))
+    typer.echo(f"Quality report written to {index}" + (" (redacted)" if redact else ""))
+
+
+# Prefect's local mode starts a temporary server; on a busy two-core machine it can need
+# more than the default 20 s. Values the user has set are kept.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
+
+
 def main() -> None:
     """Entry point for the console script."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     app()
+
+
+@app.command("run")
+def run(
+    people: int | None = typer.Option(None, help="People in the synthetic England."),
+    seed: int | None = typer.Option(None, help="Seed for every random draw."),
+    config: str | None = typer.Option(None, help="Run configuration YAML (default: embedded)."),
+    out: str | None = typer.Option(None, help="Folder that holds the run folders."),
+    threshold: float | None = typer.Option(None, help="Match probability threshold for links."),
+    backend: str | None = typer.Option(None, help="Linkage backend: duckdb or spark."),
+) -> None:
+    """Run the whole pipeline as a Prefect flow: generate, validate, link, analyse, report."""
+    from triangulate.config import config_from_parameters
+
+    try:  # fail on a bad configuration before Prefect starts
+        config_from_parameters(
+            config, people=people, seed=seed, out=out, threshold=threshold, backend=backend
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+    from flows import triangulate_pipeline
+
+    try:
+        result = triangulate_pipeline(
+            people=people,
+            seed=seed,
+            config_path=config,
+            threshold=threshold,
+            backend=backend,
+            out=out,
+        )
+    except pipeline_errors() as exc:
+        fail(f"the run stopped: {exc}")
+    typer.echo(f"\nRun finished: {result['run_dir']}")
+    for line in result.get("where", []):
+        typer.echo(f"  {line}")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address the Prefect server listens on."),
+    port: int = typer.Option(4200, help="Port of the Prefect server and UI."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow a host other than loopback (the UI shows run logs)."
+    ),
+    api_url: str | None = typer.Option(
+        None, help="Serve against an already running server at this API URL instead."
+    ),
+    home: str = typer.Option(".prefect", help="PREFECT_HOME for the server's database."),
+) -> None:
+    """Start a Prefect server and serve the deployments (nightly pipeline and each stage)."""
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from triangulate.server import ServerError, start_server
+
+    server = None
+    if api_url is None:
+        try:
+            server = start_server(
+                host=host, port=port, home=Path(home).resolve(), allow_remote=allow_remote
+            )
+        except ServerError as exc:
+            fail(str(exc))
+        api_url = server.api_url
+        typer.echo(f"Prefect UI: http://{host}:{port}  (server log: {server.log_path})")
+    from flows.deployments import serve_deployments
+
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            serve_deployments()
+    finally:
+        if server is not None:
+            server.stop()

@@ -1,0 +1,75 @@
+"""Write a publication to disk: tidy tables, audit log, spreadsheet, charts, main points."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+import reporting
+from analysis.charts import SERIES, altair_series, write_png
+from analysis.config import AnalysisConfig
+from analysis.outputs import atomic_write, write_table, write_text
+from analysis.spreadsheet import write_spreadsheet
+from analysis.summary import main_points, main_points_markdown
+
+if TYPE_CHECKING:
+    from analysis.run import Estimates, Publication
+
+SPREADSHEET = "benefit_recipients_2019_2021.xlsx"
+
+
+def _charts_page(tables: dict[str, pl.DataFrame], points: list[str]) -> str:
+    body = ["<h1>Benefit receipt by month, linked against truth</h1>", "<ul>"]
+    body += [f"<li>{html.escape(p)}</li>" for p in points]
+    body.append("</ul>")
+    for table in SERIES:
+        if table in tables:
+            body.append(f"<h2>{SERIES[table]}</h2>")
+            body.append(
+                reporting.altair_chart(altair_series(tables[table], table), f"chart-{table}")
+            )
+    return reporting.page(
+        "Benefit recipients during the pandemic (synthetic)",
+        "\n".join(body),
+        charts=True,
+        subtitle="Published (disclosure-controlled) monthly age-standardised percentages",
+    )
+
+
+def write_publication(
+    publication: Publication, estimates: Estimates, out_dir: Path, config: AnalysisConfig
+) -> list[str]:
+    """Write every output of the analysis stage under ``out_dir``; return the main points."""
+    out_dir = Path(out_dir)
+    for name, frame in publication.tables.items():
+        write_table(frame, out_dir / "published", name)
+    write_table(publication.audit, out_dir / "audit", "disclosure_audit")
+    write_spreadsheet(
+        out_dir / SPREADSHEET, publication.tables, monthly_tables=publication.monthly_tables
+    )
+    for table in SERIES:
+        if table in publication.tables:
+            write_png(out_dir / "charts" / f"{table}.png", publication.tables[table], table)
+    points = main_points(publication.tables)
+    flow = publication.tables["sample_flow"].filter(pl.col("estimate") == "linked")
+    people = flow["people"][-1] if flow.height else None
+    write_text(
+        out_dir / "main_points.md",
+        main_points_markdown(points, people=people, person_months=estimates.person_months),
+    )
+    reporting.write_page(out_dir / "charts.html", _charts_page(publication.tables, points))
+    manifest = {
+        "tables": sorted(publication.tables),
+        "monthly_tables": list(publication.monthly_tables),
+        "standard_population": config.standard_population,
+        "main_points": points,
+    }
+    atomic_write(
+        out_dir / "manifest.json",
+        lambda tmp: tmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8"),
+    )
+    return points

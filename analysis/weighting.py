@@ -1,0 +1,172 @@
+"""Inverse-probability weights for linkage: a logistic model of being linked, by census
+characteristics.
+
+The model is fitted to every census person who passes the census-only criteria and is of
+working age in the study; the outcome is whether linkage kept them (linked to a GP record
+present in the study period, and to DWP when required). Each linked person is weighted by
+``1 / p``, so groups that link less often count for more. Because every covariate is
+categorical, the fit runs on the distinct covariate patterns (binomial counts), not on
+people: a few thousand rows at any scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from analysis.breakdowns import person_labels
+from analysis.rates import wilson_interval
+from analysis.reference import STANDARD_BANDS, UNKNOWN
+
+COVARIATES = ("age_band", "sex", "ethnic_group", "imd_quintile", "region", "disability")
+
+
+class ModelFitError(RuntimeError):
+    """The linkage model did not converge."""
+
+
+def fit_logistic(
+    design: np.ndarray,
+    successes: np.ndarray,
+    trials: np.ndarray,
+    *,
+    ridge: float = 1e-6,
+    max_iterations: int = 100,
+    tolerance: float = 1e-10,
+) -> np.ndarray:
+    """Binomial logistic regression by Newton-Raphson (iteratively reweighted least squares).
+
+    Parameters
+    ----------
+    design
+        Design matrix, one row per covariate pattern (intercept column included).
+    successes, trials
+        Linked people and people in each pattern.
+    ridge
+        A tiny penalty on the coefficients (not the intercept) that keeps the fit finite
+        when a pattern links everyone or no one.
+
+    Returns
+    -------
+    numpy.ndarray
+        The coefficients.
+    """
+    x = np.asarray(design, dtype=float)
+    y = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    beta = np.zeros(x.shape[1])
+    penalty = np.full(x.shape[1], ridge)
+    penalty[0] = 0.0
+    # einsum rather than BLAS matrix products: multithreaded BLAS on a busy two-core machine
+    # was a hundred times slower for these tall, narrow matrices.
+    for _ in range(max_iterations):
+        eta = np.clip(np.einsum("ij,j->i", x, beta), -30.0, 30.0)
+        p = 1.0 / (1.0 + np.exp(-eta))
+        gradient = np.einsum("ij,i->j", x, y - n * p) - penalty * beta
+        hessian = np.einsum("ij,ik->jk", x * (n * p * (1.0 - p))[:, None], x) + np.diag(penalty)
+        step = np.linalg.solve(hessian, gradient)
+        beta = beta + step
+        if np.max(np.abs(step)) < tolerance:
+            return beta
+    raise ModelFitError(f"The linkage model did not converge in {max_iterations} iterations.")
+
+
+def _covariate_labels(census_base: pl.DataFrame) -> pl.DataFrame:
+    labels = person_labels(
+        census_base.with_columns(
+            pl.lit(None, dtype=pl.Int8).alias("imd_decile"),
+            pl.int_range(pl.len()).alias("pid"),
+        )
+    ).drop("pid")
+    band = ((pl.col("age_2019") - 15) // 5).clip(0, len(STANDARD_BANDS) - 1)
+    return pl.concat(
+        [
+            census_base.select(
+                "pid",
+                "linked",
+                band.replace_strict(dict(enumerate(STANDARD_BANDS)), default=UNKNOWN)
+                .fill_null(UNKNOWN)
+                .alias("age_band"),
+            ),
+            labels.select(pl.col(c).cast(pl.String) for c in COVARIATES if c != "age_band"),
+        ],
+        how="horizontal",
+    )
+
+
+def _design(patterns: pl.DataFrame) -> np.ndarray:
+    columns = [np.ones(patterns.height)]
+    for covariate in COVARIATES:
+        values = patterns[covariate]
+        levels = sorted(values.unique().to_list())
+        # The most common level is the reference, so the others are contrasts against it.
+        reference = values.value_counts(sort=True)[covariate][0]
+        columns += [
+            (values == level).to_numpy().astype(float) for level in levels if level != reference
+        ]
+    return np.column_stack(columns)
+
+
+def linkage_weights(census_base: pl.DataFrame) -> pl.DataFrame:
+    """Inverse-probability-of-linkage weights for the linked study people.
+
+    Parameters
+    ----------
+    census_base
+        :attr:`analysis.population.StudyPopulation.census_base`.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``pid`` and ``weight`` (``1 / p``) for every linked person, and ``probability``.
+    """
+    people = _covariate_labels(census_base)
+    patterns = (
+        people.group_by(list(COVARIATES))
+        .agg(pl.len().alias("trials"), pl.col("linked").sum().alias("successes"))
+        .sort(list(COVARIATES))
+    )
+    design = _design(patterns)
+    beta = fit_logistic(design, patterns["successes"].to_numpy(), patterns["trials"].to_numpy())
+    probability = 1.0 / (1.0 + np.exp(-np.einsum("ij,j->i", design, beta)))
+    patterns = patterns.with_columns(pl.Series("probability", probability))
+    return (
+        people.filter(pl.col("linked") & pl.col("pid").is_not_null())
+        .join(patterns.select(*COVARIATES, "probability"), on=list(COVARIATES), how="left")
+        .select("pid", (1.0 / pl.col("probability")).alias("weight"), "probability")
+        .sort("pid")
+    )
+
+
+def linkage_rates(census_base: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
+    """Percentage of census people kept by linkage, by each characteristic, with Wilson
+    intervals: the evidence behind the weights.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``breakdown``, ``group``, ``people`` (census people), ``linked``, ``linked_pct``,
+        ``linked_lower``, ``linked_upper``.
+    """
+    people = _covariate_labels(census_base)
+    parts = [
+        people.group_by(covariate)
+        .agg(pl.len().alias("people"), pl.col("linked").sum().cast(pl.Int64).alias("linked"))
+        .select(
+            pl.lit(covariate).alias("breakdown"),
+            pl.col(covariate).alias("group"),
+            "people",
+            "linked",
+        )
+        .sort("group")
+        for covariate in COVARIATES
+    ]
+    rates = pl.concat(parts)
+    lower, upper = wilson_interval(
+        rates["linked"].to_numpy(), rates["people"].to_numpy(), confidence=confidence
+    )
+    return rates.with_columns(
+        (pl.col("linked") / pl.col("people") * 100).alias("linked_pct"),
+        pl.Series("linked_lower", lower * 100),
+        pl.Series("linked_upper", upper * 100),
+    )

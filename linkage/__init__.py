@@ -1,0 +1,19 @@
+"""Linking the census, GP and DWP extracts into one person spine with Splink on DuckDB."""
+
+from linkage.clustering import spine_at_threshold
+from linkage.config import LinkageConfig
+from linkage.errors import ConvergenceError, LinkageInputError
+from linkage.evaluation import evaluate_linkage
+from linkage.files import link_files
+from linkage.pipeline import link_records, link_sources
+
+__all__ = [
+    "ConvergenceError",
+    "LinkageConfig",
+    "LinkageInputError",
+    "evaluate_linkage",
+    "link_files",
+    "link_records",
+    "link_sources",
+    "spine_at_threshold",
+]

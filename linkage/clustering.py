@@ -1,0 +1,136 @@
+"""Clustering pairwise links into a person spine, at most one record per one-per-person source.
+
+Links are accepted greedily from the most to the least probable (a maximum-spanning-forest
+order); a link that would put two records of the same one-per-person source (two census
+records) into one cluster is refused. GP and DWP duplicates therefore join the cluster of
+their person instead of being dropped, and the census is never merged with itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+SPINE_COLUMNS: tuple[str, ...] = ("source", "record_id", "person_id", "match_probability")
+
+
+def cluster_records(nodes: pl.DataFrame, edges: pl.DataFrame, threshold: float) -> pl.DataFrame:
+    """Cluster records joined by links at or above ``threshold``.
+
+    Parameters
+    ----------
+    nodes
+        One row per record: ``unique_id`` (0..n-1), ``source``, ``record_id`` and
+        ``unique_people`` (bool, the source holds one record per person).
+    edges
+        Links: ``unique_id_l``, ``unique_id_r``, ``match_probability``.
+    threshold
+        Links below this probability are ignored.
+
+    Returns
+    -------
+    polars.DataFrame
+        The spine: ``source``, ``record_id``, ``person_id`` and ``match_probability`` (the
+        best accepted link of the record; 1.0 for the first record of each cluster), plus
+        ``unique_id``.
+    """
+    n = nodes.height
+    ids = nodes.get_column("unique_id").to_numpy()
+    if not np.array_equal(ids, np.arange(n)):
+        raise ValueError("node unique_id must run 0..n-1 in order")
+    # One bit per one-per-person source: a cluster may hold each bit at most once.
+    unique_sources = sorted(
+        nodes.filter(pl.col("unique_people")).get_column("source").unique().to_list()
+    )
+    bit = {s: 1 << i for i, s in enumerate(unique_sources)}
+    mask = (
+        nodes.select(
+            pl.when(pl.col("unique_people"))
+            .then(pl.col("source").replace_strict(bit, default=0, return_dtype=pl.Int64))
+            .otherwise(0)
+        )
+        .to_series()
+        .to_list()
+    )
+    accepted = edges.filter(pl.col("match_probability") >= threshold).sort(
+        ["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]
+    )
+    left = accepted.get_column("unique_id_l").to_list()
+    right = accepted.get_column("unique_id_r").to_list()
+    prob = accepted.get_column("match_probability").to_list()
+
+    parent = list(range(n))
+    best = [0.0] * n
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for a, b, p in zip(left, right, prob, strict=True):
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            joined = True
+        elif mask[ra] & mask[rb]:
+            joined = False
+        else:
+            # The smaller id becomes the root, so a cluster is named after its first record.
+            if rb < ra:
+                ra, rb = rb, ra
+            parent[rb] = ra
+            mask[ra] |= mask[rb]
+            joined = True
+        if joined:
+            if p > best[a]:
+                best[a] = p
+            if p > best[b]:
+                best[b] = p
+
+    roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
+    width = max(9, len(str(n)))
+    spine = nodes.select("unique_id", "source", "record_id").with_columns(
+        pl.Series("root", roots),
+        pl.Series("best", best, dtype=pl.Float64),
+    )
+    return spine.select(
+        "source",
+        "record_id",
+        pl.format("S{}", pl.col("root").cast(pl.Utf8).str.zfill(width)).alias("person_id"),
+        pl.when(pl.col("root") == pl.col("unique_id"))
+        .then(1.0)
+        .otherwise(pl.col("best"))
+        .alias("match_probability"),
+        "unique_id",
+    )
+
+
+def spine_at_threshold(linkage_dir: Path, threshold: float) -> pl.DataFrame:
+    """Re-cluster a run's saved predictions at another threshold.
+
+    Parameters
+    ----------
+    linkage_dir
+        A run's ``linkage/`` folder holding ``records.parquet`` and ``predictions.parquet``.
+    threshold
+        Match probability at or above which links are accepted; it cannot be below the
+        ``prediction_floor`` the run saved predictions at.
+
+    Returns
+    -------
+    polars.DataFrame
+        A spine with the contract columns (see ``docs/data_contracts.md``).
+    """
+    nodes = pl.read_parquet(
+        linkage_dir / "records.parquet",
+        columns=["unique_id", "source", "record_id", "unique_people"],
+    )
+    edges = pl.read_parquet(
+        linkage_dir / "predictions.parquet",
+        columns=["unique_id_l", "unique_id_r", "match_probability"],
+    )
+    return cluster_records(nodes, edges, threshold).select(SPINE_COLUMNS)

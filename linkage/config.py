@@ -1,0 +1,58 @@
+"""The ``linkage`` section of the run configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LinkageConfig(BaseModel):
+    """Options of the linkage stage (documented in ``config/default.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float | Literal["auto"] = Field(
+        "auto",
+        description=(
+            "Match probability at or above which two records are linked; 'auto' picks the "
+            "threshold maximising the model-expected F1 and records the reasoning."
+        ),
+    )
+    prediction_floor: float = Field(
+        0.01,
+        ge=0.0,
+        lt=1.0,
+        description="Pairs scored below this probability are not saved (bounds re-clustering).",
+    )
+    memory_limit: str = Field("8GB", description="DuckDB memory limit, e.g. '8GB'.")
+    threads: int = Field(2, gt=0, description="DuckDB worker threads.")
+    temp_directory: Path | None = Field(
+        None, description="Where DuckDB spills to disk; null uses a folder in the system temp."
+    )
+    model_path: Path | None = Field(
+        None, description="A saved model.json to reuse; null trains a new model."
+    )
+    min_records_to_train: int = Field(
+        2000,
+        ge=0,
+        description=(
+            "Below this many records the packaged model (trained on a synthetic world) is "
+            "used instead of training, which needs thousands of records to be reliable."
+        ),
+    )
+    deterministic_pass: bool = Field(
+        True,
+        description="Join records agreeing exactly on every standardised identifier first.",
+    )
+    u_max_pairs: float = Field(1e6, gt=0, description="Pairs sampled to estimate u.")
+    em_max_pairs: float = Field(
+        2e6, gt=0, description="Upper bound on pairs per expectation-maximisation session."
+    )
+    em_max_iterations: int = Field(25, gt=0, description="Iteration limit per EM session.")
+    on_no_convergence: Literal["raise", "warn"] = Field(
+        "warn", description="What to do when an EM session hits its iteration limit."
+    )
+    seed: int = Field(42, ge=0, description="Seed for Splink's random sampling.")
+    charts: bool = Field(True, description="Write Splink's diagnostic charts as offline HTML.")

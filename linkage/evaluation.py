@@ -1,0 +1,388 @@
+"""Scoring a linkage against the synthetic truth (the only linkage module that reads truth/).
+
+Pairwise metrics count record pairs: a predicted pair is two records in one spine cluster,
+a true pair two records of one true person. For a source pair (A, B) each pair is counted
+once; within one source (``gp-gp``) it is the deduplication. Metrics by subgroup attribute
+a pair to the true person of its first record (the census record for ``census-*`` pairs).
+Confidence intervals are Wilson score intervals at 95%.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from linkage import model
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "synthetic_data" / "reference"
+AGE_REFERENCE_DATE = "2020-03-01"
+"""Ages for the age bands are taken at the onset of the pandemic (the study's pivot)."""
+AGE_BANDS = (
+    (0, 15, "0-15"),
+    (16, 24, "16-24"),
+    (25, 34, "25-34"),
+    (35, 49, "35-49"),
+    (50, 64, "50-64"),
+    (65, 200, "65+"),
+)
+DIMENSIONS = ("ethnic_group", "imd_quintile", "age_band", "sex", "region")
+
+
+def wilson_interval(successes: float, trials: float, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score interval for a proportion; (nan, nan) when there are no trials."""
+    if trials <= 0:
+        return (math.nan, math.nan)
+    p = successes / trials
+    denom = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denom
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _person_attributes(people: pl.DataFrame) -> pl.DataFrame:
+    imd_path = REFERENCE_DIR / "imd2019_lsoa11_england.csv"
+    attrs = people.select(
+        "person_id",
+        pl.col("ethnic_group").cast(pl.Utf8),
+        pl.col("sex").cast(pl.Utf8),
+        pl.col("region_2011").cast(pl.Utf8).fill_null("not resident 2011").alias("region"),
+        pl.col("lsoa11cd_2011"),
+        (
+            (pl.lit(AGE_REFERENCE_DATE).str.to_date() - pl.col("date_of_birth")).dt.total_days()
+            // 365.25
+        ).alias("age"),
+    )
+    if imd_path.exists():
+        imd = pl.read_csv(imd_path, columns=["lsoa11cd", "imd_decile"]).select(
+            pl.col("lsoa11cd").alias("lsoa11cd_2011"),
+            ((pl.col("imd_decile") + 1) // 2).cast(pl.Utf8).alias("imd_quintile"),
+        )
+        attrs = attrs.join(imd, on="lsoa11cd_2011", how="left")
+    else:
+        attrs = attrs.with_columns(pl.lit(None, dtype=pl.Utf8).alias("imd_quintile"))
+    band = pl.lit("unknown")
+    for low, high, label in reversed(AGE_BANDS):
+        band = pl.when(pl.col("age").is_between(low, high)).then(pl.lit(label)).otherwise(band)
+    return attrs.with_columns(
+        band.alias("age_band"), pl.col("imd_quintile").fill_null("unknown")
+    ).drop("lsoa11cd_2011", "age")
+
+
+def _labelled_records(spine: pl.DataFrame, record_map: pl.DataFrame) -> pl.DataFrame:
+    joined = spine.select("source", "record_id", pl.col("person_id").alias("cluster")).join(
+        record_map.select("source", "record_id", pl.col("person_id").alias("person")),
+        on=["source", "record_id"],
+        how="left",
+    )
+    missing = joined.get_column("person").null_count()
+    if missing:
+        raise ValueError(f"{missing} spine records have no entry in truth/record_map.parquet")
+    return joined
+
+
+def _with_counts(records: pl.DataFrame, sources: list[str]) -> pl.DataFrame:
+    out = records
+    for keys, prefix in ((["cluster"], "nc"), (["cluster", "person"], "ncp"), (["person"], "np")):
+        counts = (
+            records.group_by([*keys, "source"])
+            .agg(pl.len().alias("n"))
+            .pivot(on="source", index=keys, values="n")
+        )
+        for s in sources:
+            if s not in counts.columns:
+                counts = counts.with_columns(pl.lit(0).alias(s))
+        counts = counts.select(
+            *keys, *[pl.col(s).fill_null(0).alias(f"{prefix}_{s}") for s in sources]
+        )
+        out = out.join(counts, on=keys, how="left")
+    return out
+
+
+def _pair_terms(frame: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
+    """Per record of source ``a``: its predicted, true-positive and true pairs with ``b``."""
+    same = 1 if a == b else 0
+    half = 0.5 if a == b else 1.0
+    return frame.filter(pl.col("source") == a).with_columns(
+        ((pl.col(f"nc_{b}") - same) * half).alias("predicted"),
+        ((pl.col(f"ncp_{b}") - same) * half).alias("true_positive"),
+        ((pl.col(f"np_{b}") - same) * half).alias("true_pairs"),
+    )
+
+
+def _metrics_row(predicted: float, tp: float, true: float) -> dict[str, float]:
+    precision = tp / predicted if predicted else math.nan
+    recall = tp / true if true else math.nan
+    p_lo, p_hi = wilson_interval(tp, predicted)
+    r_lo, r_hi = wilson_interval(tp, true)
+    f1 = 2 * precision * recall / (precision + recall) if predicted and true and tp else 0.0
+    return {
+        "predicted_pairs": predicted,
+        "true_positive": tp,
+        "true_pairs": true,
+        "false_positive": predicted - tp,
+        "false_negative": true - tp,
+        "precision": precision,
+        "precision_lower": p_lo,
+        "precision_upper": p_hi,
+        "recall": recall,
+        "recall_lower": r_lo,
+        "recall_upper": r_hi,
+        "f1": f1,
+    }
+
+
+def source_pairs(sources: list[str]) -> list[tuple[str, str]]:
+    """Ordered source pairs (census, gp, dwp, then others), each source with itself too."""
+    rank = {"census": 0, "gp": 1, "dwp": 2}
+    order = sorted(sources, key=lambda s: (rank.get(s, 3), s))
+    return list(itertools.combinations_with_replacement(order, 2))
+
+
+def pairwise_metrics(
+    spine: pl.DataFrame,
+    record_map: pl.DataFrame,
+    people: pl.DataFrame | None = None,
+    excluded: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pairwise precision, recall and F1 per source pair, overall and by subgroup.
+
+    Parameters
+    ----------
+    excluded
+        ``source`` and ``record_id`` of records the linkage leaves unlinked by design (the
+        census's wholly imputed records). The metrics are given for ``scope`` ``all`` (every
+        true pair) and, when given, ``linkable`` (pairs of other records only).
+
+    Returns
+    -------
+    tuple of polars.DataFrame
+        ``(pairwise, by_group)``; ``by_group`` is empty without ``people``.
+    """
+    scopes = [("all", spine, record_map)]
+    if excluded is not None and excluded.height:
+        keys = ["source", "record_id"]
+        scopes.append(
+            (
+                "linkable",
+                spine.join(excluded, on=keys, how="anti"),
+                record_map.join(excluded, on=keys, how="anti"),
+            )
+        )
+    pairwise, grouped = [], []
+    for scope, scope_spine, scope_map in scopes:
+        p, g = _pairwise_one_scope(scope_spine, scope_map, people)
+        pairwise.append(p.select(pl.lit(scope).alias("scope"), pl.all()))
+        if g.height:
+            grouped.append(g.select(pl.lit(scope).alias("scope"), pl.all()))
+    return pl.concat(pairwise), (pl.concat(grouped) if grouped else pl.DataFrame())
+
+
+def _pairwise_one_scope(
+    spine: pl.DataFrame, record_map: pl.DataFrame, people: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    records = _labelled_records(spine, record_map)
+    sources = sorted(records.get_column("source").unique().to_list())
+    frame = _with_counts(records, sources)
+    if people is not None:
+        frame = frame.join(
+            _person_attributes(people), left_on="person", right_on="person_id", how="left"
+        )
+    overall, grouped = [], []
+    for a, b in source_pairs(sources):
+        terms = _pair_terms(frame, a, b)
+        sums = terms.select(pl.sum("predicted", "true_positive", "true_pairs")).row(0)
+        if sums[2] == 0 and sums[0] == 0:
+            continue
+        overall.append({"source_pair": f"{a}-{b}", **_metrics_row(*sums)})
+        if people is None:
+            continue
+        for dim in DIMENSIONS:
+            agg = terms.group_by(dim).agg(pl.sum("predicted", "true_positive", "true_pairs"))
+            for group, pred, tp, true in agg.iter_rows():
+                grouped.append(
+                    {
+                        "dimension": dim,
+                        "group": str(group),
+                        "source_pair": f"{a}-{b}",
+                        **_metrics_row(pred, tp, true),
+                    }
+                )
+    by_group = pl.DataFrame(grouped) if grouped else pl.DataFrame()
+    if by_group.height:
+        by_group = by_group.sort(["dimension", "group", "source_pair"])
+    return pl.DataFrame(overall), by_group
+
+
+def cluster_metrics(spine: pl.DataFrame, record_map: pl.DataFrame) -> pl.DataFrame:
+    """Cluster-level quality: exact clusters, split people, merged clusters, census clashes."""
+    records = _labelled_records(spine, record_map)
+    per_person = records.group_by("person").agg(pl.col("cluster").n_unique().alias("k"))
+    per_cluster = records.group_by("cluster").agg(
+        pl.col("person").n_unique().alias("k"),
+        (pl.col("source") == "census").sum().alias("census"),
+        pl.len().alias("size"),
+    )
+    exact = (
+        records.group_by("person")
+        .agg(pl.col("cluster").first(), pl.col("cluster").n_unique().alias("k"))
+        .filter(pl.col("k") == 1)
+        .join(per_cluster.filter(pl.col("k") == 1).select("cluster"), on="cluster")
+    )
+    n_people = per_person.height
+    rows = {
+        "true_people": n_people,
+        "clusters": per_cluster.height,
+        "people_exactly_clustered": exact.height,
+        "cluster_exact_rate": exact.height / n_people if n_people else math.nan,
+        "people_split": int((per_person.get_column("k") > 1).sum()),
+        "clusters_merging_people": int((per_cluster.get_column("k") > 1).sum()),
+        "clusters_with_several_census_records": int((per_cluster.get_column("census") > 1).sum()),
+        "largest_cluster": int(per_cluster.get_column("size").max()),
+    }
+    return pl.DataFrame({"metric": list(rows), "value": [float(v) for v in rows.values()]})
+
+
+def blocking_recall(records_path: Path, record_map: pl.DataFrame) -> pl.DataFrame:
+    """Share of true pairs that the deterministic pass or any blocking rule brings together.
+
+    Rules are evaluated on each true pair's standardised records (the deterministic pass
+    joins records equal on all its keys, so a pair's representatives share its keys). Pairs
+    involving a record left unlinked by design (wholly imputed) are not counted.
+    """
+    con = duckdb.connect()
+    try:
+        con.register("record_map", record_map.to_arrow())
+        con.execute(
+            f"CREATE TABLE recs AS SELECT r.*, m.person_id FROM read_parquet('{records_path}') r "
+            "JOIN record_map m USING (source, record_id) WHERE r.linkable"
+        )
+        keys = " AND ".join(f"l.{k} = r.{k}" for k in model.DETERMINISTIC_KEYS)
+        rules = {"exact_keys": keys} | {
+            f"rule_{i + 1}": rule for i, rule in enumerate(model.BLOCKING_RULES)
+        }
+        flags = ", ".join(f"coalesce({sql}, false) AS {name}" for name, sql in rules.items())
+        pairs = con.sql(
+            f"""
+            SELECT l.source AS source_l, r.source AS source_r, {flags}
+            FROM recs l JOIN recs r ON l.person_id = r.person_id AND l.unique_id < r.unique_id
+            WHERE NOT (l.source = r.source AND l.unique_people)
+            """
+        ).pl()
+    finally:
+        con.close()
+    names = list(rules)
+    sources = sorted(set(pairs.get_column("source_l")) | set(pairs.get_column("source_r")))
+    pair_name = {}
+    for a, b in source_pairs(sources):
+        pair_name[(a, b)] = pair_name[(b, a)] = f"{a}-{b}"
+    pairs = pairs.with_columns(
+        pl.struct("source_l", "source_r")
+        .map_elements(lambda x: pair_name[(x["source_l"], x["source_r"])], return_dtype=pl.Utf8)
+        .alias("source_pair"),
+        pl.any_horizontal(names).alias("any_rule"),
+    )
+    summary = pairs.group_by("source_pair").agg(
+        pl.len().alias("true_pairs"),
+        *[pl.col(n).mean().alias(f"recall_{n}") for n in [*names, "any_rule"]],
+        pl.col("any_rule").sum().alias("blocked_pairs"),
+    )
+    total = pairs.select(
+        pl.lit("all").alias("source_pair"),
+        pl.len().alias("true_pairs"),
+        *[pl.col(n).mean().alias(f"recall_{n}") for n in [*names, "any_rule"]],
+        pl.col("any_rule").sum().alias("blocked_pairs"),
+    )
+    out = pl.concat([summary.sort("source_pair"), total], how="vertical_relaxed")
+    lo_hi = [wilson_interval(b, n) for b, n in out.select("blocked_pairs", "true_pairs").rows()]
+    return out.with_columns(
+        pl.Series("recall_lower", [x[0] for x in lo_hi]),
+        pl.Series("recall_upper", [x[1] for x in lo_hi]),
+    )
+
+
+def evaluate_linkage(
+    linkage_dir: Path, truth_dir: Path, out_dir: Path | None = None
+) -> dict[str, Any]:
+    """Stage entry point: score a run's spine against the truth and write the tables.
+
+    Writes ``pairwise.parquet``, ``by_group.parquet``, ``clusters.parquet``,
+    ``blocking_recall.parquet`` and ``evaluation_summary.json`` to ``out_dir`` (default
+    ``linkage_dir/evaluation``), replaced as a whole.
+
+    Returns
+    -------
+    dict
+        Precision, recall and F1 per source pair, overall blocking recall and cluster rate.
+    """
+    linkage_dir, truth_dir = Path(linkage_dir), Path(truth_dir)
+    record_map = pl.read_parquet(truth_dir / "record_map.parquet")
+    people_path = truth_dir / "people.parquet"
+    people = pl.read_parquet(people_path) if people_path.exists() else None
+    out_dir = Path(out_dir) if out_dir is not None else linkage_dir / "evaluation"
+    return evaluate_against_record_map(linkage_dir, record_map, people, out_dir)
+
+
+def evaluate_against_record_map(
+    linkage_dir: Path,
+    record_map: pl.DataFrame,
+    people: pl.DataFrame | None,
+    out_dir: Path,
+) -> dict[str, Any]:
+    """Score the spine in ``linkage_dir`` against a record map and write the tables.
+
+    ``people`` (truth/people.parquet) adds the subgroup table; without it
+    ``by_group.parquet`` is empty.
+    """
+    spine = pl.read_parquet(linkage_dir / "spine.parquet")
+    excluded = (
+        pl.read_parquet(
+            linkage_dir / "records.parquet", columns=["source", "record_id", "linkable"]
+        )
+        .filter(~pl.col("linkable"))
+        .drop("linkable")
+    )
+    pairwise, by_group = pairwise_metrics(spine, record_map, people, excluded)
+    clusters = cluster_metrics(spine, record_map)
+    blocking = blocking_recall(linkage_dir / "records.parquet", record_map)
+
+    def scores(scope: str) -> dict[str, dict[str, float]]:
+        return {
+            row["source_pair"]: {k: row[k] for k in ("precision", "recall", "f1")}
+            for row in pairwise.filter(pl.col("scope") == scope).iter_rows(named=True)
+        }
+
+    summary = {
+        "pairwise": scores("all"),
+        "pairwise_linkable": scores("linkable") if excluded.height else scores("all"),
+        "unlinkable_records": excluded.height,
+        "blocking_recall": blocking.filter(pl.col("source_pair") == "all")
+        .get_column("recall_any_rule")
+        .item(),
+        "cluster_exact_rate": clusters.filter(pl.col("metric") == "cluster_exact_rate")
+        .get_column("value")
+        .item(),
+    }
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        pairwise.write_parquet(staging / "pairwise.parquet")
+        by_group.write_parquet(staging / "by_group.parquet")
+        clusters.write_parquet(staging / "clusters.parquet")
+        blocking.write_parquet(staging / "blocking_recall.parquet")
+        (staging / "evaluation_summary.json").write_text(json.dumps(summary, indent=2))
+        staging.chmod(0o755)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    staging.rename(out_dir)
+    return summary

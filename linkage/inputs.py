@@ -1,0 +1,271 @@
+"""Reading, validating and standardising the tables to link into one record frame.
+
+Every input is described by an :class:`InputSpec` (which column holds which identifier);
+the project's own extracts have fixed specs (:func:`project_inputs`), and the ``link``
+command builds specs from a user's mapping file. All checks run before any training, and
+an error names the file, the column and the problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from linkage.errors import LinkageInputError
+from linkage.standardise import (
+    forename_group,
+    postcode_parts,
+    standardise_date_column,
+    standardise_names,
+    standardise_postcode,
+    standardise_sex,
+)
+
+IDENTIFIERS: tuple[str, ...] = (
+    "forename",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "postcode",
+)
+"""Identifier roles an input may map; any may be absent, the record id may not."""
+
+RECORD_COLUMNS: tuple[str, ...] = (
+    "unique_id",
+    "source",
+    "record_id",
+    "unique_people",
+    "linkable",
+    "forename",
+    "forename_group",
+    "middle_names",
+    "surname",
+    "surname_first",
+    "surname_last",
+    "name_key",
+    "date_of_birth",
+    "birth_year",
+    "birth_date_text",
+    "sex",
+    "postcode",
+    "postcode_sector",
+    "postcode_district",
+    "postcode_area",
+)
+"""Columns of the standardised record frame the model compares."""
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One table to link and where its identifiers are.
+
+    Parameters
+    ----------
+    name
+        Source name written in the spine (``census``, ``gp``, ...).
+    path
+        A Parquet or CSV file.
+    record_id
+        Column holding the record id, unique within the table.
+    columns
+        Identifier role (see :data:`IDENTIFIERS`) to column name in the file.
+    unique_people
+        True when the table holds at most one record per person (the census), so no two of
+        its records are ever linked to each other.
+    unlinkable_flag
+        Optional boolean column marking records that carry no information about their
+        person (the census's wholly imputed records); they stay in the spine, each its own
+        cluster, and are never linked.
+    """
+
+    name: str
+    path: Path
+    record_id: str
+    columns: dict[str, str] = field(default_factory=dict)
+    unique_people: bool = False
+    unlinkable_flag: str | None = None
+
+
+def project_inputs(sources_dir: Path) -> list[InputSpec]:
+    """Specs of the project's census, GP and DWP extracts (``docs/data_contracts.md``)."""
+    common = {role: role for role in IDENTIFIERS}
+    no_middle = {k: v for k, v in common.items() if k != "middle_names"}
+    return [
+        InputSpec(
+            "census",
+            sources_dir / "census.parquet",
+            "census_person_id",
+            common,
+            unique_people=True,
+            unlinkable_flag="wholly_imputed",
+        ),
+        InputSpec("gp", sources_dir / "gp_registrations.parquet", "gp_record_id", common),
+        InputSpec("dwp", sources_dir / "dwp_customers.parquet", "dwp_master_key", no_middle),
+    ]
+
+
+def read_table(path: Path, columns: list[str] | None = None) -> pl.DataFrame:
+    """Read a Parquet or CSV file (CSV columns arrive as text)."""
+    if not path.exists():
+        raise LinkageInputError(str(path), None, "file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pl.read_parquet(path, columns=columns)
+        if suffix in (".csv", ".txt"):
+            return pl.read_csv(path, columns=columns, infer_schema=False)
+    except pl.exceptions.ColumnNotFoundError as exc:
+        raise LinkageInputError(str(path), None, f"column not found: {exc}") from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise LinkageInputError(str(path), None, f"cannot be read: {exc}") from None
+    raise LinkageInputError(str(path), None, "must be a .parquet or .csv file")
+
+
+def _check_columns(spec: InputSpec, available: list[str]) -> None:
+    for role, column in [("record_id", spec.record_id), *spec.columns.items()]:
+        if role != "record_id" and role not in IDENTIFIERS:
+            raise LinkageInputError(
+                str(spec.path),
+                column,
+                f"unknown identifier role '{role}'; valid roles: {', '.join(IDENTIFIERS)}",
+            )
+        if column not in available:
+            raise LinkageInputError(
+                str(spec.path),
+                column,
+                f"missing column (mapped as {role}); the file has: {', '.join(available)}",
+            )
+
+
+_TEXT_ROLES = ("forename", "middle_names", "surname", "sex", "postcode")
+
+
+def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
+    for role in _TEXT_ROLES:
+        column = spec.columns.get(role)
+        if column is None:
+            continue
+        dtype = frame.schema[column]
+        if not (dtype == pl.Utf8 or dtype == pl.Null or (role == "sex" and dtype.is_integer())):
+            raise LinkageInputError(
+                str(spec.path), column, f"expected text for {role}, found {dtype}"
+            )
+    column = spec.columns.get("date_of_birth")
+    if column is not None:
+        dtype = frame.schema[column]
+        if not (dtype in (pl.Date, pl.Utf8, pl.Null) or isinstance(dtype, pl.Datetime)):
+            raise LinkageInputError(
+                str(spec.path), column, f"expected a date or date text, found {dtype}"
+            )
+
+
+def load_input(spec: InputSpec) -> pl.DataFrame:
+    """Read and validate one input, returning its raw columns renamed to their roles.
+
+    Raises
+    ------
+    LinkageInputError
+        The file is missing or empty, a mapped column is missing or of the wrong type, a
+        record id is null or repeated, or dates do not parse.
+    """
+    if spec.path.suffix.lower() == ".parquet" and spec.path.exists():
+        available = list(pl.read_parquet_schema(spec.path))
+    else:
+        available = read_table(spec.path).columns
+    _check_columns(spec, available)
+    if spec.unlinkable_flag is not None and spec.unlinkable_flag not in available:
+        raise LinkageInputError(
+            str(spec.path), spec.unlinkable_flag, "missing column (flag of unlinkable records)"
+        )
+    flag = [spec.unlinkable_flag] if spec.unlinkable_flag else []
+    wanted = [spec.record_id, *spec.columns.values(), *flag]
+    frame = read_table(spec.path, columns=list(dict.fromkeys(wanted)))
+    if frame.height == 0:
+        raise LinkageInputError(str(spec.path), None, "the table is empty")
+    _check_types(spec, frame)
+    ids = frame.get_column(spec.record_id).cast(pl.Utf8)
+    if ids.null_count():
+        raise LinkageInputError(
+            str(spec.path), spec.record_id, f"{ids.null_count()} record ids are missing"
+        )
+    duplicated = ids.is_duplicated()
+    if duplicated.any():
+        rows = duplicated.arg_true().head(5).to_list()
+        raise LinkageInputError(
+            str(spec.path),
+            spec.record_id,
+            f"{int(duplicated.sum())} rows share a record id (first rows: {rows})",
+        )
+    if spec.unlinkable_flag is not None and frame.schema[spec.unlinkable_flag] != pl.Boolean:
+        raise LinkageInputError(
+            str(spec.path),
+            spec.unlinkable_flag,
+            f"expected a boolean flag, found {frame.schema[spec.unlinkable_flag]}",
+        )
+    linkable = (
+        ~pl.col(spec.unlinkable_flag).fill_null(False)
+        if spec.unlinkable_flag is not None
+        else pl.lit(True)
+    )
+    out = frame.select(
+        ids.alias("record_id"),
+        *[pl.col(col).alias(role) for role, col in spec.columns.items()],
+        linkable.alias("linkable"),
+    )
+    if "date_of_birth" in out.columns:
+        parsed = standardise_date_column(out, "date_of_birth")
+        bad = parsed.is_null() & out.get_column("date_of_birth").is_not_null()
+        if out.schema["date_of_birth"] == pl.Utf8:
+            bad = bad & (out.get_column("date_of_birth").str.strip_chars() != "")
+        if bad.any():
+            rows = bad.arg_true().head(5).to_list()
+            raise LinkageInputError(
+                str(spec.path),
+                spec.columns["date_of_birth"],
+                f"{int(bad.sum())} dates cannot be parsed (first rows: {rows}); "
+                "use ISO 2011-03-27 or day-first 27/03/2011",
+            )
+        out = out.with_columns(parsed.alias("date_of_birth"))
+    return out
+
+
+def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl.DataFrame:
+    """Standardise one validated input into rows of the record frame."""
+    frame = raw
+    for role in IDENTIFIERS:
+        if role not in frame.columns:
+            dtype = pl.Date if role == "date_of_birth" else pl.Utf8
+            frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(role))
+    frame = standardise_names(frame)
+    frame = frame.with_columns(
+        pl.int_range(first_id, first_id + frame.height, dtype=pl.Int64).alias("unique_id"),
+        pl.lit(spec.name).alias("source"),
+        pl.lit(spec.unique_people).alias("unique_people"),
+        pl.col("date_of_birth").dt.year().alias("birth_year"),
+        pl.col("date_of_birth").dt.strftime("%Y%m%d").alias("birth_date_text"),
+        standardise_sex(pl.col("sex")).alias("sex"),
+        standardise_postcode(pl.col("postcode")).alias("postcode"),
+        forename_group(pl.col("forename")).alias("forename_group"),
+    ).with_columns(postcode_parts())
+    return frame.select(RECORD_COLUMNS)
+
+
+def build_records(specs: list[InputSpec]) -> pl.DataFrame:
+    """Validate every input, then standardise and stack them into one record frame.
+
+    All inputs are validated before any is standardised, so a bad file stops the run early.
+    """
+    names = [s.name for s in specs]
+    if len(specs) < 2 and not any(not s.unique_people for s in specs):
+        raise LinkageInputError("inputs", None, "link at least two inputs or one to deduplicate")
+    if len(set(names)) != len(names):
+        raise LinkageInputError("inputs", None, f"input names must be unique: {names}")
+    raws = [load_input(spec) for spec in specs]
+    parts, next_id = [], 0
+    for spec, raw in zip(specs, raws, strict=True):
+        parts.append(standardise_records(spec, raw, next_id))
+        next_id += raw.height
+    return pl.concat(parts, how="vertical")

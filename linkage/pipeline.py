@@ -1,0 +1,260 @@
+"""Stage entry points: link a run's sources, or anyone's files, into a person spine.
+
+Everything is written to a temporary folder beside the output folder and moved into place
+only when the whole stage has succeeded, so a failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from linkage import model
+from linkage.clustering import SPINE_COLUMNS, cluster_records
+from linkage.config import LinkageConfig
+from linkage.database import connect, splink_api
+from linkage.inputs import InputSpec, build_records, project_inputs
+from linkage.prediction import choose_threshold, deterministic_pass, write_predictions
+from linkage.training import estimate_prior, register_frequencies, train
+
+logger = logging.getLogger(__name__)
+
+PACKAGED_MODEL = Path(__file__).resolve().parent / "reference" / "default_model.json"
+"""A model trained on a generated world, used when the inputs are too small to train."""
+
+
+@contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``out_dir`` only if the block succeeds."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o755)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    staging.rename(out_dir)
+
+
+def _save_charts(linker: Any, charts_dir: Path) -> list[str]:
+    """Save Splink's diagnostic charts as self-contained HTML (no network needed)."""
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    charts = {
+        "match_weights": linker.visualisations.match_weights_chart,
+        "m_u_parameters": linker.visualisations.m_u_parameters_chart,
+    }
+    if linker._em_training_sessions:
+        charts["parameter_estimates"] = linker.visualisations.parameter_estimate_comparisons_chart
+    written = []
+    for name, make in charts.items():
+        make().save(str(charts_dir / f"{name}.html"), inline=True)
+        written.append(f"charts/{name}.html")
+    return written
+
+
+def link_records(
+    specs: list[InputSpec], out_dir: Path, config: LinkageConfig | None = None
+) -> dict[str, Any]:
+    """Link the given inputs and write the linkage artefacts to ``out_dir``.
+
+    Writes ``records.parquet`` (standardised identifiers), ``predictions.parquet``,
+    ``spine.parquet``, ``model.json``, ``charts/*.html`` and ``linkage_summary.json``.
+
+    Raises
+    ------
+    LinkageInputError
+        An input is unusable; raised before any training and before anything is written.
+    """
+    from splink import Linker
+
+    config = config or LinkageConfig()
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(stage: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[stage] = round(now - since, 3)
+        return now
+
+    records = build_records(specs)
+    t = lap("read_and_standardise", started)
+
+    # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
+    # its own cluster, but take no part in training or prediction.
+    linkable = records.filter(pl.col("linkable"))
+    if config.deterministic_pass:
+        representatives, exact_links = deterministic_pass(linkable)
+    else:
+        representatives = linkable
+        exact_links = pl.DataFrame(
+            schema={
+                "unique_id_l": pl.Int64,
+                "unique_id_r": pl.Int64,
+                "match_probability": pl.Float64,
+            }
+        )
+    t = lap("deterministic_pass", t)
+
+    with staged_output(out_dir) as staging:
+        records.write_parquet(staging / "records.parquet")
+        con = connect(
+            memory_limit=config.memory_limit,
+            threads=config.threads,
+            temp_directory=config.temp_directory,
+        )
+        db_api = splink_api(con)
+        con.register("records_arrow", records.to_arrow())
+        con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
+        con.unregister("records_arrow")
+        con.execute("CREATE VIEW linkable_records AS SELECT * FROM records WHERE linkable")
+        model_path = config.model_path
+        if model_path is None and records.height < config.min_records_to_train:
+            model_path = PACKAGED_MODEL
+            logger.warning(
+                "Only %d records: using the packaged model instead of training", records.height
+            )
+        # Train on every record (unbiased m and u), predict on the representatives left
+        # by the deterministic pass (the pairs that still need scoring).
+        everyone = db_api.register("linkable_records", table_name="all_records")
+        table = db_api.register(representatives.to_arrow(), table_name="representatives")
+        if model_path is not None:
+            trained: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
+            training_linker = Linker(everyone, trained, log_level=logging.WARNING)
+            register_frequencies(training_linker, db_api, linkable, suffix="train")
+            training: dict[str, Any] = {
+                "reused_model": str(model_path),
+                "prior": estimate_prior(training_linker),
+            }
+        else:
+            settings = model.settings_dict(max_iterations=config.em_max_iterations)
+            training_linker = Linker(everyone, settings, log_level=logging.WARNING)
+            register_frequencies(training_linker, db_api, linkable, suffix="train")
+            t = lap("set_up", t)
+            report = train(
+                training_linker,
+                seed=config.seed,
+                u_max_pairs=config.u_max_pairs,
+                em_max_pairs=config.em_max_pairs,
+                max_iterations=config.em_max_iterations,
+                on_no_convergence=config.on_no_convergence,
+            )
+            training = {"prior": report.prior, "em_sessions": report.sessions}
+        model_dict = training_linker.misc.save_model_to_json()
+        linker = Linker(table, model_dict, log_level=logging.WARNING)
+        register_frequencies(linker, db_api, linkable, suffix="predict")
+        t = lap("training", t)
+
+        scored = linker.inference.predict(threshold_match_probability=config.prediction_floor)
+        columns = con.sql(f"SELECT * FROM {scored.physical_name} LIMIT 0").columns
+        write_predictions(
+            con,
+            scored.physical_name,
+            exact_links,
+            [c for c in columns if c.startswith("mw_")],
+            staging / "predictions.parquet",
+        )
+        t = lap("prediction", t)
+
+        edges = pl.read_parquet(
+            staging / "predictions.parquet",
+            columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
+        )
+        # Deterministic links count as certain links (p = 1) in the expected metrics.
+        scored_probabilities = edges.get_column("match_probability")
+        if config.threshold == "auto":
+            choice = choose_threshold(scored_probabilities)
+        else:
+            choice = {
+                "threshold": float(config.threshold),
+                "reasoning": f"Threshold {config.threshold} set in the run configuration.",
+                "candidates": choose_threshold(scored_probabilities)["candidates"],
+            }
+        threshold = float(choice["threshold"])
+        nodes = records.select("unique_id", "source", "record_id", "unique_people")
+        spine = cluster_records(nodes, edges, threshold)
+        spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
+        t = lap("clustering", t)
+
+        (staging / "model.json").write_text(json.dumps(model_dict, indent=2), encoding="utf-8")
+        charts = _save_charts(training_linker, staging / "charts") if config.charts else []
+        con.close()
+        lap("artefacts", t)
+        timings["total"] = round(time.perf_counter() - started, 3)
+
+        summary = _summary(records, spine, edges, choice, training, charts, timings, config)
+        (staging / "linkage_summary.json").write_text(
+            json.dumps(summary, indent=2, default=str), encoding="utf-8"
+        )
+    logger.info("Linked %d records into %d people", records.height, summary["clusters"])
+    return {
+        "records": summary["records"],
+        "clusters": summary["clusters"],
+        "threshold": threshold,
+        "seconds": timings["total"],
+        "out_dir": str(out_dir),
+    }
+
+
+def _summary(
+    records: pl.DataFrame,
+    spine: pl.DataFrame,
+    edges: pl.DataFrame,
+    choice: dict[str, Any],
+    training: dict[str, Any],
+    charts: list[str],
+    timings: dict[str, float],
+    config: LinkageConfig,
+) -> dict[str, Any]:
+    sizes = spine.group_by("person_id").agg(pl.len().alias("n"))
+    size_counts = sizes.group_by("n").agg(pl.len().alias("clusters")).sort("n")
+    return {
+        "records": records.height,
+        "records_by_source": dict(
+            records.group_by("source").agg(pl.len()).sort("source").iter_rows()
+        ),
+        "clusters": sizes.height,
+        "cluster_sizes": {str(n): c for n, c in size_counts.iter_rows()},
+        "deterministic_links": int((edges.get_column("match_key") == "exact").sum()),
+        "scored_pairs": int((edges.get_column("match_key") != "exact").sum()),
+        "threshold": choice["threshold"],
+        "threshold_reasoning": choice["reasoning"],
+        "threshold_candidates": choice["candidates"],
+        "training": training,
+        "charts": charts,
+        "timings_seconds": timings,
+        "config": config.model_dump(mode="json"),
+    }
+
+
+def link_sources(
+    sources_dir: Path, out_dir: Path, config: LinkageConfig | None = None
+) -> dict[str, Any]:
+    """Stage entry point: link a run's census, GP and DWP extracts into ``out_dir``.
+
+    Parameters
+    ----------
+    sources_dir
+        The run's ``sources/`` folder (see ``docs/data_contracts.md``).
+    out_dir
+        The run's ``linkage/`` folder; replaced as a whole when the stage succeeds.
+    config
+        The ``linkage`` section of the run configuration.
+
+    Returns
+    -------
+    dict
+        Record and cluster counts, the threshold, seconds taken and the output folder.
+    """
+    return link_records(project_inputs(Path(sources_dir)), Path(out_dir), config)

@@ -1,0 +1,225 @@
+"""Standardisation of identifiers before linkage, as polars expressions and frame functions.
+
+The rules (applied identically to every source, so that equal people compare equal):
+
+- names: upper case; accents removed (Unicode NFKD, combining marks dropped); apostrophes
+  dropped (O'Brien -> OBRIEN); other punctuation and hyphens become spaces; titles and
+  post-nominal suffixes removed (MR, MRS, DR, JR ...). A forename field holding several words
+  keeps its first word as the forename and moves the rest to the middle names. A
+  double-barrelled or hyphenated surname is kept whole without spaces (SMITHJONES) and its
+  first and last parts are kept too, so SMITH-JONES can agree with SMITH or with JONES.
+  ``name_key`` is the forename and surname sorted alphabetically, which is the same whichever
+  order the two were recorded in. ``forename_group`` joins nicknames and formal names
+  (BOB, ROBERT) using ``reference/nicknames.csv``.
+- dates: Date, parsed from ISO (``2011-03-27``), day-first UK forms (``27/03/2011``,
+  ``27-03-2011``, ``27.03.2011``, ``27 Mar 2011``, ``27 March 2011``), compact
+  ``20110327`` and ``2011/03/27``. Day-first wins where a date is ambiguous (UK records).
+- postcodes: upper case, spaces and punctuation removed, then written ``OUTWARD INWARD`` when
+  the shape is a valid UK postcode (otherwise null); outward code (district), sector
+  (outward plus the first inward digit) and area (leading letters) derived.
+- sex: ``M`` or ``F``; census ``1``/``2``, GP ``M``/``F``/``U``, DWP ``Male``/``Female``;
+  unknown codes become null.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+
+NICKNAMES_PATH = Path(__file__).resolve().parent / "reference" / "nicknames.csv"
+
+TITLES: tuple[str, ...] = (
+    "MR",
+    "MRS",
+    "MS",
+    "MISS",
+    "MX",
+    "DR",
+    "PROF",
+    "SIR",
+    "DAME",
+    "LADY",
+    "LORD",
+    "REV",
+    "REVD",
+    "FR",
+    "JR",
+    "JNR",
+    "SR",
+    "SNR",
+)
+"""Words removed from names wherever they appear as a whole token."""
+
+DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%d/%m/%y",
+)
+"""Formats tried in order when a date arrives as text; the first that parses wins."""
+
+POSTCODE_PATTERN = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
+
+_MALE = ("1", "M", "MALE", "MAN")
+_FEMALE = ("2", "F", "FEMALE", "WOMAN")
+
+
+def name_tokens(expr: pl.Expr) -> pl.Expr:
+    """Clean a name into a list of upper-case tokens with titles removed."""
+    cleaned = (
+        expr.cast(pl.Utf8)
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{Mn}", "")
+        .str.to_uppercase()
+        .str.replace_all(r"['`’]", "")
+        .str.replace_all(r"[^A-Z]+", " ")
+        .str.strip_chars()
+    )
+    return cleaned.str.split(" ").list.eval(
+        pl.element().filter((pl.element() != "") & ~pl.element().is_in(list(TITLES)))
+    )
+
+
+def _join_or_null(tokens: pl.Expr, separator: str) -> pl.Expr:
+    joined = tokens.list.join(separator)
+    return pl.when(joined == "").then(None).otherwise(joined)
+
+
+def standardise_names(
+    frame: pl.DataFrame,
+    *,
+    forename: str = "forename",
+    surname: str = "surname",
+    middle_names: str | None = "middle_names",
+) -> pl.DataFrame:
+    """Replace raw name columns with standardised ones.
+
+    Parameters
+    ----------
+    frame
+        A frame holding the raw name columns (a missing middle-names column is allowed).
+    forename, surname, middle_names
+        Names of the raw columns.
+
+    Returns
+    -------
+    polars.DataFrame
+        The frame with ``forename``, ``middle_names``, ``surname``, ``surname_first``,
+        ``surname_last`` and ``name_key`` (null where nothing usable was recorded), and the
+        raw name columns dropped.
+    """
+    middle = (
+        name_tokens(pl.col(middle_names))
+        if middle_names is not None and middle_names in frame.columns
+        else pl.lit([], dtype=pl.List(pl.Utf8))
+    )
+    raw = [c for c in (forename, surname, middle_names) if c is not None and c in frame.columns]
+    tokens = frame.with_columns(
+        name_tokens(pl.col(forename)).alias("__fore"),
+        name_tokens(pl.col(surname)).alias("__sur"),
+        middle.alias("__mid"),
+    )
+    out = tokens.drop(raw).with_columns(
+        _join_or_null(pl.col("__fore").list.slice(0, 1), "").alias("forename"),
+        _join_or_null(
+            pl.concat_list(pl.col("__fore").list.slice(1), pl.col("__mid").fill_null([])), " "
+        ).alias("middle_names"),
+        _join_or_null(pl.col("__sur"), "").alias("surname"),
+        pl.col("__sur").list.first().alias("surname_first"),
+        pl.col("__sur").list.last().alias("surname_last"),
+    )
+    out = out.with_columns(
+        pl.when(pl.col("forename").is_not_null() & pl.col("surname").is_not_null())
+        .then(pl.concat_list(pl.col("forename"), pl.col("surname")).list.sort().list.join(" "))
+        .alias("name_key")
+    )
+    return out.drop("__fore", "__sur", "__mid")
+
+
+@cache
+def nickname_groups() -> dict[str, str]:
+    """Map each forename in the nickname list to its group's label.
+
+    Names joined by any formal-informal pair form one group (CHRIS joins CHRISTINE,
+    CHRISTOPHER and KRZYSZTOF); the label is the alphabetically first member. Sex, compared
+    separately, tells Christine from Christopher.
+    """
+    pairs = pl.read_csv(NICKNAMES_PATH).iter_rows()
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for formal, informal in pairs:
+        a, b = find(formal.upper()), find(informal.upper())
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {name: find(name) for name in parent}
+
+
+def forename_group(expr: pl.Expr) -> pl.Expr:
+    """The nickname group of a standardised forename (the forename itself if unlisted)."""
+    groups = nickname_groups()
+    return expr.replace_strict(groups, default=expr, return_dtype=pl.Utf8)
+
+
+def parse_dates(expr: pl.Expr) -> pl.Expr:
+    """Parse text in any of :data:`DATE_FORMATS` to ``Date`` (null where none parses)."""
+    text = expr.cast(pl.Utf8).str.strip_chars()
+    attempts = [text.str.strptime(pl.Date, fmt, strict=False) for fmt in DATE_FORMATS]
+    return pl.coalesce(attempts)
+
+
+def standardise_date_column(frame: pl.DataFrame, column: str) -> pl.Series:
+    """Return a frame column as ``Date``, whatever common form it arrives in."""
+    series = frame.get_column(column)
+    if series.dtype == pl.Date:
+        return series
+    if isinstance(series.dtype, pl.Datetime):
+        return series.dt.date()
+    if series.dtype == pl.Null:
+        return series.cast(pl.Date)
+    return frame.select(parse_dates(pl.col(column))).to_series()
+
+
+def standardise_postcode(expr: pl.Expr) -> pl.Expr:
+    """Normalise a postcode to ``OUTWARD INWARD`` upper case, null if not postcode-shaped."""
+    compact = expr.cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+    valid = compact.str.contains(POSTCODE_PATTERN)
+    spaced = compact.str.slice(0, compact.str.len_chars() - 3) + " " + compact.str.slice(-3)
+    return pl.when(valid).then(spaced).otherwise(None)
+
+
+def postcode_parts(postcode: str = "postcode") -> list[pl.Expr]:
+    """Expressions deriving district (outward code), sector and area from a normalised postcode."""
+    pc = pl.col(postcode)
+    outward = pc.str.split(" ").list.first()
+    return [
+        outward.alias("postcode_district"),
+        (outward + " " + pc.str.split(" ").list.last().str.slice(0, 1)).alias("postcode_sector"),
+        pc.str.extract(r"^([A-Z]{1,2})", 1).alias("postcode_area"),
+    ]
+
+
+def standardise_sex(expr: pl.Expr) -> pl.Expr:
+    """Map census, GP and DWP sex codes to ``M``/``F``; unknown codes become null."""
+    code = expr.cast(pl.Utf8).str.strip_chars().str.to_uppercase()
+    return (
+        pl.when(code.is_in(list(_MALE)))
+        .then(pl.lit("M"))
+        .when(code.is_in(list(_FEMALE)))
+        .then(pl.lit("F"))
+        .otherwise(None)
+    )

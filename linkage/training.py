@@ -1,0 +1,178 @@
+"""Training the Splink model: prior, u by random sampling, m by expectation maximisation.
+
+Term frequencies come from a population frequency table (:func:`population_frequencies`)
+rather than from the stacked inputs, whose counts would be dominated by the largest source
+and inflated by its duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import polars as pl
+
+from linkage import model
+from linkage.errors import ConvergenceError
+
+logger = logging.getLogger(__name__)
+
+
+def population_frequencies(records: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Relative frequency of each value of ``column`` among distinct people.
+
+    Records are first reduced to one per apparent person (distinct forename, surname and
+    date of birth), so a name is as common as the people who hold it, whichever source
+    or however many duplicate records they appear in.
+
+    Returns
+    -------
+    polars.DataFrame
+        Columns ``column`` and ``tf_<column>``, frequencies summing to one.
+    """
+    people = records.unique(subset=["forename", "surname", "date_of_birth", column])
+    counts = people.drop_nulls(column).group_by(column).agg(pl.len().alias("n"))
+    total = counts.get_column("n").sum()
+    return counts.select(pl.col(column), (pl.col("n") / max(total, 1)).alias(f"tf_{column}")).sort(
+        column
+    )
+
+
+@dataclass
+class TrainingReport:
+    """What training did, for the run summary and the quality report."""
+
+    prior: float = 0.0
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def converged(self) -> bool:
+        """True when every EM session converged."""
+        return all(s["converged"] for s in self.sessions)
+
+
+def register_frequencies(
+    linker: Any, db_api: Any, records: pl.DataFrame, *, suffix: str = ""
+) -> None:
+    """Register population term-frequency tables for every term-frequency column."""
+    for column in model.TF_COLUMNS:
+        table = population_frequencies(records, column).to_arrow()
+        registered = db_api.register(table, table_name=f"population_tf_{column}{suffix}")
+        linker.table_management.register_term_frequency_lookup(registered, column)
+
+
+def _max_change(history: list[Any]) -> float:
+    """Largest absolute change of any m or u probability, or the prior, in the last step."""
+    if len(history) < 2:
+        return float("inf")
+    before, after = history[-2], history[-1]
+    change = abs(
+        after.probability_two_random_records_match - before.probability_two_random_records_match
+    )
+    for cc_before, cc_after in zip(before.comparisons, after.comparisons, strict=True):
+        for lb, la in zip(cc_before.comparison_levels, cc_after.comparison_levels, strict=True):
+            if lb.is_null_level:
+                continue
+            for attr in ("m_probability", "u_probability"):
+                vb, va = getattr(lb, attr), getattr(la, attr)
+                if vb is not None and va is not None:
+                    change = max(change, abs(va - vb))
+    return change
+
+
+def check_convergence(
+    session: Any,
+    *,
+    rule: str,
+    max_iterations: int,
+    tolerance: float,
+    on_failure: Literal["raise", "warn"],
+) -> dict[str, Any]:
+    """Check that an EM session stopped because it converged, not at its iteration limit.
+
+    Raises
+    ------
+    ConvergenceError
+        When ``on_failure`` is ``"raise"`` and the session did not converge; with ``"warn"``
+        a ``RuntimeWarning`` is issued instead.
+    """
+    history = session._core_model_settings_history
+    iterations = len(history) - 1
+    change = _max_change(history)
+    converged = change < tolerance
+    record = {
+        "blocking_rule": rule,
+        "iterations": iterations,
+        "final_max_change": change,
+        "converged": converged,
+    }
+    if not converged:
+        message = (
+            f"EM blocked on '{rule}' did not converge in {iterations} iterations "
+            f"(last change {change:.2g} >= {tolerance:g}); raise em_max_iterations"
+        )
+        if on_failure == "raise":
+            raise ConvergenceError(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        logger.warning(message)
+    return record
+
+
+def estimate_prior(linker: Any) -> float:
+    """Re-estimate the prior on the data at hand (it depends on the data's size).
+
+    Used when a saved model is reused: its m and u probabilities carry over to new data,
+    but the probability that two random records match does not. The saved value is kept
+    when the deterministic rules find no match at all.
+    """
+    saved = linker._settings_obj._probability_two_random_records_match
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            model.prior_rules(), recall=model.PRIOR_RECALL
+        )
+    except ValueError:
+        linker._settings_obj._probability_two_random_records_match = saved
+    prior = linker._settings_obj._probability_two_random_records_match
+    if not 0 < prior < 1:
+        linker._settings_obj._probability_two_random_records_match = saved
+    return linker._settings_obj._probability_two_random_records_match
+
+
+def train(
+    linker: Any,
+    *,
+    seed: int,
+    u_max_pairs: float,
+    em_max_pairs: float,
+    max_iterations: int,
+    on_no_convergence: Literal["raise", "warn"] = "warn",
+) -> TrainingReport:
+    """Estimate the prior, the u probabilities and the m probabilities, in that order.
+
+    The m probabilities come from one EM session per rule of
+    :data:`linkage.model.TRAINING_BLOCKING_RULES`; each session leaves the comparisons its
+    rule blocks on untouched, so every comparison is trained by at least one session.
+    """
+    report = TrainingReport()
+    linker.training.estimate_probability_two_random_records_match(
+        model.prior_rules(), recall=model.PRIOR_RECALL
+    )
+    report.prior = linker._settings_obj._probability_two_random_records_match
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    tolerance = linker._settings_obj.training_settings.em_convergence
+    for rule in model.training_rules():
+        session = linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+        )
+        report.sessions.append(
+            check_convergence(
+                session,
+                rule=rule,
+                max_iterations=max_iterations,
+                tolerance=tolerance,
+                on_failure=on_no_convergence,
+            )
+        )
+    return report

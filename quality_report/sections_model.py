@@ -1,0 +1,342 @@
+"""Sections 4-6: the method, the model's diagnostics, and the threshold."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from quality_report import charts, splink_charts
+from quality_report.context import TARGETS, ReportContext, weight_of
+from quality_report.document import Section, escape, figure, figure_table, number, pct
+from quality_report.spine_metrics import members, pairwise_metrics
+from reporting import altair_chart
+
+
+def _levels(model: dict[str, Any]) -> pl.DataFrame:
+    rows = []
+    for comparison in model.get("comparisons", []):
+        name = comparison.get("output_column_name", "")
+        for i, level in enumerate(comparison.get("comparison_levels", [])):
+            m, u = level.get("m_probability"), level.get("u_probability")
+            null = bool(level.get("is_null_level", False))
+            weight = math.log2(m / u) if (m and u and not null) else None
+            rows.append(
+                {
+                    "comparison": name,
+                    "level": i,
+                    "label": level.get("label_for_charts", ""),
+                    "condition": level.get("sql_condition", ""),
+                    "tf_adjusted": level.get("tf_adjustment_column") is not None,
+                    "m_probability": None if null else m,
+                    "u_probability": None if null else u,
+                    "match_weight": weight,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "comparison": pl.Utf8,
+            "level": pl.Int64,
+            "label": pl.Utf8,
+            "condition": pl.Utf8,
+            "tf_adjusted": pl.Boolean,
+            "m_probability": pl.Float64,
+            "u_probability": pl.Float64,
+            "match_weight": pl.Float64,
+        },
+    )
+
+
+def _blocking_rules(model: dict[str, Any]) -> list[str]:
+    rules = []
+    for rule in model.get("blocking_rules_to_generate_predictions", []):
+        rules.append(rule["blocking_rule"] if isinstance(rule, dict) else str(rule))
+    return rules
+
+
+def method_section(ctx: ReportContext) -> Section:
+    """Checklist item 4: matchkeys, comparisons and levels, term frequencies, blocking
+    rules with blocking recall, and the training route."""
+    section = Section("method", "4. Linkage method", (4,))
+    model = ctx.model
+    if model is None:
+        section.missing("linkage/model.json", "the model cannot be described.")
+        return section
+    prior = model.get("probability_two_random_records_match")
+    section.add(
+        f"<p>Splink {escape(model.get('link_type', ''))} model over all records stacked "
+        f"(census, GP and DWP), records of the census never compared with each other. "
+        f"Prior probability that two random records match: {figure('model/prior', prior)}."
+        "</p>"
+    )
+    try:
+        from linkage import model as spec
+
+        keys = ", ".join(spec.DETERMINISTIC_KEYS)
+        section.add(
+            "<h3>Matchkey (stage 1)</h3>",
+            f"<p>Records whose standardised {escape(keys)} are all present and all equal "
+            "are joined before Splink scores anything (unless they disagree on sex or hold "
+            "two census records).</p>",
+        )
+    except ImportError:
+        section.missing("linkage/model.py", "the deterministic matchkey cannot be listed.")
+    if ctx.summary is not None:
+        section.add(
+            "<p>Deterministic links: "
+            f"{figure('summary/deterministic_links', ctx.summary.get('deterministic_links'))}; "
+            "pairs scored by Splink: "
+            f"{figure('summary/scored_pairs', ctx.summary.get('scored_pairs'))}.</p>"
+        )
+    levels = _levels(model)
+    tf = sorted(set(levels.filter(pl.col("tf_adjusted")).get_column("comparison").to_list()))
+    section.add(
+        "<h3>Comparisons and levels</h3>",
+        f"<p>Term-frequency adjusted comparisons: {escape(', '.join(tf) or 'none')} "
+        "(frequencies from a population table of distinct people, not the stacked inputs).</p>",
+        figure_table(
+            levels.drop("condition"),
+            key="model/levels",
+            row_key=["comparison", "level"],
+            formats={"m_probability": number, "u_probability": number, "match_weight": number},
+            max_rows=500,
+        ),
+        "<details><summary>SQL condition of each level</summary>"
+        + figure_table(
+            levels.select("comparison", "level", "condition"),
+            key="model/sql",
+            row_key=["comparison", "level"],
+            max_rows=500,
+        )
+        + "</details>",
+    )
+    rules = _blocking_rules(model)
+    recall = ctx.evaluation("blocking_recall")
+    rule_rows = [{"rule": f"rule_{i + 1}", "blocking rule": r} for i, r in enumerate(rules)]
+    section.add("<h3>Blocking rules</h3>")
+    if recall is None:
+        section.add(figure_table(pl.DataFrame(rule_rows), key="model/blocking", row_key=["rule"]))
+        section.missing(
+            "linkage/evaluation/blocking_recall.parquet", "blocking recall cannot be shown."
+        )
+    else:
+        overall = recall.filter(pl.col("source_pair") == "all")
+        rows = []
+        for row in [{"rule": "exact_keys", "blocking rule": "stage 1 matchkey"}, *rule_rows]:
+            column = f"recall_{row['rule']}"
+            value = overall.get_column(column).item() if column in overall.columns else None
+            rows.append({**row, "recall_alone": value})
+        section.add(
+            "<p>Blocking recall is the share of true pairs that at least one rule (or the "
+            "matchkey) brings together; a pair no rule brings together can never be linked.</p>",
+            figure_table(
+                pl.DataFrame(
+                    rows,
+                    schema={"rule": pl.Utf8, "blocking rule": pl.Utf8, "recall_alone": pl.Float64},
+                ),
+                key="model/blocking",
+                row_key=["rule"],
+                formats={"recall_alone": pct},
+            ),
+            figure_table(
+                recall.select(
+                    "source_pair",
+                    "true_pairs",
+                    "blocked_pairs",
+                    pl.col("recall_any_rule").alias("blocking_recall"),
+                    "recall_lower",
+                    "recall_upper",
+                ),
+                key="blocking_recall",
+                row_key=["source_pair"],
+                formats={"blocking_recall": pct, "recall_lower": pct, "recall_upper": pct},
+                caption="Blocking recall per source pair, with Wilson 95% limits",
+            ),
+        )
+    section.add("<h3>Training route</h3>")
+    if ctx.summary is None:
+        section.missing("linkage/linkage_summary.json", "the training route cannot be shown.")
+        return section
+    training = ctx.summary.get("training", {})
+    config = ctx.summary.get("config", {})
+    if "em_sessions" in training:
+        section.add(
+            "<ol><li>Prior estimated from deterministic rules with an assumed recall: "
+            f"{figure('training/prior', training.get('prior'))}.</li>"
+            "<li>u probabilities by random sampling of "
+            f"{figure('training/u_max_pairs', config.get('u_max_pairs'))} pairs "
+            f"(seed {figure('training/seed', config.get('seed'))}).</li>"
+            "<li>m probabilities by expectation maximisation, one session per training "
+            "blocking rule; each session leaves the comparisons it blocks on untrained, "
+            "and convergence is checked, not only logged.</li></ol>",
+            figure_table(
+                pl.DataFrame(training["em_sessions"]),
+                key="training/sessions",
+                row_key=["blocking_rule"],
+            ),
+        )
+    else:
+        section.add(
+            f"<p>The model was not trained in this run: it was loaded from "
+            f"<code>{escape(training.get('reused_model'))}</code>.</p>"
+        )
+    return section
+
+
+def diagnostics_section(ctx: ReportContext, out_dir: Path) -> Section:
+    """Checklist item 5: match weights chart, m/u chart, parameter stability."""
+    section = Section("diagnostics", "5. Model diagnostics", (5,))
+    charts_dir = ctx.run.path("linkage/charts")
+    if not charts_dir.is_dir():
+        section.missing("linkage/charts/", "Splink's diagnostic charts cannot be shown.")
+        return section
+    found = splink_charts.collect(charts_dir, out_dir / "splink", redact=ctx.redact)
+    for entry in found:
+        section.add(f"<h3>{escape(entry['title'])}</h3>")
+        if entry["withheld"]:
+            section.add(
+                '<p class="note">Withheld from this redacted report: the chart may show '
+                "record values.</p>"
+            )
+            continue
+        if entry["spec"] is not None:
+            section.add(altair_chart(entry["spec"], f"splink-{entry['name']}"))
+        section.add(f'<p><a href="{escape(entry["file"])}">Open Splink\'s saved chart</a></p>')
+    if not found:
+        section.missing("linkage/charts/*.html", "no chart was saved by the linkage stage.")
+    return section
+
+
+def _true_at(ctx: ReportContext, threshold: float) -> pl.DataFrame | None:
+    """True pairwise metrics of the spine rebuilt at ``threshold``."""
+    try:
+        from linkage import spine_at_threshold
+    except ImportError:
+        return None
+    spine = spine_at_threshold(ctx.run.path("linkage"), threshold)
+    return pairwise_metrics(members(spine, ctx.record_map))
+
+
+def threshold_curve(ctx: ReportContext) -> pl.DataFrame | None:
+    """Pairwise precision and recall of scored pairs against a match-weight threshold.
+
+    A pair counts as linked when its weight is at or above the threshold (deterministic
+    links always are); recall is over every true pair, scored or not.
+    """
+    labelled = ctx.labelled_predictions
+    totals = ctx.true_pair_total
+    if labelled is None or totals is None:
+        return None
+    true_pairs = int(totals.get_column("pairs").sum())
+    weights = labelled.get_column("match_weight")
+    finite = weights.filter(weights.is_finite())
+    if finite.len() == 0:
+        return None
+    low, high = math.floor(finite.min()), math.ceil(finite.max())
+    rows = []
+    for w in range(max(low, -10), min(high, 40) + 1):
+        above = labelled.filter(pl.col("match_weight") >= w)
+        tp = int(above.get_column("is_match").sum())
+        rows.append(
+            {
+                "match_weight": float(w),
+                "metric": "precision",
+                "value": tp / above.height if above.height else None,
+            }
+        )
+        rows.append(
+            {
+                "match_weight": float(w),
+                "metric": "recall",
+                "value": tp / true_pairs if true_pairs else None,
+            }
+        )
+    return pl.DataFrame(rows).drop_nulls("value")
+
+
+def threshold_section(ctx: ReportContext) -> Section:
+    """Checklist item 6: threshold rationale against the targets, precision-recall trade-off."""
+    section = Section("threshold", "6. Threshold and the precision-recall trade-off", (6,))
+    section.add(
+        f"<p>Targets set in advance (Census 2021): precision at least "
+        f"{figure('targets/precision', TARGETS['precision'], pct)} and recall at least "
+        f"{figure('targets/recall', TARGETS['recall'], pct)}.</p>"
+    )
+    if ctx.summary is None:
+        section.missing(
+            "linkage/linkage_summary.json", "the threshold and its reasoning are absent."
+        )
+        return section
+    t = ctx.threshold
+    section.add(
+        f"<p>Threshold: match probability {figure('threshold/probability', t)} "
+        f"(match weight {figure('threshold/weight', weight_of(t) if t is not None else None)})."
+        f"</p><blockquote>{escape(ctx.summary.get('threshold_reasoning', ''))}</blockquote>"
+    )
+    candidates = pl.DataFrame(ctx.summary.get("threshold_candidates", []))
+    if candidates.height and ctx.has_truth and ctx.run.has("linkage/records.parquet"):
+        rows = []
+        for cand in candidates.get_column("threshold").to_list():
+            true = _true_at(ctx, cand)
+            if true is None:
+                break
+            for pair in ("census-gp", "census-dwp", "all"):
+                hit = true.filter(pl.col("source_pair") == pair)
+                if hit.height:
+                    r = hit.row(0, named=True)
+                    rows.append(
+                        {
+                            "threshold": cand,
+                            "source_pair": pair,
+                            "true_precision": r["precision"],
+                            "true_recall": r["recall"],
+                            "meets_targets": bool(
+                                r["precision"] >= TARGETS["precision"]
+                                and r["recall"] >= TARGETS["recall"]
+                            ),
+                        }
+                    )
+        if rows:
+            true_table = pl.DataFrame(rows)
+            ctx.notes["threshold_true"] = true_table
+            allrows = true_table.filter(pl.col("source_pair") == "all").drop("source_pair")
+            candidates = candidates.join(allrows, on="threshold", how="left")
+            section.add(
+                "<h3>True precision and recall of the spine rebuilt at each threshold</h3>",
+                figure_table(
+                    true_table,
+                    key="threshold/true",
+                    row_key=["threshold", "source_pair"],
+                    formats={"true_precision": pct, "true_recall": pct},
+                ),
+            )
+    if candidates.height:
+        fmt = {c: pct for c in candidates.columns if "precision" in c or "recall" in c or "f1" in c}
+        section.add(
+            "<h3>Candidates considered (model-expected, as if the truth were unknown)</h3>",
+            figure_table(
+                candidates, key="threshold/candidates", row_key=["threshold"], formats=fmt
+            ),
+        )
+    curve = threshold_curve(ctx)
+    if curve is None:
+        section.missing(
+            "linkage/predictions.parquet or truth/record_map.parquet",
+            "the precision-recall curve against the threshold cannot be drawn.",
+        )
+    else:
+        section.add(
+            "<p>Pairwise precision and recall of the scored pairs as the threshold moves "
+            "(before clustering); dashed lines are the targets, the black line the threshold "
+            "chosen.</p>",
+            charts.precision_recall_threshold(
+                curve,
+                threshold=weight_of(t) if t is not None and 0 < t < 1 else None,
+                targets=TARGETS,
+                element_id="precision-recall-threshold",
+            ),
+        )
+    return section

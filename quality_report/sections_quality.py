@@ -1,0 +1,373 @@
+"""Sections 7-10: headline metrics, true against operational, validation, rates by group."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from quality_report import charts, operational, spine_metrics, validation
+from quality_report.context import TARGETS, ReportContext
+from quality_report.document import Section, card, escape, figure, figure_table, pct
+from quality_report.groups import BREAKDOWNS, ETHNIC_GROUPS, IMD_QUINTILES, order_of
+from quality_report.stats import wilson_columns
+
+RATE_FORMATS = {
+    c: pct
+    for c in (
+        "precision",
+        "precision_lower",
+        "precision_upper",
+        "recall",
+        "recall_lower",
+        "recall_upper",
+        "f1",
+        "linkage_rate",
+        "linkage_rate_lower",
+        "linkage_rate_upper",
+        "false_link_rate",
+        "false_link_rate_lower",
+        "false_link_rate_upper",
+        "reviewed_match_rate",
+        "reviewed_match_rate_lower",
+        "reviewed_match_rate_upper",
+        "mean_probability",
+    )
+}
+
+
+def pairwise_table(ctx: ReportContext) -> tuple[pl.DataFrame | None, str]:
+    """Pairwise metrics: the linkage stage's evaluation table, else computed here."""
+    table = ctx.evaluation("pairwise")
+    if table is not None:
+        return table, "linkage/evaluation/pairwise.parquet"
+    if ctx.members is not None and ctx.has_truth:
+        return spine_metrics.pairwise_metrics(ctx.members), "computed by the report from the spine"
+    return None, ""
+
+
+def _badge(ok: bool) -> str:
+    return (
+        '<span class="badge pass">meets target</span>'
+        if ok
+        else ('<span class="badge fail">below target</span>')
+    )
+
+
+def headline_section(ctx: ReportContext) -> Section:
+    """Checklist item 7: linkage rates, precision and recall with CIs, deduplication
+    precision, cluster sizes."""
+    section = Section("headline", "7. Headline metrics", (7,))
+    table, origin = pairwise_table(ctx)
+    if table is None:
+        section.missing(
+            "linkage/evaluation/pairwise.parquet",
+            "precision and recall cannot be shown (no spine or no truth).",
+        )
+    else:
+        cards = []
+        verdicts = []
+        for pair in ("census-gp", "census-dwp"):
+            hit = table.filter(pl.col("source_pair") == pair)
+            if not hit.height:
+                continue
+            row = hit.row(0, named=True)
+            for metric in ("precision", "recall"):
+                ok = row[metric] is not None and row[metric] >= TARGETS[metric]
+                verdicts.append((pair, metric, ok))
+                cards.append(
+                    card(
+                        f"{pair} {metric}",
+                        f"headline/{pair}/{metric}",
+                        row[metric],
+                        pct,
+                        note=f"95% CI {pct(row[f'{metric}_lower'])} to "
+                        f"{pct(row[f'{metric}_upper'])}; target {pct(TARGETS[metric])}",
+                    )
+                )
+        section.add(f'<div class="summary">{"".join(cards)}</div>')
+        if verdicts:
+            section.add(
+                "<ul>"
+                + "".join(
+                    f"<li>{escape(p)} {escape(m)}: {_badge(ok)}</li>" for p, m, ok in verdicts
+                )
+                + "</ul>"
+            )
+        section.add(
+            f'<p class="note">Source: {escape(origin)}. Pairwise counts: two records linked '
+            "when they share a spine cluster, truly matched when they share a true person. "
+            "Rows <code>gp-gp</code> and <code>dwp-dwp</code> are deduplication. Wilson 95% "
+            "intervals.</p>",
+            figure_table(table, key="pairwise", row_key=["source_pair"], formats=RATE_FORMATS),
+        )
+        dedupe = table.filter(pl.col("source_pair").is_in(["gp-gp", "dwp-dwp"]))
+        if dedupe.height:
+            items = "".join(
+                f"<li>{escape(r['source_pair'])}: precision "
+                f"{figure('dedupe/' + r['source_pair'] + '/precision', r['precision'], pct)}, "
+                f"recall {figure('dedupe/' + r['source_pair'] + '/recall', r['recall'], pct)}</li>"
+                for r in dedupe.iter_rows(named=True)
+            )
+            section.add(f"<h3>Deduplication</h3><ul>{items}</ul>")
+    if ctx.rates is not None:
+        overall = ctx.rates.filter(pl.col("breakdown") == "all").select(
+            "target",
+            "census_records",
+            "linked",
+            "linkage_rate",
+            "linkage_rate_lower",
+            "linkage_rate_upper",
+        )
+        section.add(
+            "<h3>Linkage rate per source pair</h3>",
+            "<p>Share of census records whose spine cluster holds a record of the target "
+            "source.</p>",
+            figure_table(overall, key="linkage_rate", row_key=["target"], formats=RATE_FORMATS),
+        )
+    if ctx.members is not None:
+        sizes = spine_metrics.cluster_sizes(ctx.members)
+        section.add(
+            "<h3>Cluster sizes</h3>",
+            charts.cluster_size_chart(sizes, "cluster-sizes"),
+            figure_table(sizes, key="cluster_sizes", row_key=["size"]),
+        )
+    clusters = ctx.evaluation("clusters")
+    if clusters is not None:
+        section.add(
+            "<h3>Cluster-level metrics</h3>",
+            figure_table(clusters, key="clusters", row_key=["metric"]),
+        )
+    elif ctx.spine is not None:
+        section.missing("linkage/evaluation/clusters.parquet", "cluster-level metrics are absent.")
+    return section
+
+
+def operational_section(ctx: ReportContext) -> Section:
+    """Checklist item 8: true metrics beside operational estimates; clerical review."""
+    section = Section("operational", "8. True metrics beside operational estimates", (8,))
+    labelled, totals = ctx.labelled_predictions, ctx.true_pair_total
+    if ctx.predictions is None:
+        section.missing("linkage/predictions.parquet", "operational estimates cannot be made.")
+        return section
+    if labelled is None or totals is None or ctx.threshold is None:
+        section.missing(
+            "truth/record_map.parquet or linkage/linkage_summary.json",
+            "the true figures (and the threshold) needed beside the estimates are absent.",
+        )
+        return section
+    thresholds = sorted(
+        {ctx.threshold, *[c["threshold"] for c in ctx.summary.get("threshold_candidates", [])]}
+    )
+    table = operational.expected_vs_true(labelled, thresholds)
+    chosen = table.filter(pl.col("threshold") == ctx.threshold).row(0, named=True)
+    pairwise, _ = pairwise_table(ctx)
+    overall = pairwise.filter(pl.col("source_pair") == "all") if pairwise is not None else None
+    if overall is None or not overall.height:
+        overall = spine_metrics.pairwise_metrics(ctx.members).filter(pl.col("source_pair") == "all")
+    row = overall.row(0, named=True)
+    missed = int(row["true_pairs"] - row["true_positive"])
+    unscored = operational.missed_unscored(labelled, ctx.members, missed)
+    section.add(
+        "<p>At the threshold, the model expects "
+        f"{figure('operational/expected_false_above', chosen['expected_false_above'])} false "
+        f"matches among the {figure('operational/pairs_above', chosen['pairs_above'])} scored "
+        "pairs it accepts; the truth shows "
+        f"{figure('operational/true_false_above', chosen['true_false_above'])}. It expects "
+        f"{figure('operational/expected_missed_below', chosen['expected_missed_below'])} "
+        "missed matches among the scored pairs below the threshold; the truth shows "
+        f"{figure('operational/true_missed_below', chosen['true_missed_below'])}. After "
+        f"clustering, {figure('operational/missed_pairs', missed)} true pairs sit in different "
+        f"clusters, of which {figure('operational/missed_unscored', unscored)} were never scored "
+        "(no blocking rule brought them together, or they fell below the saved-prediction "
+        "floor): no model-based estimate can see those.</p>",
+        '<p class="note">Pairwise, before clustering: clustering can add links by '
+        "transitivity and refuse links that would join two census records.</p>",
+        figure_table(table, key="operational", row_key=["threshold"]),
+    )
+    sample = operational.clerical_sample(labelled, per_band=ctx.clerical_per_band, seed=ctx.seed)
+    summary = operational.clerical_summary(sample, labelled)
+    section.add(
+        "<h3>Clerical-review sample, stratified by match-weight band</h3>",
+        f"<p>Up to {ctx.clerical_per_band} pairs per band, drawn with seed {ctx.seed}; the "
+        "synthetic "
+        "truth gives each pair's verdict. Where the reviewed match rate departs from the "
+        "model's mean probability, the model's expected counts above are off in that band.</p>",
+        charts.clerical_chart(summary, "clerical-review"),
+        figure_table(summary, key="clerical", row_key=["band"], formats=RATE_FORMATS),
+    )
+    section.add(_sample_pairs(ctx, sample))
+    return section
+
+
+def _sample_pairs(ctx: ReportContext, sample: pl.DataFrame) -> str:
+    """The reviewed pairs; identifiers side by side unless the report is redacted."""
+    shown = sample.select(
+        "band",
+        "source_l",
+        "record_id_l",
+        "source_r",
+        "record_id_r",
+        "match_weight",
+        "match_probability",
+        "is_match",
+    ).head(60)
+    if ctx.redact:
+        note = (
+            '<p class="note">Redacted: identifiers of the reviewed pairs are not shown; '
+            "record ids only.</p>"
+        )
+        return (
+            "<details><summary>Reviewed pairs</summary>"
+            + note
+            + figure_table(shown, key="clerical/pairs", row_key=["record_id_l", "record_id_r"])
+            + "</details>"
+        )
+    records = ctx.run.table("linkage/records.parquet")
+    if records is not None:
+        cols = [
+            c for c in ("forename", "surname", "date_of_birth", "postcode") if c in records.columns
+        ]
+        side = records.select("source", "record_id", *cols).with_columns(
+            [pl.col(c).cast(pl.Utf8) for c in cols]
+        )
+        for s in ("l", "r"):
+            shown = shown.join(
+                side.rename(
+                    {
+                        "source": f"source_{s}",
+                        "record_id": f"record_id_{s}",
+                        **{c: f"{c}_{s}" for c in cols},
+                    }
+                ),
+                on=[f"source_{s}", f"record_id_{s}"],
+                how="left",
+            )
+    return (
+        "<details><summary>Reviewed pairs with their standardised identifiers</summary>"
+        + figure_table(shown, key="clerical/pairs", row_key=["record_id_l", "record_id_r"])
+        + "</details>"
+    )
+
+
+def validation_section(ctx: ReportContext) -> Section:
+    """Checklist item 9: implausible links found without the truth."""
+    section = Section("validation", "9. Post-linkage validation", (9,))
+    if ctx.checks is None:
+        section.missing("linkage/spine.parquet", "post-linkage checks need the spine.")
+        return section
+    counts = validation.validation_counts(ctx.checks, ctx.composition if ctx.has_truth else None)
+    section.add(
+        "<p>Checks an analyst can run on real data, counted in spine clusters. "
+        + (
+            "<code>truly_wrong</code> counts the flagged clusters that really hold more than "
+            "one person (from the synthetic truth); the rest are recording errors within one "
+            "person's records."
+            if ctx.has_truth
+            else ""
+        )
+        + "</p>",
+        figure_table(counts, key="validation", row_key=["rule"]),
+    )
+    if ctx.run.source("dwp_spells") is None:
+        section.missing("sources/dwp_benefit_spells.parquet", "benefit timing checks were not run.")
+    return section
+
+
+def _cross(ctx: ReportContext, target: str) -> pl.DataFrame | None:
+    if ctx.outcomes is None or ctx.groups is None:
+        return None
+    joined = ctx.outcomes.join(ctx.groups, left_on="true_person", right_on="person_id")
+    out = (
+        joined.filter(pl.col(f"true_{target}"))
+        .group_by("ethnic_group", "imd_quintile")
+        .agg(pl.len().alias("true_links"), pl.col(f"correct_{target}").sum().alias("correct"))
+        .with_columns(pl.col("true_links").cast(pl.Int64), pl.col("correct").cast(pl.Int64))
+        .with_columns(*wilson_columns("correct", "true_links", "recall"))
+    )
+    return (
+        out.filter(pl.col("true_links") >= 10)
+        .sort("recall", "ethnic_group", "imd_quintile")
+        .head(10)
+    )
+
+
+def groups_section(ctx: ReportContext) -> Section:
+    """Checklist item 10: linkage and error rates by ethnicity, IMD, age, sex and region."""
+    section = Section("groups", "10. Linkage and error rates by subgroup", (10,))
+    if ctx.rates is None:
+        section.missing(
+            "linkage/spine.parquet and truth/", "rates by subgroup need the spine and the truth."
+        )
+        return section
+    section.add(
+        "<p>For census records, by the true attributes of the person: the linkage rate (share "
+        "linked to any record of the target source), recall (share of those whose person has "
+        "a record there who were linked to it) and the false-link rate (share of linked "
+        "records joined to another person's record). Bars are Wilson 95% intervals.</p>"
+    )
+    for breakdown in BREAKDOWNS:
+        part = ctx.rates.filter(pl.col("breakdown") == breakdown)
+        order = order_of(breakdown)
+        label = breakdown.replace("_", " ")
+        section.add(
+            f"<h3>By {escape(label)}</h3>",
+            charts.rate_by_group(
+                part,
+                value="linkage_rate",
+                title=f"Linkage rate by {label}",
+                element_id=f"rate-{breakdown}",
+                order=order,
+            ),
+            charts.rate_by_group(
+                part,
+                value="recall",
+                title=f"Recall by {label}",
+                element_id=f"recall-{breakdown}",
+                order=order,
+            ),
+            "<details><summary>Table</summary>"
+            + figure_table(
+                part.drop("breakdown"),
+                key=f"rates/{breakdown}",
+                row_key=["target", "group"],
+                formats=RATE_FORMATS,
+                max_rows=1000,
+            )
+            + "</details>",
+        )
+    for target in ("gp", "dwp"):
+        cross = _cross(ctx, target)
+        if cross is not None and cross.height:
+            section.add(
+                f"<h3>Lowest recall to {target.upper()}: ethnic group by IMD quintile</h3>",
+                figure_table(
+                    cross,
+                    key=f"cross/{target}",
+                    row_key=["ethnic_group", "imd_quintile"],
+                    formats=RATE_FORMATS,
+                    caption="Cells with at least 10 true links",
+                ),
+            )
+    by_group = ctx.evaluation("by_group")
+    if by_group is None:
+        section.missing(
+            "linkage/evaluation/by_group.parquet",
+            "pairwise precision and recall by subgroup from the linkage stage are absent.",
+        )
+    elif by_group.height:
+        labels = {**ETHNIC_GROUPS, **{str(k): v for k, v in IMD_QUINTILES.items()}}
+        shown = by_group.filter(
+            pl.col("source_pair").is_in(["census-gp", "census-dwp"])
+        ).with_columns(pl.col("group").replace(labels).alias("label"))
+        section.add(
+            "<h3>Pairwise precision and recall by subgroup (linkage evaluation)</h3>",
+            "<details><summary>Table</summary>"
+            + figure_table(
+                shown,
+                key="by_group",
+                row_key=["dimension", "group", "source_pair"],
+                formats=RATE_FORMATS,
+                max_rows=2000,
+            )
+            + "</details>",
+        )
+    return section

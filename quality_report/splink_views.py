@@ -1,0 +1,149 @@
+"""Splink's own explanations: waterfall charts, the comparison viewer and cluster studio.
+
+The saved model is loaded into a Splink ``Linker`` over the run's standardised records
+(``linkage/records.parquet``), with the intermediate columns these views need switched on.
+Only the records of the pairs and clusters shown are scored again, so this stays quick at
+any scale; term frequencies come from all records, as in the linkage itself. DuckDB is
+opened through the linkage package's database module, the project's one place for that.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from reporting import remote_references
+
+logger = logging.getLogger(__name__)
+
+_REMOTE_LINK = re.compile(r"<link\b[^>]*href\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>", re.IGNORECASE)
+
+
+@dataclass
+class SplinkViews:
+    """What :func:`build_views` produced."""
+
+    waterfalls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    comparison_viewer: str | None = None
+    cluster_studio: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def make_offline(path: Path) -> None:
+    """Drop the web-font links Splink's dashboards carry, so they open with no network.
+
+    Raises
+    ------
+    RuntimeError
+        If anything else in the page would still be fetched from the network.
+    """
+    text = path.read_text(encoding="utf-8")
+    text = _REMOTE_LINK.sub("", text)
+    left = remote_references(text)
+    if left:
+        raise RuntimeError(f"{path.name} still refers to the network: {left[:3]}")
+    path.write_text(text, encoding="utf-8")
+
+
+def _linker(model_path: Path, subset: pl.DataFrame, everyone: pl.DataFrame) -> Any:
+    from splink import Linker
+
+    from linkage.database import connect, splink_api
+    from linkage.training import register_frequencies
+
+    settings = json.loads(model_path.read_text(encoding="utf-8"))
+    settings["retain_matching_columns"] = True
+    settings["retain_intermediate_calculation_columns"] = True
+    con = connect(memory_limit="2GB", threads=2)
+    db_api = splink_api(con)
+    table = db_api.register(subset.to_arrow(), table_name="report_records")
+    linker = Linker(table, settings, log_level=logging.WARNING)
+    register_frequencies(linker, db_api, everyone)
+    return linker
+
+
+def build_views(
+    linkage_dir: Path,
+    out_dir: Path,
+    *,
+    pairs: pl.DataFrame,
+    cluster_ids: list[str],
+    spine: pl.DataFrame,
+    redact: bool,
+) -> SplinkViews:
+    """Score the chosen pairs and clusters again and draw Splink's views of them.
+
+    Parameters
+    ----------
+    linkage_dir
+        The run's ``linkage/`` folder (``model.json``, ``records.parquet``).
+    out_dir
+        The report folder; dashboards are written here.
+    pairs
+        ``kind`` (accepted, rejected, borderline) and ``source_l, record_id_l, source_r,
+        record_id_r`` of the pairs to explain with a waterfall chart.
+    cluster_ids
+        Spine clusters to show in cluster studio.
+    spine
+        The spine (``source, record_id, person_id``).
+    redact
+        Waterfalls show weights only, and no dashboard is written (both show record values).
+    """
+    views = SplinkViews()
+    records = pl.read_parquet(linkage_dir / "records.parquet")
+    keys = pl.concat(
+        [
+            pairs.select(
+                pl.col("source_l").alias("source"), pl.col("record_id_l").alias("record_id")
+            ),
+            pairs.select(
+                pl.col("source_r").alias("source"), pl.col("record_id_r").alias("record_id")
+            ),
+            spine.filter(pl.col("person_id").is_in(cluster_ids)).select("source", "record_id"),
+        ]
+    ).unique()
+    subset = records.join(keys, on=["source", "record_id"], how="semi").sort("unique_id")
+    if subset.height < 2:
+        views.problems.append("too few records to score")
+        return views
+    linker = _linker(linkage_dir / "model.json", subset, records)
+    by_key = {(r["source"], r["record_id"]): r for r in subset.iter_rows(named=True)}
+    for row in pairs.iter_rows(named=True):
+        left = by_key.get((row["source_l"], row["record_id_l"]))
+        right = by_key.get((row["source_r"], row["record_id_r"]))
+        if left is None or right is None:
+            continue
+        compared = linker.inference.score_pair(left, right).as_record_list()
+        chart = linker.visualisations.waterfall_chart(compared, remove_sensitive_data=redact)
+        views.waterfalls.append((row["kind"], chart.chart_dict))
+    if redact:
+        return views
+    predicted = linker.inference.predict()
+    viewer = out_dir / "comparison_viewer.html"
+    linker.visualisations.comparison_viewer_dashboard(
+        predicted, str(viewer), overwrite=True, num_example_rows=2
+    )
+    make_offline(viewer)
+    views.comparison_viewer = viewer.name
+    clustered = subset.join(
+        spine.select("source", "record_id", pl.col("person_id").alias("cluster_id")),
+        on=["source", "record_id"],
+    )
+    present = [c for c in cluster_ids if c in set(clustered.get_column("cluster_id").to_list())]
+    if present:
+        table = linker.table_management.register_table(
+            clustered.to_arrow(), "report_clusters", overwrite=True
+        )
+        studio = out_dir / "cluster_studio.html"
+        linker.visualisations.cluster_studio_dashboard(
+            predicted, table, str(studio), cluster_ids=present, overwrite=True
+        )
+        make_offline(studio)
+        views.cluster_studio = studio.name
+    return views

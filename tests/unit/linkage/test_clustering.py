@@ -1,0 +1,74 @@
+"""Constrained clustering and threshold choice on hand-made graphs."""
+
+import polars as pl
+
+from linkage.clustering import cluster_records
+from linkage.prediction import choose_threshold, deterministic_pass
+
+
+def _nodes(sources):
+    return pl.DataFrame(
+        {
+            "unique_id": list(range(len(sources))),
+            "source": sources,
+            "record_id": [f"r{i}" for i in range(len(sources))],
+            "unique_people": [s == "census" for s in sources],
+        }
+    )
+
+
+def _edges(rows):
+    return pl.DataFrame(
+        rows, schema=["unique_id_l", "unique_id_r", "match_probability"], orient="row"
+    )
+
+
+def test_duplicates_join_their_person_and_two_census_records_never_merge():
+    # 0,1 census; 2,3 GP duplicates of 0; 4 DWP links to 3 and weakly to 1.
+    nodes = _nodes(["census", "census", "gp", "gp", "dwp"])
+    edges = _edges([(0, 2, 0.99), (2, 3, 0.98), (3, 4, 0.97), (1, 4, 0.96), (0, 1, 0.95)])
+    spine = cluster_records(nodes, edges, 0.9)
+    ids = spine.get_column("person_id").to_list()
+    assert ids[0] == ids[2] == ids[3] == ids[4]
+    assert ids[1] != ids[0]  # the census-census and the bridging DWP link are refused
+    probs = spine.get_column("match_probability").to_list()
+    assert probs == [1.0, 1.0, 0.99, 0.98, 0.97]
+
+
+def test_links_below_threshold_are_ignored():
+    nodes = _nodes(["census", "gp"])
+    spine = cluster_records(nodes, _edges([(0, 1, 0.5)]), 0.9)
+    assert spine.get_column("person_id").n_unique() == 2
+
+
+def test_threshold_choice_maximises_expected_f1():
+    # Many confident links and a block of 0.6 links: including them raises expected F1.
+    probs = pl.Series([0.999] * 100 + [0.6] * 50 + [0.05] * 100)
+    choice = choose_threshold(probs, candidates=(0.5, 0.9))
+    # At 0.5: tp = 99.9+30 = 129.9, fp = 20.1; total = 134.9 -> f1 = 2*129.9/(150+134.9)
+    # At 0.9: tp = 99.9, fp = 0.1 -> f1 = 2*99.9/(100+134.9)
+    assert choice["threshold"] == 0.5
+    assert "maximises" in choice["reasoning"]
+    row = choice["candidates"][0]
+    assert abs(row["expected_f1"] - 2 * 129.9 / (150 + 134.9)) < 1e-9
+
+
+def test_deterministic_pass_joins_exact_groups_but_not_two_census_records():
+    base = {
+        "forename": "ANN",
+        "surname": "LEE",
+        "date_of_birth": 1,
+        "postcode": "M1 1AE",
+        "sex": "F",
+    }
+    rows = [
+        {**base, "unique_id": 0, "source": "census", "unique_people": True},
+        {**base, "unique_id": 1, "source": "gp", "unique_people": False},
+        {**base, "unique_id": 2, "source": "dwp", "unique_people": False},
+        {**base, "unique_id": 3, "source": "census", "unique_people": True, "surname": "KAY"},
+        {**base, "unique_id": 4, "source": "census", "unique_people": True, "surname": "KAY"},
+        {**base, "unique_id": 5, "source": "gp", "unique_people": False, "postcode": None},
+    ]
+    reps, links = deterministic_pass(pl.DataFrame(rows))
+    assert sorted(links.select("unique_id_l", "unique_id_r").rows()) == [(0, 1), (0, 2)]
+    assert sorted(reps.get_column("unique_id").to_list()) == [0, 3, 4, 5]

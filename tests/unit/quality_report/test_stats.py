@@ -1,0 +1,39 @@
+import math
+
+import polars as pl
+
+from quality_report.stats import pair_counts, wilson, wilson_columns
+
+
+def test_wilson_by_hand():
+    # 0 of 10: lower 0, upper z^2 / (n + z^2).
+    p, low, high = wilson(0, 10)
+    z2 = 1.959963984540054**2
+    assert p == 0 and low == 0 and math.isclose(high, z2 / (10 + z2))
+    # 5 of 10 is symmetric about one half.
+    p, low, high = wilson(5, 10)
+    assert math.isclose(low + high, 1.0)
+    assert all(math.isnan(v) for v in wilson(0, 0))
+
+
+def test_wilson_columns_agree_with_the_scalar_version():
+    frame = pl.DataFrame({"k": [3, 97, 0], "n": [10, 100, 0]})
+    out = frame.with_columns(wilson_columns("k", "n", "rate"))
+    for k, n, rate, low, high in out.iter_rows():
+        expected = wilson(k, n)
+        if n == 0:
+            assert rate is None and low is None
+            continue
+        assert math.isclose(rate, expected[0]) and math.isclose(low, expected[1])
+        assert math.isclose(high, expected[2])
+
+
+def test_pair_counts_within_and_across_sources():
+    members = pl.DataFrame(
+        {"source": ["gp", "gp", "gp", "census", "dwp"], "k": ["a", "a", "a", "a", "b"]}
+    )
+    pairs = {(a, b): n for a, b, n in pair_counts(members, "k").iter_rows()}
+    assert pairs[("gp", "gp")] == 3  # three records, three pairs
+    assert pairs[("census", "gp")] == 3  # census first in a pair name
+    assert pairs[("census", "census")] == 0
+    assert ("dwp", "census") not in pairs and ("census", "dwp") not in pairs
