@@ -49,7 +49,8 @@ def test_date_of_birth_has_transposition_level():
     assert "day and month transposed" in _labels("date_of_birth")
     assert "same day and month, year wrong" in _labels("date_of_birth")
     last = next(
-        c for c in model.settings_dict()["comparisons"]
+        c
+        for c in model.settings_dict()["comparisons"]
         if c["output_column_name"] == "date_of_birth"
     )["comparison_levels"][-1]
     assert last["fix_m_probability"] is True
