@@ -106,6 +106,13 @@ def test_cluster_sizes_and_threshold_agree(report, tiny_run):
     summary = json.loads((tiny_run / "linkage/linkage_summary.json").read_text())
     _close(_value(parsed, "threshold/probability"), summary["threshold"])
     _close(_value(parsed, "summary/deterministic_links"), summary["deterministic_links"])
+    # The spine rebuilt at the run's own threshold is the run's spine: same true metrics.
+    pairwise = pl.read_parquet(tiny_run / "linkage/evaluation/pairwise.parquet")
+    for pair in ("census-gp", "census-dwp"):
+        row = pairwise.filter(pl.col("source_pair") == pair).row(0, named=True)
+        key = f"threshold/true/{summary['threshold']}|{pair}"
+        _close(_value(parsed, f"{key}/true_precision"), row["precision"])
+        _close(_value(parsed, f"{key}/true_recall"), row["recall"])
     for candidate in summary["threshold_candidates"]:
         t = candidate["threshold"]
         _close(

@@ -50,8 +50,10 @@ def _identifiers(run):
         for column in ("forename", "surname"):
             found["name"] |= {n.upper() for n in frame.get_column(column).drop_nulls().to_list()}
     found["name"] -= PLACEHOLDERS | _category_words(run)
-    # Months of the published series are first days of months, which some babies share.
+    # Months of the published series are first days of months, and the resolved
+    # configuration shown in the report holds parameter dates; some babies share them.
     found["dob"] -= _study_months()
+    found["dob"] -= set(re.findall(r"\d{4}-\d{2}-\d{2}", (run / "config.yaml").read_text()))
     return found
 
 
