@@ -91,10 +91,13 @@ def link_records(
     records = build_records(specs)
     t = lap("read_and_standardise", started)
 
+    # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
+    # its own cluster, but take no part in training or prediction.
+    linkable = records.filter(pl.col("linkable"))
     if config.deterministic_pass:
-        representatives, exact_links = deterministic_pass(records)
+        representatives, exact_links = deterministic_pass(linkable)
     else:
-        representatives = records
+        representatives = linkable
         exact_links = pl.DataFrame(
             schema={
                 "unique_id_l": pl.Int64,
@@ -115,6 +118,7 @@ def link_records(
         con.register("records_arrow", records.to_arrow())
         con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
         con.unregister("records_arrow")
+        con.execute("CREATE VIEW linkable_records AS SELECT * FROM records WHERE linkable")
         model_path = config.model_path
         if model_path is None and records.height < config.min_records_to_train:
             model_path = PACKAGED_MODEL
@@ -123,12 +127,12 @@ def link_records(
             )
         # Train on every record (unbiased m and u), predict on the representatives left
         # by the deterministic pass (the pairs that still need scoring).
-        everyone = db_api.register("records", table_name="all_records")
+        everyone = db_api.register("linkable_records", table_name="all_records")
         table = db_api.register(representatives.to_arrow(), table_name="representatives")
         if model_path is not None:
             trained: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
             training_linker = Linker(everyone, trained, log_level=logging.WARNING)
-            register_frequencies(training_linker, db_api, records, suffix="train")
+            register_frequencies(training_linker, db_api, linkable, suffix="train")
             training: dict[str, Any] = {
                 "reused_model": str(model_path),
                 "prior": estimate_prior(training_linker),
@@ -136,7 +140,7 @@ def link_records(
         else:
             settings = model.settings_dict(max_iterations=config.em_max_iterations)
             training_linker = Linker(everyone, settings, log_level=logging.WARNING)
-            register_frequencies(training_linker, db_api, records, suffix="train")
+            register_frequencies(training_linker, db_api, linkable, suffix="train")
             t = lap("set_up", t)
             report = train(
                 training_linker,
@@ -149,16 +153,16 @@ def link_records(
             training = {"prior": report.prior, "em_sessions": report.sessions}
         model_dict = training_linker.misc.save_model_to_json()
         linker = Linker(table, model_dict, log_level=logging.WARNING)
-        register_frequencies(linker, db_api, records, suffix="predict")
+        register_frequencies(linker, db_api, linkable, suffix="predict")
         t = lap("training", t)
 
         scored = linker.inference.predict(threshold_match_probability=config.prediction_floor)
-        gammas = [c for c in scored.columns if c.unquote().name.startswith("gamma_")]
+        columns = con.sql(f"SELECT * FROM {scored.physical_name} LIMIT 0").columns
         write_predictions(
             con,
             scored.physical_name,
             exact_links,
-            [g.unquote().name for g in gammas],
+            [c for c in columns if c.startswith("mw_")],
             staging / "predictions.parquet",
         )
         t = lap("prediction", t)
@@ -167,9 +171,8 @@ def link_records(
             staging / "predictions.parquet",
             columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
         )
-        scored_probabilities = edges.filter(pl.col("match_key") != "exact").get_column(
-            "match_probability"
-        )
+        # Deterministic links count as certain links (p = 1) in the expected metrics.
+        scored_probabilities = edges.get_column("match_probability")
         if config.threshold == "auto":
             choice = choose_threshold(scored_probabilities)
         else:

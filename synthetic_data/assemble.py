@@ -7,6 +7,7 @@ import polars as pl
 
 from synthetic_data.blocks import Block
 from synthetic_data.calendar import CENSUS_DAY, EXTRACT_DAY, NEVER, YEAR, to_date_series
+from synthetic_data.frames import labels
 from synthetic_data.identifiers import nhs_numbers, ninos, scrambled_ids
 from synthetic_data.names import NameBank, variant_table
 from synthetic_data.places import Places
@@ -14,7 +15,7 @@ from synthetic_data.population import KIND_CENSUS
 from synthetic_data.reference import LONDON, REGIONS, Geography
 from synthetic_data.truth import BlockTruth
 
-_ETHNIC = np.array([f"{i:02d}" for i in range(1, 19)])
+_ETHNIC = tuple(f"{i:02d}" for i in range(1, 19))
 
 
 def person_ids(block: Block, n: int) -> pl.Series:
@@ -52,11 +53,18 @@ def build_persons(
             "lsoa11cd"
         ),
     )
+    # Residences are sorted by person and date: the last row of each person is the current
+    # address and the row before it (same person) the previous one.
+    who = res.get_column("person").to_numpy()
+    is_last = np.r_[who[1:] != who[:-1], True]
+    is_prev = np.r_[is_last[1:] & (who[1:] == who[:-1]), False]
+    count = np.diff(np.r_[0, np.flatnonzero(is_last) + 1])
     ranked = res.with_columns(
-        pl.col("from_day").rank("ordinal").over("person").alias("k"),
-        pl.len().over("person").alias("count"),
+        pl.Series("is_last", is_last),
+        pl.Series("is_prev", is_prev),
+        pl.Series("count", np.repeat(count, count)),
     )
-    last = ranked.filter(pl.col("k") == pl.col("count")).select(
+    last = ranked.filter(pl.col("is_last")).select(
         "person",
         pl.col("postcode").alias("_cur_postcode"),
         pl.col("lsoa11cd").alias("_cur_lsoa11cd"),
@@ -64,7 +72,7 @@ def build_persons(
         pl.col("from_day").alias("_cur_from"),
         pl.col("count").alias("_n_addresses"),
     )
-    prev = ranked.filter(pl.col("k") == pl.col("count") - 1).select(
+    prev = ranked.filter(pl.col("is_prev")).select(
         "person",
         pl.col("postcode").alias("_prev_postcode"),
         pl.col("lsoa11cd").alias("_prev_lsoa"),
@@ -90,7 +98,7 @@ def build_persons(
         .then(pl.concat_str(surname_2011, pl.lit("-"), surname_2021))
         .otherwise(surname_2021)
     ).to_series()
-    region = np.array(REGIONS)[geo.region_index[P["hh_lsoa"]]]
+    region = labels(REGIONS, geo.region_index[P["hh_lsoa"]])
     suffix = block.rng("ids").integers(0, 4, n)
     adult_by_2021 = P["dob"] + round(16 * YEAR) <= np.minimum(P["end"], EXTRACT_DAY)
 
@@ -104,16 +112,14 @@ def build_persons(
             "forename": vocab.strings(P["forename"]),
             "middle_names": vocab.strings(P["middle"]),
             "surname": vocab.strings(P["surname_birth"]),
-            "sex": np.where(P["sex"] == 0, "M", "F"),
+            "sex": labels(("M", "F"), P["sex"]),
             "date_of_birth": to_date_series("date_of_birth", P["dob"]),
-            "ethnic_group": _ETHNIC[P["eth"]],
-            "disability": P["disability"].astype(str),
+            "ethnic_group": labels(_ETHNIC, P["eth"]),
+            "disability": labels(("0", "1", "2", "3"), P["disability"]),
             "immigration_date": to_date_series("immigration_date", P["immigration"]),
             "emigration_date": to_date_series("emigration_date", P["emig"]),
             "date_of_death": to_date_series("date_of_death", P["death"]),
-            "region_2011": pl.select(
-                pl.when(pl.Series(in_census_pop)).then(pl.Series(region))
-            ).to_series(),
+            "region_2011": pl.select(pl.when(pl.Series(in_census_pop)).then(region)).to_series(),
             "surname_2011": surname_2011,
             "surname_2021": surname_2021,
             "nhs_number": nhs_numbers(glob),

@@ -23,14 +23,20 @@ import polars as pl
 
 from synthetic_data.calendar import EXTRACT_DAY, NEVER, STUDY_START, YEAR, day
 from synthetic_data.config import WorldConfig
+from synthetic_data.frames import labels
 
 AGE_BANDS = ("16-24", "25-34", "35-49", "50-64")
 _BAND_EDGES = np.array([16, 25, 35, 50, 65])
-_STANDARD = np.array(["UC", "JSA", "IS", "HB", "CA", "ESA", "DLA"])
+#: Every benefit code; spells carry an index into this tuple until they are written.
+BENEFITS: tuple[str, ...] = (
+    "UC", "JSA", "ESA", "IS", "IB_SDA", "HB", "PIP", "DLA", "CA", "SP", "PC", "AA", "BB",
+)  # fmt: skip
+_B = {name: i for i, name in enumerate(BENEFITS)}
+_STANDARD = np.array([_B[b] for b in ("UC", "JSA", "IS", "HB", "CA", "ESA", "DLA")])
 _STANDARD_P = np.array([0.45, 0.09, 0.09, 0.1, 0.12, 0.1, 0.05])
-_HEALTH = np.array(["ESA", "PIP", "UC", "IB_SDA", "DLA", "IS"])
+_HEALTH = np.array([_B[b] for b in ("ESA", "PIP", "UC", "IB_SDA", "DLA", "IS")])
 _HEALTH_P = np.array([0.35, 0.25, 0.2, 0.06, 0.09, 0.05])
-_PANDEMIC = np.array(["UC", "JSA", "ESA"])
+_PANDEMIC = np.array([_B[b] for b in ("UC", "JSA", "ESA")])
 _PANDEMIC_P = np.array([0.88, 0.08, 0.04])
 
 
@@ -148,7 +154,7 @@ def draw_benefit_spells(
             pl.DataFrame(
                 {
                     "person": idx.astype(np.int64),
-                    "benefit": benefits.astype(str),
+                    "benefit": benefits.astype(np.int64),
                     "start_day": s0[idx].astype(np.int64),
                     "end_day": np.minimum(s1[idx], end[idx]).astype(np.int64),
                 }
@@ -161,26 +167,29 @@ def draw_benefit_spells(
     add(late, primary(late, "pandemic"), late_start, np.full(n, NEVER))
     # Second benefits alongside a main claim: Housing Benefit, or PIP for disabled claimants.
     hb = claim & (rng.random(n) < 0.2)
-    add(hb, np.full(int(hb.sum()), "HB"), c_start, c_end)
+    add(hb, np.full(int(hb.sum()), _B["HB"]), c_start, c_end)
     pip = claim & ((disability == 1) | autism_ld) & (rng.random(n) < 0.35)
-    add(pip, np.full(int(pip.sum()), "PIP"), c_start, c_end)
+    add(pip, np.full(int(pip.sum()), _B["PIP"]), c_start, c_end)
 
     # Excluded benefits.
     pension_day = dob + round(66 * YEAR)
     sp = (pension_day <= EXTRACT_DAY) & (end > np.maximum(pension_day, STUDY_START))
     sp &= start <= EXTRACT_DAY
     sp_start = np.maximum(pension_day, start)
-    add(sp, np.full(int(sp.sum()), "SP"), sp_start, np.full(n, NEVER))
+    add(sp, np.full(int(sp.sum()), _B["SP"]), sp_start, np.full(n, NEVER))
     pc = sp & (decile <= 5) & (rng.random(n) < 0.2)
-    add(pc, np.full(int(pc.sum()), "PC"), sp_start, np.full(n, NEVER))
+    add(pc, np.full(int(pc.sum()), _B["PC"]), sp_start, np.full(n, NEVER))
     aa = sp & (disability <= 2) & (rng.random(n) < 0.25)
     aa_start = np.maximum(sp_start, STUDY_START - rng.integers(0, 2000, n))
-    add(aa, np.full(int(aa.sum()), "AA"), aa_start, np.full(n, NEVER))
+    add(aa, np.full(int(aa.sum()), _B["AA"]), aa_start, np.full(n, NEVER))
     bb = present0 & (rng.random(n) < b.excluded_bereavement)
     bb_start = _uniform_days(rng, STUDY_START - 365, EXTRACT_DAY - 30, n)
-    add(bb, np.full(int(bb.sum()), "BB"), bb_start, bb_start + 548)
+    add(bb, np.full(int(bb.sum()), _B["BB"]), bb_start, bb_start + 548)
 
     spells = pl.concat(frames)
+    spells = spells.with_columns(
+        labels(BENEFITS, spells.get_column("benefit").to_numpy()).alias("benefit")
+    )
     return spells.filter(
         (pl.col("start_day") <= EXTRACT_DAY) & (pl.col("end_day") > pl.col("start_day"))
     ).with_columns(

@@ -10,6 +10,7 @@ from synthetic_data.blocks import Block
 from synthetic_data.calendar import EXTRACT_DAY, NEVER
 from synthetic_data.config import WorldConfig
 from synthetic_data.extracts import census_extract, dwp_extract, gp_extract
+from synthetic_data.frames import labels
 from synthetic_data.health import SNOMED_CODES
 from synthetic_data.identifiers import scrambled_ids
 from synthetic_data.names import NameBank
@@ -162,14 +163,18 @@ def _gp_conditions(
     dup = joined.get_column("_dup").to_numpy()
     keep = (event <= EXTRACT_DAY) & (rng.random(n) >= 0.04) & (~dup | (rng.random(n) < 0.4))
     clusters = joined.get_column("cluster").to_numpy()
-    codes = np.empty(n, dtype=object)
+    # One flat list of every cluster's codes; each row picks within its cluster's slice.
+    flat = [code for options in SNOMED_CODES.values() for code in options]
+    first = np.cumsum([0] + [len(o) for o in SNOMED_CODES.values()])
+    position = np.zeros(n, dtype=np.int64)
     pick = rng.integers(0, 1000, n)
-    for cluster, options in SNOMED_CODES.items():
+    for k, (cluster, options) in enumerate(SNOMED_CODES.items()):
         sel = clusters == cluster
-        codes[sel] = np.array(options)[pick[sel] % len(options)]
+        position[sel] = first[k] + pick[sel] % len(options)
+    codes = labels(flat, position)
     return (
         joined.with_columns(
-            pl.Series("snomed_code", codes.astype(str)),
+            codes.alias("snomed_code"),
             pl.Series("event_date", event).cast(pl.Int32).cast(pl.Date),
         )
         .filter(pl.Series(keep))

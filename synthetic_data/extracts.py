@@ -13,6 +13,7 @@ import polars as pl
 from synthetic_data.blocks import Block
 from synthetic_data.calendar import CENSUS_DAY, EXTRACT_DAY, NEVER, STUDY_START, YEAR
 from synthetic_data.config import GroupMultipliers, WorldConfig
+from synthetic_data.frames import labels
 from synthetic_data.noise.base import QUALITY, ROW_ID
 from synthetic_data.places import Places
 from synthetic_data.population import KIND_CENSUS, KIND_IMMIGRANT
@@ -106,8 +107,8 @@ def census_extract(
     # from the population, the ethnic group of the household most of the time.
     jitter = rng.integers(-5 * 365, 5 * 365, n)
     donor_sex = rng.integers(0, 2, n)
-    donor_dis = rng.choice(["1", "2", "3"], size=n, p=[0.08, 0.09, 0.83])
-    donor_eth = np.array(_ETHNIC)[rng.integers(0, 18, n)]
+    donor_dis = labels(("1", "2", "3"), rng.choice(3, size=n, p=[0.08, 0.09, 0.83]))
+    donor_eth = labels(_ETHNIC, rng.integers(0, 18, n))
     imp = pl.Series(imputed)
     quality = quality_factor(block.rng("quality", 0), config, residents, CENSUS_DAY)
     frame = residents.select(
@@ -125,16 +126,16 @@ def census_extract(
         )
         .alias("date_of_birth"),
         pl.when(imp)
-        .then(pl.Series(np.where(donor_sex == 0, "1", "2")))
+        .then(labels(("1", "2"), donor_sex))
         .otherwise(pl.when(pl.col("sex") == "M").then(pl.lit("1")).otherwise(pl.lit("2")))
         .alias("sex"),
         pl.col("_census_postcode").alias("postcode"),
         pl.col("_census_lsoa11cd").alias("lsoa11cd"),
         pl.when(imp & pl.Series(rng.random(n) < 0.3))
-        .then(pl.Series(donor_eth))
+        .then(donor_eth)
         .otherwise(pl.col("ethnic_group"))
         .alias("ethnic_group"),
-        pl.when(imp).then(pl.Series(donor_dis)).otherwise(pl.col("disability")).alias("disability"),
+        pl.when(imp).then(donor_dis).otherwise(pl.col("disability")).alias("disability"),
         pl.Series("usual_resident", usual),
         imp.alias("wholly_imputed"),
         pl.col("person").alias("_person"),

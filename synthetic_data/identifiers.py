@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from synthetic_data.frames import labels
+
 _NHS_WEIGHTS = np.arange(10, 1, -1)
 
 
@@ -70,10 +72,10 @@ def ninos(person_index: np.ndarray, suffix_draw: np.ndarray) -> pl.Series:
     """Unique, valid-format NINOs for global person indices (suffix from ``suffix_draw``)."""
     space = len(NINO_PREFIXES) * 1_000_000
     code = _affine(person_index, space, 2_654_435_761 % space | 1, 12_345)
-    prefix = np.array(NINO_PREFIXES)[code // 1_000_000]
+    prefix = labels(NINO_PREFIXES, code // 1_000_000, "p")
     digits = code % 1_000_000
-    suffix = np.array(list("ABCD"))[suffix_draw % 4]
-    frame = pl.DataFrame({"p": prefix, "d": digits, "s": suffix})
+    suffix = labels("ABCD", suffix_draw % 4, "s")
+    frame = pl.DataFrame([prefix, pl.Series("d", digits), suffix])
     return frame.select(
         pl.concat_str("p", pl.col("d").cast(pl.Utf8).str.zfill(6), "s").alias("nino")
     ).to_series()

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
+from synthetic_data.frames import labels
 from synthetic_data.reference import Geography, load_geography
 
 #: Unit postcodes per LSOA (real LSOAs have 10-50).
@@ -49,6 +50,7 @@ _AREAS_BY_REGION: tuple[tuple[str, ...], ...] = (
 )
 # Letters allowed in the last two characters of a UK postcode (no C, I, K, M, O, V).
 _UNIT_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
+_UNIT_PAIRS = tuple(a + b for a in _UNIT_LETTERS for b in _UNIT_LETTERS)
 _PRACTICE_LETTERS = "ABCDEFGHJ"
 
 
@@ -58,6 +60,7 @@ class Places:
 
     outward: np.ndarray  # str per LSOA, e.g. "LS12"
     sector: np.ndarray  # int per LSOA
+    prefix: pl.Series  # outward code, space and sector digit per LSOA, e.g. "LS12 3"
     unit_offset: np.ndarray  # int per LSOA
     practice: np.ndarray  # practice index per LSOA
     practice_codes: pl.Series
@@ -66,19 +69,8 @@ class Places:
     def postcodes(self, lsoa: np.ndarray, slot: np.ndarray) -> pl.Series:
         """Formatted postcodes (``"LS12 3AB"``) for LSOA indices and unit slots."""
         pair = (self.unit_offset[lsoa] + slot.astype(np.int64) * 37) % 400
-        first = _UNIT_LETTERS[pair // 20]
-        second = _UNIT_LETTERS[pair % 20]
-        frame = pl.DataFrame(
-            {
-                "o": self.outward[lsoa],
-                "s": self.sector[lsoa].astype(np.int64),
-                "a": first,
-                "b": second,
-            }
-        )
-        return frame.select(
-            pl.concat_str(pl.col("o"), pl.lit(" "), pl.col("s").cast(pl.Utf8), "a", "b")
-        ).to_series()
+        head = self.prefix.gather(pl.Series(np.asarray(lsoa, dtype=np.int64)))
+        return pl.select(head + labels(_UNIT_PAIRS, pair)).to_series().alias("postcode")
 
 
 @lru_cache(maxsize=4)
@@ -114,6 +106,9 @@ def build_places(seed: int, coverage: float, patients_per_practice: int) -> Plac
     return Places(
         outward=outward.astype(str),
         sector=sector,
+        prefix=pl.Series(
+            [f"{o} {s}" for o, s in zip(outward.tolist(), sector.tolist(), strict=True)]
+        ),
         unit_offset=unit_offset,
         practice=practice,
         practice_codes=pl.Series("practice_code", codes),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -29,9 +30,14 @@ class GenerationError(RuntimeError):
     """The world could not be generated or written."""
 
 
-def _write_block(args: tuple[Block, WorldConfig, int, str]) -> int:
-    """Generate one block and write its tables as part files (runs in a worker process)."""
-    block, config, people, parts_dir = args
+def _write_block(args: tuple[Block, dict, int, str]) -> int:
+    """Generate one block and write its tables as part files (runs in a worker process).
+
+    The configuration travels as a plain dict (its noise models are built at import time and
+    cannot be pickled) and is validated again in the worker.
+    """
+    block, config_data, people, parts_dir = args
+    config = WorldConfig.model_validate(config_data)
     geo = load_geography()
     frame = sampling_frame(block.seed, people, config.population.people_per_lsoa)
     places = build_places(block.seed, config.gp.practice_coverage, config.gp.patients_per_practice)
@@ -39,7 +45,10 @@ def _write_block(args: tuple[Block, WorldConfig, int, str]) -> int:
     for name, table in tables.items():
         folder = Path(parts_dir) / name
         folder.mkdir(parents=True, exist_ok=True)
-        table.write_parquet(folder / f"part-{block.index:06d}.parquet", statistics=False)
+        # Part files are temporary: a fast codec, no statistics.
+        table.write_parquet(
+            folder / f"part-{block.index:06d}.parquet", compression="lz4", statistics=False
+        )
     return block.index
 
 
@@ -85,10 +94,14 @@ def generate_world(
     staging = Path(tempfile.mkdtemp(prefix=".generate-", dir=out_dir))
     try:
         parts = staging / "parts"
-        jobs = [(block, world, people, str(parts)) for block in blocks]
+        config_data = world.model_dump(mode="json")
+        jobs = [(block, config_data, people, str(parts)) for block in blocks]
         done = 0
         if world.workers > 1 and len(blocks) > 1:
-            with ProcessPoolExecutor(max_workers=world.workers) as pool:
+            # "spawn" rather than fork: forking a process whose polars thread pool is running
+            # can deadlock the child.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=world.workers, mp_context=context) as pool:
                 for _ in pool.map(_write_block, jobs):
                     done += 1
                     if progress:
@@ -99,6 +112,7 @@ def generate_world(
                 done += 1
                 if progress:
                     progress(done, len(blocks))
+        logger.info("Blocks done in %.1f s; combining", time.perf_counter() - started)
         counts = _combine(parts, staging)
         shutil.rmtree(parts)
         for folder in ("sources", "truth"):

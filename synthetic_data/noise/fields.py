@@ -76,6 +76,8 @@ def wrong_digit_dob(data: pl.DataFrame, node: NoiseNode, rng: np.random.Generato
     shift = rng.choice([-10, -1, 1, 10], size=k)
     new_y = np.where(part == 2, y + shift, y)
     new_d = np.where(part == 0, new_d, np.where(new_m != m, np.minimum(d, 28), d))
+    # 29 February moved to another year may not exist: use the 28th.
+    new_d = np.where((part == 2) & (m == 2) & (d == 29), 28, new_d)
     new = pl.DataFrame({"y": new_y, "m": new_m, "d": new_d}).select(pl.date("y", "m", "d"))
     data = replace_at(data, column, pos, new.to_series())
     return NoiseResult(data, row_ids(data, pos))

@@ -114,18 +114,26 @@ def _apply_rules(
     rules: tuple[tuple[str, str], ...],
 ) -> NoiseResult:
     values = data.get_column(column)
-    applicable = np.column_stack(
-        [
-            values.str.contains(pattern, literal=True).fill_null(False).to_numpy()
-            for pattern, _ in rules
-        ]
+    # Draw first, then test the rules only on the drawn rows: a row is hit with the same
+    # probability as if eligibility were tested everywhere, at a fraction of the cost.
+    drawn = select_rows(data, node, rng)
+    sub = values.gather(drawn)
+    applicable = (
+        np.column_stack(
+            [
+                sub.str.contains(pattern, literal=True).fill_null(False).to_numpy()
+                for pattern, _ in rules
+            ]
+        )
+        if len(drawn)
+        else np.zeros((0, len(rules)), dtype=bool)
     )
-    eligible = applicable.any(axis=1)
-    pos = select_rows(data, node, rng, eligible)
+    keep = applicable.any(axis=1)
+    pos, applicable = drawn[keep], applicable[keep]
     if len(pos) == 0:
         return NoiseResult(data, pos)
     # Pick one applicable rule per row at random.
-    score = rng.random((len(pos), len(rules))) * applicable[pos]
+    score = rng.random((len(pos), len(rules))) * applicable
     rule = score.argmax(axis=1)
     sub = values.gather(pos)
     out = sub.clone()

@@ -27,9 +27,11 @@ CONTRACT = {
     "benefit_spells": ["person_id", "benefit", "start_date", "end_date"],
     "noise_log": ["source", "record_id", "column", "noise_type"],
 }  # fmt: skip
-PEOPLE_CONTRACT = ["person_id", "household_id_2011", "forename", "middle_names", "surname", "sex",
-                   "date_of_birth", "ethnic_group", "disability", "lsoa11cd_2011", "in_census",
-                   "immigration_date", "emigration_date", "date_of_death", "region_2011"]  # fmt: skip
+PEOPLE_CONTRACT = [
+    "person_id", "household_id_2011", "forename", "middle_names", "surname", "sex",
+    "date_of_birth", "ethnic_group", "disability", "lsoa11cd_2011", "in_census",
+    "immigration_date", "emigration_date", "date_of_death", "region_2011",
+]  # fmt: skip
 
 
 def _read(world, group, name):
