@@ -30,7 +30,6 @@ SNOMED_CODES: dict[str, tuple[str, ...]] = {
 }
 
 _SOUTH_ASIAN = ("09", "10", "11")
-_BLACK = ("14", "15", "16")
 
 
 @dataclass(frozen=True)
@@ -177,4 +176,4 @@ def draw_conditions(
     return pl.concat(parts)
 
 
-__all__ = ["CLUSTERS", "SNOMED_CODES", "draw_conditions", "_BLACK"]
+__all__ = ["CLUSTERS", "SNOMED_CODES", "draw_conditions"]

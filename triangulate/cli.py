@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
 from triangulate.config import ConfigError
 from triangulate.generate_cmd import generate
+from triangulate.validate_cmd import validate
 
 app = typer.Typer(
     help="Link synthetic 2011 Census, GP and DWP records and publish the study's tables.",
@@ -15,6 +17,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def pipeline_errors() -> tuple[type[Exception], ...]:
+    """Errors that stop a run for a reason the user can act on (they carry the file, column
+    and rule); anything else is a bug and keeps its traceback."""
+    from analysis import AnalysisInputError
+    from expectations import ExpectationsError
+    from linkage import ConvergenceError, LinkageInputError
+    from quality_report import QualityReportError
+    from synthetic_data import GenerationError
+
+    return (
+        ConfigError,
+        GenerationError,
+        ExpectationsError,
+        LinkageInputError,
+        ConvergenceError,
+        AnalysisInputError,
+        QualityReportError,
+    )
 
 
 def fail(message: str) -> None:
@@ -40,6 +62,7 @@ def check_config(
 
 
 app.command("generate")(generate)
+app.command("validate")(validate)
 
 
 @app.command("link")
@@ -87,25 +110,6 @@ def link(
             f"  {pair}: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "
             f"F1 {scores['f1']:.4f}"
         )
-
-
-@app.command("report")
-def report(
-    run_dir: Annotated[str, typer.Argument(help="A run folder (see docs/data_contracts.md).")],
-    redact: Annotated[
-        bool, typer.Option("--redact", help="Leave every identifier out of the report.")
-    ] = False,
-) -> None:
-    """Write the linkage quality report of an existing run to RUN_DIR/report/index.html."""
-    from pathlib import Path
-
-    from quality_report import QualityReportError, RedactionError, build_quality_report
-
-    try:
-        index = build_quality_report(Path(run_dir), Path(run_dir) / "report", redact=redact)
-    except (QualityReportError, RedactionError) as exc:
-        fail(str(exc))
-    typer.echo(f"Quality report written to {index}" + (" (redacted)" if redact else ""))
 
 
 @app.command("analyse")
@@ -170,6 +174,110 @@ def analyse(
         typer.echo(f"- {point}")
 
 
+@app.command("report")
+def report(
+    run_dir: Annotated[str, typer.Argument(help="A run folder (see docs/data_contracts.md).")],
+    redact: Annotated[
+        bool, typer.Option("--redact", help="Leave every identifier out of the report.")
+    ] = False,
+) -> None:
+    """Write the linkage quality report of an existing run to RUN_DIR/report/index.html."""
+    from pathlib import Path
+
+    from quality_report import QualityReportError, RedactionError, build_quality_report
+
+    try:
+        index = build_quality_report(Path(run_dir), Path(run_dir) / "report", redact=redact)
+    except (QualityReportError, RedactionError) as exc:
+        fail(str(exc))
+    typer.echo(f"Quality report written to {index}" + (" (redacted)" if redact else ""))
+
+
+# Prefect's local mode starts a temporary server; on a busy two-core machine it can need
+# more than the default 20 s. Values the user has set are kept.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+}
+
+
 def main() -> None:
     """Entry point for the console script."""
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     app()
+
+
+@app.command("run")
+def run(
+    people: int | None = typer.Option(None, help="People in the synthetic England."),
+    seed: int | None = typer.Option(None, help="Seed for every random draw."),
+    config: str | None = typer.Option(None, help="Run configuration YAML (default: embedded)."),
+    out: str | None = typer.Option(None, help="Folder that holds the run folders."),
+    threshold: float | None = typer.Option(None, help="Match probability threshold for links."),
+    backend: str | None = typer.Option(None, help="Linkage backend: duckdb or spark."),
+) -> None:
+    """Run the whole pipeline as a Prefect flow: generate, validate, link, analyse, report."""
+    from triangulate.config import config_from_parameters
+
+    try:  # fail on a bad configuration before Prefect starts
+        config_from_parameters(
+            config, people=people, seed=seed, out=out, threshold=threshold, backend=backend
+        )
+    except ConfigError as exc:
+        fail(str(exc))
+    from flows import triangulate_pipeline
+
+    try:
+        result = triangulate_pipeline(
+            people=people,
+            seed=seed,
+            config_path=config,
+            threshold=threshold,
+            backend=backend,
+            out=out,
+        )
+    except pipeline_errors() as exc:
+        fail(f"the run stopped: {exc}")
+    typer.echo(f"\nRun finished: {result['run_dir']}")
+    for line in result.get("where", []):
+        typer.echo(f"  {line}")
+
+
+@app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address the Prefect server listens on."),
+    port: int = typer.Option(4200, help="Port of the Prefect server and UI."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow a host other than loopback (the UI shows run logs)."
+    ),
+    api_url: str | None = typer.Option(
+        None, help="Serve against an already running server at this API URL instead."
+    ),
+    home: str = typer.Option(".prefect", help="PREFECT_HOME for the server's database."),
+) -> None:
+    """Start a Prefect server and serve the deployments (nightly pipeline and each stage)."""
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from triangulate.server import ServerError, start_server
+
+    server = None
+    if api_url is None:
+        try:
+            server = start_server(
+                host=host, port=port, home=Path(home).resolve(), allow_remote=allow_remote
+            )
+        except ServerError as exc:
+            fail(str(exc))
+        api_url = server.api_url
+        typer.echo(f"Prefect UI: http://{host}:{port}  (server log: {server.log_path})")
+    from flows.deployments import serve_deployments
+
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: api_url}):
+            serve_deployments()
+    finally:
+        if server is not None:
+            server.stop()

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from analysis.config import AnalysisConfig
+from expectations.config import ExpectationsConfig
 from linkage.config import LinkageConfig
 from quality_report.config import ReportConfig
 from synthetic_data.config import WorldConfig
@@ -44,6 +45,7 @@ class RunConfig(StrictModel):
     run: RunSection = RunSection()
     world: WorldConfig = WorldConfig()
     linkage: LinkageConfig = LinkageConfig()
+    expectations: ExpectationsConfig = ExpectationsConfig()
     analysis: AnalysisConfig = AnalysisConfig()
     report: ReportConfig = ReportConfig()
 
@@ -137,3 +139,28 @@ def run_id(config: RunConfig) -> str:
     canonical = json.dumps(config.model_dump(mode="json"), sort_keys=True)
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10]
     return f"people{config.run.people}-seed{config.run.seed}-{digest}"
+
+
+def config_from_parameters(
+    config_path: str | Path | None = None,
+    *,
+    people: int | None = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    threshold: float | None = None,
+    backend: str | None = None,
+) -> RunConfig:
+    """The run configuration from a file plus the parameters a user set on the command line
+    or in the UI; parameters left as ``None`` keep the file's values."""
+    chosen = {
+        ("run", "people"): people,
+        ("run", "seed"): seed,
+        ("run", "out"): None if out is None else str(out),
+        ("linkage", "threshold"): threshold,
+        ("linkage", "backend"): backend,
+    }
+    overrides: dict[str, Any] = {}
+    for (section, key), value in chosen.items():
+        if value is not None:
+            overrides.setdefault(section, {})[key] = value
+    return load_config(config_path, overrides=overrides)

@@ -1,0 +1,351 @@
+"""Suites for the five source extracts (docs/data_contracts.md, ``sources/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import great_expectations as gx
+
+from expectations.config import ExpectationsConfig
+from expectations.custom import ExpectColumnValuesToBeValidNhsNumber
+from expectations.suites.base import (
+    Check,
+    Part,
+    SuiteDefinition,
+    completeness_checks,
+    not_null_checks,
+    row_count_bounds,
+    schema_checks,
+)
+
+E = gx.expectations
+
+CENSUS_DAY = dt.datetime(2011, 3, 27)
+EXTRACT_DAY = dt.datetime(2021, 3, 31)
+
+ETHNIC_GROUPS = [f"{code:02d}" for code in range(1, 19)]
+BENEFITS = ["UC", "JSA", "ESA", "IS", "IB_SDA", "HB", "PIP", "DLA", "CA", "SP", "PC", "AA", "BB"]
+CONDITION_CLUSTERS = ["AUTISM", "LD", "SMI", "DEPANX", "DIABETES", "RESP", "CVD", "CANCER"]
+
+# Outward code, optional space(s), inward code; the extracts keep spacing and case as written.
+POSTCODE = r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? *[0-9][A-Za-z]{2}$"
+# HMRC NINO rules without look-ahead (pyarrow's RE2 has none): the banned prefixes are a
+# second expectation.
+NINO = r"^[ABCEGHJ-PRSTW-Z][ABCEGHJ-NPRSTW-Z][0-9]{6}[A-D]$"
+NINO_BANNED_PREFIX = r"^(?:BG|GB|KN|NK|NT|TN|ZZ)"
+LSOA_2011 = r"^E01[0-9]{6}$"
+
+CENSUS_COLUMNS = {
+    "census_person_id": "str",
+    "household_id": "str",
+    "forename": "str",
+    "middle_names": "str",
+    "surname": "str",
+    "date_of_birth": "Date",
+    "sex": "str",
+    "postcode": "str",
+    "lsoa11cd": "str",
+    "ethnic_group": "str",
+    "disability": "str",
+    "usual_resident": "bool",
+    "wholly_imputed": "bool",
+}
+GP_REGISTRATION_COLUMNS = {
+    "gp_record_id": "str",
+    "nhs_number": "str",
+    "forename": "str",
+    "middle_names": "str",
+    "surname": "str",
+    "date_of_birth": "Date",
+    "sex": "str",
+    "postcode": "str",
+    "lsoa11cd": "str",
+    "practice_code": "str",
+    "registration_date": "Date",
+    "deregistration_date": "Date",
+    "date_of_death": "Date",
+}
+GP_CONDITION_COLUMNS = {
+    "gp_record_id": "str",
+    "nhs_number": "str",
+    "cluster": "str",
+    "snomed_code": "str",
+    "event_date": "Date",
+}
+DWP_CUSTOMER_COLUMNS = {
+    "dwp_master_key": "str",
+    "nino": "str",
+    "forename": "str",
+    "surname": "str",
+    "date_of_birth": "Date",
+    "sex": "str",
+    "postcode": "str",
+}
+DWP_SPELL_COLUMNS = {
+    "dwp_master_key": "str",
+    "benefit": "str",
+    "start_date": "Date",
+    "end_date": "Date",
+}
+
+
+def _in_set(name: str, column: str, values: list[str]) -> Check:
+    return Check(
+        name,
+        "code_list",
+        "critical",
+        E.ExpectColumnValuesToBeInSet(column=column, value_set=values),
+    )
+
+
+def _regex(
+    name: str, column: str, regex: str, severity: str = "critical", mostly: float = 1.0
+) -> Check:
+    return Check(
+        name,
+        "format",
+        severity,
+        E.ExpectColumnValuesToMatchRegex(column=column, regex=regex, mostly=mostly),
+    )
+
+
+def _unique(column: str) -> Check:
+    return Check(
+        f"{column}_unique", "uniqueness", "critical", E.ExpectColumnValuesToBeUnique(column=column)
+    )
+
+
+def _not_after(name: str, column: str, day: dt.datetime, mostly: float = 1.0) -> Check:
+    return Check(
+        name,
+        "range",
+        "critical",
+        E.ExpectColumnValuesToBeBetween(column=column, max_value=day, mostly=mostly),
+    )
+
+
+def _birth_checks(config: ExpectationsConfig, extract_day: dt.datetime) -> list[Check]:
+    earliest = dt.datetime.combine(config.earliest_date_of_birth, dt.time())
+    return [
+        # A mistyped digit can put a birth after the extract: tolerated up to a small share.
+        _not_after(
+            "date_of_birth_not_in_future",
+            "date_of_birth",
+            extract_day,
+            round(1.0 - config.max_recording_error_share, 9),
+        ),
+        Check(
+            "date_of_birth_in_range",
+            "range",
+            "warning",
+            E.ExpectColumnValuesToBeBetween(column="date_of_birth", min_value=earliest),
+        ),
+    ]
+
+
+def _row_count(source: str, config: ExpectationsConfig, people: int | None) -> list[Check]:
+    if people is None:
+        return []
+    ratio = getattr(config.rows_per_person, source)
+    low, high = row_count_bounds(people, ratio, config.row_count_tolerance)
+    return [
+        Check(
+            f"{source}_row_count",
+            "row_count",
+            "critical",
+            E.ExpectTableRowCountToBeBetween(min_value=low, max_value=high),
+        )
+    ]
+
+
+def _postcode(config: ExpectationsConfig) -> Check:
+    # Recording errors may leave a postcode malformed; linkage copes, so this only warns.
+    return _regex(
+        "postcode_format",
+        "postcode",
+        POSTCODE,
+        "warning",
+        1.0 - config.max_missing_identifier_share,
+    )
+
+
+def census_suite(config: ExpectationsConfig, *, people: int | None = None) -> SuiteDefinition:
+    """The 2011 Census extract: one row per responding person."""
+    checks = [
+        *schema_checks("census", CENSUS_COLUMNS),
+        *not_null_checks(["census_person_id", "household_id", "usual_resident", "wholly_imputed"]),
+        *completeness_checks(
+            [
+                "forename",
+                "surname",
+                "date_of_birth",
+                "sex",
+                "postcode",
+                "ethnic_group",
+                "disability",
+            ],
+            config.max_missing_identifier_share,
+        ),
+        _unique("census_person_id"),
+        _regex("census_person_id_format", "census_person_id", r"^C[0-9]+$"),
+        _regex("household_id_format", "household_id", r"^H[0-9]+$"),
+        _regex("lsoa11cd_format", "lsoa11cd", LSOA_2011),
+        _postcode(config),
+        *_birth_checks(config, CENSUS_DAY),
+        _in_set("sex_code", "sex", ["1", "2"]),
+        _in_set("ethnic_group_code", "ethnic_group", ETHNIC_GROUPS),
+        _in_set("disability_code", "disability", ["1", "2", "3"]),
+        *_row_count("census", config, people),
+    ]
+    part = Part("extract", "census", tuple(checks), ("census_person_id",))
+    return SuiteDefinition("census", "2011 Census extract (sources/census.parquet)", (part,))
+
+
+def gp_registrations_suite(
+    config: ExpectationsConfig, *, people: int | None = None
+) -> SuiteDefinition:
+    """GP registrations: one row per registration, NHS number with a mod-11 check digit."""
+    checks = [
+        *schema_checks("gp_registrations", GP_REGISTRATION_COLUMNS),
+        *not_null_checks(["gp_record_id", "practice_code", "registration_date"]),
+        *completeness_checks(
+            ["nhs_number", "forename", "surname", "date_of_birth", "sex", "postcode"],
+            config.max_missing_identifier_share,
+        ),
+        _unique("gp_record_id"),
+        Check(
+            "nhs_number_mod11",
+            "format",
+            "critical",
+            ExpectColumnValuesToBeValidNhsNumber(column="nhs_number"),
+        ),
+        _regex("practice_code_format", "practice_code", r"^[A-Z][0-9]{5}$"),
+        _regex("lsoa11cd_format", "lsoa11cd", LSOA_2011),
+        _postcode(config),
+        *_birth_checks(config, EXTRACT_DAY),
+        _not_after("registration_date_not_in_future", "registration_date", EXTRACT_DAY),
+        _not_after("date_of_death_not_in_future", "date_of_death", EXTRACT_DAY),
+        Check(
+            "deregistration_after_registration",
+            "range",
+            "critical",
+            E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="deregistration_date",
+                column_B="registration_date",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+        ),
+        _in_set("sex_code", "sex", ["M", "F", "U"]),
+        *_row_count("gp_registrations", config, people),
+    ]
+    part = Part("extract", "gp_registrations", tuple(checks), ("gp_record_id",))
+    return SuiteDefinition(
+        "gp_registrations", "GP registrations (sources/gp_registrations.parquet)", (part,)
+    )
+
+
+def gp_conditions_suite(
+    config: ExpectationsConfig, *, people: int | None = None
+) -> SuiteDefinition:
+    """GP long-term conditions, each row referencing a registration."""
+    checks = [
+        *schema_checks("gp_conditions", GP_CONDITION_COLUMNS),
+        *not_null_checks(["gp_record_id", "cluster", "snomed_code", "event_date"]),
+        Check(
+            "nhs_number_mod11",
+            "format",
+            "critical",
+            ExpectColumnValuesToBeValidNhsNumber(column="nhs_number"),
+        ),
+        _regex("snomed_code_format", "snomed_code", r"^[0-9]{6,18}$"),
+        _in_set("cluster_code", "cluster", CONDITION_CLUSTERS),
+        _not_after("event_date_not_in_future", "event_date", EXTRACT_DAY),
+        *_row_count("gp_conditions", config, people),
+    ]
+    relations = (
+        Check(
+            "gp_record_id_in_gp_registrations",
+            "referential_integrity",
+            "critical",
+            E.ExpectColumnValuesToBeInSet(column="in_gp_registrations", value_set=[True]),
+        ),
+    )
+    return SuiteDefinition(
+        "gp_conditions",
+        "GP conditions (sources/gp_conditions.parquet)",
+        (
+            Part("extract", "gp_conditions", tuple(checks)),
+            Part("relations", "gp_conditions_relations", relations, ("gp_record_id",)),
+        ),
+    )
+
+
+def dwp_customers_suite(
+    config: ExpectationsConfig, *, people: int | None = None
+) -> SuiteDefinition:
+    """DWP customer records: one row per master key."""
+    checks = [
+        *schema_checks("dwp_customers", DWP_CUSTOMER_COLUMNS),
+        *not_null_checks(["dwp_master_key"]),
+        *completeness_checks(
+            ["nino", "forename", "surname", "date_of_birth", "sex", "postcode"],
+            config.max_missing_identifier_share,
+        ),
+        _unique("dwp_master_key"),
+        _regex("nino_format", "nino", NINO),
+        Check(
+            "nino_prefix_allowed",
+            "format",
+            "critical",
+            E.ExpectColumnValuesToNotMatchRegex(column="nino", regex=NINO_BANNED_PREFIX),
+        ),
+        _postcode(config),
+        *_birth_checks(config, EXTRACT_DAY),
+        _in_set("sex_code", "sex", ["Male", "Female"]),
+        *_row_count("dwp_customers", config, people),
+    ]
+    part = Part("extract", "dwp_customers", tuple(checks), ("dwp_master_key",))
+    return SuiteDefinition(
+        "dwp_customers", "DWP customers (sources/dwp_customers.parquet)", (part,)
+    )
+
+
+def dwp_benefit_spells_suite(
+    config: ExpectationsConfig, *, people: int | None = None
+) -> SuiteDefinition:
+    """DWP benefit spells, each referencing a customer record."""
+    checks = [
+        *schema_checks("dwp_benefit_spells", DWP_SPELL_COLUMNS),
+        *not_null_checks(["dwp_master_key", "benefit", "start_date"]),
+        _in_set("benefit_code", "benefit", BENEFITS),
+        _not_after("start_date_not_in_future", "start_date", EXTRACT_DAY),
+        Check(
+            "end_after_start",
+            "range",
+            "critical",
+            E.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="end_date",
+                column_B="start_date",
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+        ),
+        *_row_count("dwp_benefit_spells", config, people),
+    ]
+    relations = (
+        Check(
+            "dwp_master_key_in_dwp_customers",
+            "referential_integrity",
+            "critical",
+            E.ExpectColumnValuesToBeInSet(column="in_dwp_customers", value_set=[True]),
+        ),
+    )
+    return SuiteDefinition(
+        "dwp_benefit_spells",
+        "DWP benefit spells (sources/dwp_benefit_spells.parquet)",
+        (
+            Part("extract", "dwp_benefit_spells", tuple(checks)),
+            Part("relations", "dwp_benefit_spells_relations", relations, ("dwp_master_key",)),
+        ),
+    )

@@ -1,0 +1,192 @@
+"""Thin Prefect tasks: each calls one package function, passing paths and small values.
+
+Every stage task is resumable: it is skipped when the run folder records that it already
+finished with the same inputs (``triangulate.runs.run_once``), so rerunning an interrupted
+run redoes only the unfinished stages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import State, get_run_logger, task
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
+
+from analysis import analyse_run
+from expectations import validate_linkage, validate_published, validate_sources
+from linkage import evaluate_linkage, link_sources, spine_at_threshold
+from quality_report import build_quality_report
+from synthetic_data import generate_world
+from triangulate.config import RunConfig, config_from_parameters, load_config
+from triangulate.runs import RunFolder, fingerprint, prepare_run_folder, publish_run, run_once
+from triangulate.summaries import (
+    run_report_links,
+    run_summary_markdown,
+    run_summary_tables,
+    stage_log_line,
+)
+
+
+def _transient_io_error(task: Any, task_run: Any, state: State) -> bool:
+    # A failed gate or bad input fails the same way every time; only I/O is worth retrying.
+    return isinstance(state.data, OSError)
+
+
+# File-writing stages retry on transient I/O errors, backing off.
+IO_RETRIES: dict[str, Any] = {
+    "retries": 2,
+    "retry_delay_seconds": [2, 10],
+    "retry_condition_fn": _transient_io_error,
+}
+
+
+def _stage(
+    run_dir: Path,
+    stage: str,
+    upstream: str,
+    section: Any,
+    action: Callable[[RunFolder, RunConfig], dict[str, Any]],
+) -> dict[str, Any]:
+    folder = RunFolder.from_work(run_dir)
+    config = load_config(run_dir / "config.yaml")
+    key = fingerprint(stage, upstream, section(config))
+    summary, resumed = run_once(run_dir, stage, key, lambda: action(folder, config))
+    logger = get_run_logger()
+    if resumed:
+        logger.info("Stage %s already finished with these inputs: resumed, not redone.", stage)
+    logger.info(stage_log_line(stage, summary))
+    return {**summary, "key": key, "resumed": resumed}
+
+
+@task(name="prepare run folder")
+def prepare_run(
+    people: int | None,
+    seed: int | None,
+    config_path: str | None,
+    threshold: float | None,
+    backend: str | None,
+    out: str | None,
+) -> Path:
+    config = config_from_parameters(
+        config_path, people=people, seed=seed, out=out, threshold=threshold, backend=backend
+    )
+    folder = prepare_run_folder(config)
+    get_run_logger().info("Run %s working in %s.", folder.run_id, folder.work)
+    return folder.work
+
+
+@task(name="generate synthetic England", **IO_RETRIES)
+def generate(run_dir: Path) -> dict[str, Any]:
+    return _stage(
+        run_dir,
+        "generate",
+        "",
+        lambda c: (c.run.people, c.run.seed, c.world.model_dump(mode="json")),
+        lambda f, c: generate_world(c.world, people=c.run.people, seed=c.run.seed, out_dir=f.work),
+    )
+
+
+@task(name="validate source extracts", **IO_RETRIES)
+def validate_source_extracts(run_dir: Path, upstream: str) -> dict[str, Any]:
+    return _stage(
+        run_dir,
+        "validate-sources",
+        upstream,
+        lambda c: c.expectations.model_dump(mode="json"),
+        lambda f, c: validate_sources(f.sources, f.validation, c, people=c.run.people),
+    )
+
+
+@task(name="link records with Splink", **IO_RETRIES)
+def link(run_dir: Path, upstream: str) -> dict[str, Any]:
+    return _stage(
+        run_dir,
+        "link",
+        upstream,
+        lambda c: c.linkage.model_dump(mode="json"),
+        lambda f, c: link_sources(f.sources, f.linkage, c.linkage),
+    )
+
+
+@task(name="evaluate linkage against the truth", **IO_RETRIES)
+def evaluate(run_dir: Path, upstream: str) -> dict[str, Any]:
+    return _stage(
+        run_dir,
+        "evaluate-linkage",
+        upstream,
+        lambda c: None,
+        lambda f, c: evaluate_linkage(f.linkage, f.truth),
+    )
+
+
+@task(name="validate linkage outputs", **IO_RETRIES)
+def validate_links(run_dir: Path, upstream: str) -> dict[str, Any]:
+    return _stage(
+        run_dir,
+        "validate-linkage",
+        upstream,
+        lambda c: c.expectations.model_dump(mode="json"),
+        lambda f, c: validate_linkage(f.linkage, f.sources, f.validation, c),
+    )
+
+
+@task(name="publish the study's tables", **IO_RETRIES)
+def analyse(run_dir: Path, upstream: str) -> dict[str, Any]:
+    return _stage(
+        run_dir,
+        "analyse",
+        upstream,
+        lambda c: c.analysis.model_dump(mode="json"),
+        lambda f, c: analyse_run(
+            f.work,
+            f.analysis,
+            c.analysis,
+            threshold_spines={t: spine_at_threshold(f.linkage, t) for t in c.analysis.thresholds},
+        ),
+    )
+
+
+@task(name="validate published tables", **IO_RETRIES)
+def validate_outputs(run_dir: Path, upstream: str) -> dict[str, Any]:
+    return _stage(
+        run_dir,
+        "validate-outputs",
+        upstream,
+        lambda c: c.expectations.model_dump(mode="json"),
+        lambda f, c: validate_published(f.analysis, f.validation, c),
+    )
+
+
+@task(name="write the linkage quality report", **IO_RETRIES)
+def report(run_dir: Path, upstream: str) -> dict[str, Any]:
+    return _stage(
+        run_dir,
+        "report",
+        upstream,
+        lambda c: None,
+        lambda f, c: {"report": str(build_quality_report(f.work, f.report))},
+    )
+
+
+@task(name="publish run", **IO_RETRIES)
+def publish(run_dir: Path) -> Path:
+    published = publish_run(RunFolder.from_work(run_dir))
+    get_run_logger().info("Published the run to %s.", published)
+    return published
+
+
+@task(name="publish artifacts")
+def publish_artifacts(run_dir: Path, summaries: dict[str, dict[str, Any]]) -> None:
+    create_markdown_artifact(
+        run_summary_markdown(run_dir, summaries), key="run-summary", description="Run summary"
+    )
+    for key, (description, rows) in run_summary_tables(run_dir).items():
+        create_table_artifact(rows, key=key, description=description)
+    for key, (description, path) in run_report_links(run_dir).items():
+        create_link_artifact(path.resolve().as_uri(), key=key, description=description)
