@@ -142,6 +142,7 @@ def estimate_all(
         )
         all_results.append(truth)
         flows.append(truth_flow)
+        logger.info("Truth estimates at %.1f s", time.perf_counter() - started)
     for threshold, threshold_spine in read_threshold_spines(threshold_spines).items():
         label = threshold_label(threshold)
         at_threshold, threshold_flow, _, _, _ = _population_results(
@@ -154,6 +155,7 @@ def estimate_all(
         )
         all_results.append(at_threshold)
         flows.append(threshold_flow)
+        logger.info("Threshold %s estimates at %.1f s", threshold, time.perf_counter() - started)
     return Estimates(
         results=pl.concat(all_results),
         flows=pl.concat(flows),
@@ -251,6 +253,7 @@ def analyse_run(
     started = time.perf_counter()
     estimates = estimate_all(Path(run_dir), config, threshold_spines=threshold_spines)
     publication = publish(estimates, config)
+    logger.info("Disclosure control done at %.1f s", time.perf_counter() - started)
     main_points = write_publication(publication, estimates, Path(out_dir), config)
     flow = estimates.flows.filter(pl.col("estimate") == "linked")
     summary = {

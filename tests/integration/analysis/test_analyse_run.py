@@ -119,3 +119,15 @@ def test_cli_reports_a_broken_spine(tmp_path):
     result = CliRunner().invoke(app, ["analyse", str(run)])
     assert result.exit_code == 2
     assert "spine.parquet: file not found" in result.output
+
+
+def test_same_inputs_give_identical_tables(analysed, tmp_path):
+    out, _ = analysed
+    run = out.parent
+    again = tmp_path / "again"
+    spine = run / "linkage" / "spine.parquet"
+    analyse_run(run, again, AnalysisConfig(), threshold_spines={0.5: spine, 0.9: spine})
+    for path in sorted((out / "published").glob("*.csv")):
+        assert (again / "published" / path.name).read_bytes() == path.read_bytes(), path.name
+    audit = "audit/disclosure_audit.csv"
+    assert (again / audit).read_bytes() == (out / audit).read_bytes()
