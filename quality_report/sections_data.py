@@ -26,7 +26,9 @@ def flow_section(ctx: ReportContext) -> Section:
     counts = flow_counts(ctx)
     section.add(
         "<p>Each column follows one source from the records received to the people linked to "
-        "the 2011 Census. Deduplication merges a source's duplicate records into one person; "
+        "the 2011 Census. Records excluded from linkage (wholly imputed census records, which "
+        "describe no real respondent) stay in the spine as people of their own. "
+        "Deduplication merges a source's duplicate records into one person; "
         "stage 1 joins records agreeing exactly on forename, surname, date of birth and "
         "postcode; stage 2 adds the links Splink scores at or above the threshold.</p>",
         flow_svg(counts),

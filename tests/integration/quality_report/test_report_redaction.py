@@ -20,8 +20,10 @@ PLACEHOLDERS = {"UNKNOWN", "BABY", "TEST", "NONE", "NOT KNOWN"}
 
 def _category_words(run):
     """Words of the category labels the report shows (regions, ethnic groups, published
-    groups): data, but not identifiers, even where they are also surnames (WHITE, WEST)."""
+    groups, the model's comparison levels): data, but not identifiers, even where they are
+    also names (WHITE, WEST, DAY in "day and month transposed")."""
     labels = list(ETHNIC_GROUPS.values())
+    labels += list(_strings(json.loads((run / "linkage/model.json").read_text())))
     labels += (
         pl.read_csv(REFERENCE_DIR / "lad19_region_england.csv").get_column("rgn11nm").to_list()
     )
