@@ -98,7 +98,14 @@ def flow_svg(counts: pl.DataFrame) -> str:
         )
     for i, row in enumerate(counts.iter_rows(named=True)):
         y = 40 + i * (box_h + gap)
-        parts.append(f'<text x="8" y="{y + box_h / 2 + 4}" fill="#0b0c0c">{row["label"]}</text>')
+        # Long labels go on two lines, split at their comma, so none runs into the boxes.
+        first, _, second = row["label"].partition(", ")
+        lines = [first + ",", second] if second else [first]
+        top = y + box_h / 2 + 4 - 8 * (len(lines) - 1)
+        spans = "".join(
+            f'<tspan x="8" y="{top + 16 * k}">{line}</tspan>' for k, line in enumerate(lines)
+        )
+        parts.append(f'<text fill="#0b0c0c">{spans}</text>')
         for j, source in enumerate(SOURCES):
             x = left + j * col_w
             value = row[source]
