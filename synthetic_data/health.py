@@ -170,8 +170,11 @@ def draw_conditions(
         ok = (onset <= EXTRACT_DAY) & (onset < end[idx])
         parts.append(
             pl.DataFrame(
-                {"person": idx[ok].astype(np.int64), "cluster": name, "onset_day": onset[ok]}
-            )
+                {
+                    "person": pl.Series(idx[ok], dtype=pl.Int64),
+                    "onset_day": pl.Series(onset[ok], dtype=pl.Int64),
+                }
+            ).select("person", pl.lit(name).alias("cluster"), "onset_day")
         )
     return pl.concat(parts)
 
