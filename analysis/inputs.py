@@ -8,6 +8,8 @@ from pathlib import Path
 
 import polars as pl
 
+from analysis.reference import EXCLUDED_BENEFITS, INCLUDED_BENEFITS
+
 SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
     "census": (
         "census_person_id",
@@ -60,11 +62,31 @@ def _read(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
 
 
 def read_sources(run_dir: Path) -> Sources:
-    """Read ``sources/`` of a run folder (only the columns the analysis uses)."""
+    """Read ``sources/`` of a run folder (only the columns the analysis uses).
+
+    Raises
+    ------
+    AnalysisInputError
+        A file or column is missing, or a benefit code is not in the contract (an unknown
+        code would otherwise drop out of "any benefit" silently).
+    """
     folder = Path(run_dir) / "sources"
     frames = {
         name: _read(folder / f"{name}.parquet", columns) for name, columns in SOURCE_COLUMNS.items()
     }
+    known = [*INCLUDED_BENEFITS, *EXCLUDED_BENEFITS]
+    unknown = (
+        frames["dwp_benefit_spells"]
+        .filter(~pl.col("benefit").is_in(known) | pl.col("benefit").is_null())["benefit"]
+        .unique()
+        .sort(nulls_last=True)
+        .to_list()
+    )
+    if unknown:
+        raise AnalysisInputError(
+            f"{folder / 'dwp_benefit_spells.parquet'}: column benefit holds code(s) "
+            f"{', '.join(map(str, unknown[:5]))} outside the contract ({', '.join(known)})."
+        )
     return Sources(**frames)
 
 

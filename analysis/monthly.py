@@ -32,8 +32,8 @@ from analysis.reference import (
 )
 
 N_BANDS = len(STANDARD_BANDS)
-# Room for every group code of a breakdown, and for the 2^8 combinations of conditions.
-GROUP_SPACE = 256
+# The 2^8 combinations of the eight condition clusters (a bit each).
+GROUP_SPACE = 1 << len(CONDITIONS)
 WEIGHTED_SUMS = ("sw", "swy", "sw2", "sw2y")
 
 

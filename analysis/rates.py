@@ -25,8 +25,6 @@ from scipy import stats
 
 from analysis.reference import STANDARD_BANDS, esp2013_weights
 
-RATE_COLUMNS = ("crude_pct", "asr_pct", "asr_lower", "asr_upper", "asr_var")
-
 
 def _z(confidence: float) -> float:
     return float(stats.norm.ppf(0.5 + confidence / 2.0))

@@ -248,7 +248,7 @@ def analyse_run(
         ``tables`` (names written), ``people``, ``person_months``, ``main_points``,
         ``seconds`` and ``out_dir``.
     """
-    from analysis.report import write_publication
+    from analysis.publication import write_publication
 
     started = time.perf_counter()
     estimates = estimate_all(Path(run_dir), config, threshold_spines=threshold_spines)

@@ -131,3 +131,20 @@ def test_same_inputs_give_identical_tables(analysed, tmp_path):
         assert (again / "published" / path.name).read_bytes() == path.read_bytes(), path.name
     audit = "audit/disclosure_audit.csv"
     assert (again / audit).read_bytes() == (out / audit).read_bytes()
+
+
+def test_run_without_truth_publishes_linked_estimates_only(tmp_path):
+    run = write_run(tmp_path / "run")
+    (run / "truth" / "record_map.parquet").unlink()
+    summary = analyse_run(run, run / "analysis", AnalysisConfig())
+    assert "bias" not in summary["tables"]
+    overall = pl.read_parquet(run / "analysis" / "published" / "overall.parquet")
+    assert set(overall["estimate"]) == {"linked", "ipw"}
+
+
+@pytest.mark.browser
+def test_charts_page_draws_offline(analysed, chromium):
+    out, _ = analysed
+    dom = chromium.dom((out / "charts.html").as_uri())
+    # Three charts drew as SVG from the inlined Vega scripts, with no network.
+    assert dom.count('class="marks"') >= 3

@@ -99,3 +99,11 @@ def test_blank_census_sex_is_completed_from_the_gp_record(tiny_run):
     )
     a = population.people.filter(pl.col("person_id") == "PA")
     assert a["sex"].item() == "1"  # GP record G01 says M
+
+
+def test_unknown_benefit_code_is_a_clear_error(tiny_run):
+    path = tiny_run / "sources" / "dwp_benefit_spells.parquet"
+    spells = pl.read_parquet(path)
+    spells.with_columns(pl.lit("IB_").alias("benefit")).write_parquet(path)
+    with pytest.raises(AnalysisInputError, match="column benefit holds code\\(s\\) IB_"):
+        read_sources(tiny_run)
