@@ -241,3 +241,14 @@ def test_threshold_sensitivity_agrees_with_the_published_tables(report, tiny_run
         if row["estimate"] in kinds and row["asr_pct"] is not None:
             key = f"sensitivity/overall|{row['group']}|{last.isoformat()}/{row['estimate']}"
             _close(_value(parsed, key), row["asr_pct"])
+
+
+def test_cluster_qa_counts_agree_with_the_spine(report, tiny_run):
+    _, parsed = report
+    spine = pl.read_parquet(tiny_run / "linkage/spine.parquet")
+    per = Counter((p, s) for s, p in spine.select("source", "person_id").iter_rows())
+    for source in ("gp", "dwp"):
+        several = sum(1 for (_, s), n in per.items() if s == source and n > 1)
+        _close(_value(parsed, f"clusters/duplicates/{source}"), several)
+    clash = sum(1 for (_, s), n in per.items() if s == "census" and n > 1)
+    _close(_value(parsed, "clusters/census_clash"), clash)
