@@ -252,3 +252,36 @@ def test_cluster_qa_counts_agree_with_the_spine(report, tiny_run):
         _close(_value(parsed, f"clusters/duplicates/{source}"), several)
     clash = sum(1 for (_, s), n in per.items() if s == "census" and n > 1)
     _close(_value(parsed, "clusters/census_clash"), clash)
+
+
+def test_rates_by_sex_and_the_evaluation_by_group_agree(report, tiny_run):
+    _, parsed = report
+    spine = pl.read_parquet(tiny_run / "linkage/spine.parquet")
+    truth = dict(
+        ((s, r), p)
+        for s, r, p in pl.read_parquet(tiny_run / "truth/record_map.parquet").iter_rows()
+    )
+    sex = dict(
+        pl.read_parquet(tiny_run / "truth/people.parquet").select("person_id", "sex").iter_rows()
+    )
+    gp_people_in = defaultdict(set)
+    for source, record, cluster, _ in spine.iter_rows():
+        if source == "gp":
+            gp_people_in[cluster].add(truth[(source, record)])
+    counts = defaultdict(lambda: [0, 0])
+    for source, record, cluster, _ in spine.iter_rows():
+        if source == "census":
+            label = {"M": "Male", "F": "Female"}[sex[truth[(source, record)]]]
+            counts[label][0] += 1
+            counts[label][1] += bool(gp_people_in[cluster])
+    for label, (records, linked) in counts.items():
+        _close(_value(parsed, f"rates/sex/gp|{label}/census_records"), records)
+        _close(_value(parsed, f"rates/sex/gp|{label}/linked"), linked)
+    by_group = pl.read_parquet(tiny_run / "linkage/evaluation/by_group.parquet")
+    shown = by_group.filter(pl.col("source_pair").is_in(["census-gp", "census-dwp"]))
+    assert shown.height > 20
+    for row in shown.iter_rows(named=True):
+        ident = "|".join(
+            str(row[c]) for c in ("scope", "dimension", "group", "source_pair") if c in row
+        )
+        _close(_value(parsed, f"by_group/{ident}/true_positive"), row["true_positive"])
