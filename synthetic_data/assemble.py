@@ -53,11 +53,18 @@ def build_persons(
             "lsoa11cd"
         ),
     )
+    # Residences are sorted by person and date: the last row of each person is the current
+    # address and the row before it (same person) the previous one.
+    who = res.get_column("person").to_numpy()
+    is_last = np.r_[who[1:] != who[:-1], True]
+    is_prev = np.r_[is_last[1:] & (who[1:] == who[:-1]), False]
+    count = np.diff(np.r_[0, np.flatnonzero(is_last) + 1])
     ranked = res.with_columns(
-        pl.col("from_day").rank("ordinal").over("person").alias("k"),
-        pl.len().over("person").alias("count"),
+        pl.Series("is_last", is_last),
+        pl.Series("is_prev", is_prev),
+        pl.Series("count", np.repeat(count, count)),
     )
-    last = ranked.filter(pl.col("k") == pl.col("count")).select(
+    last = ranked.filter(pl.col("is_last")).select(
         "person",
         pl.col("postcode").alias("_cur_postcode"),
         pl.col("lsoa11cd").alias("_cur_lsoa11cd"),
@@ -65,7 +72,7 @@ def build_persons(
         pl.col("from_day").alias("_cur_from"),
         pl.col("count").alias("_n_addresses"),
     )
-    prev = ranked.filter(pl.col("k") == pl.col("count") - 1).select(
+    prev = ranked.filter(pl.col("is_prev")).select(
         "person",
         pl.col("postcode").alias("_prev_postcode"),
         pl.col("lsoa11cd").alias("_prev_lsoa"),

@@ -153,31 +153,42 @@ def residences(
     day = first[mover_unit] + 1 + np.floor(rng.random(m) * span).astype(np.int64)
     order = np.lexsort((day, mover_unit))
     mover_unit, day = mover_unit[order], day[order]
-    # Each move is local (same local authority) or to anywhere, from the address before it;
-    # the LAD of the original address stands in for the previous one, which keeps this
-    # vectorised and changes little because most moves are local anyway.
+    # Each move is local (same local authority as the address before it) or to anywhere, and
+    # always to a different postcode. Moves are taken in order of their rank within the unit
+    # (at most five steps), so each one starts from the address the previous one reached.
+    rank = np.arange(m) - np.searchsorted(mover_unit, mover_unit, side="left")
     local = rng.random(m) < pop.local_move_share
-    new_lsoa = frame.draw(rng, m)
-    lad = geo.lad_index[unit_lsoa[mover_unit]]
-    new_lsoa[local] = frame.draw_within_lad(rng, lad[local])
-    # Each move changes the unit postcode: step the slot by 1..slots-1 from the previous one.
-    step = 1 + rng.integers(0, max(slots - 1, 1), m)
-    first_of_unit = np.r_[True, mover_unit[1:] != mover_unit[:-1]] if m else np.zeros(0, bool)
-    cum = np.cumsum(step)
-    base = np.maximum.accumulate(np.where(first_of_unit, np.arange(m), 0)) if m else step
-    offset = cum - (cum[base] - step[base]) if m else step
-    new_slot = (unit_slot[mover_unit] + offset) % slots
+    anywhere = frame.draw(rng, m)
+    new_lsoa = np.empty(m, dtype=np.int64)
+    new_slot = rng.integers(0, slots, m)
+    current_lsoa = unit_lsoa.astype(np.int64).copy()
+    current_slot = unit_slot.astype(np.int64).copy()
+    for r in range(int(rank.max()) + 1 if m else 0):
+        rows = np.flatnonzero(rank == r)
+        units = mover_unit[rows]
+        here = current_lsoa[units]
+        near = frame.draw_within_lad(rng, geo.lad_index[here])
+        chosen = np.where(local[rows], near, anywhere[rows])
+        slot = new_slot[rows]
+        same = (chosen == here) & (slot == current_slot[units])
+        slot = np.where(same, (slot + 1) % slots, slot)
+        new_lsoa[rows], new_slot[rows] = chosen, slot
+        current_lsoa[units], current_slot[units] = chosen, slot
 
+    unit = np.r_[np.arange(n_units), mover_unit].astype(np.int64)
+    from_day = np.r_[unit_start, day].astype(np.int64)
+    order = np.lexsort((from_day, unit))
+    unit, from_day = unit[order], from_day[order]
+    same_unit_next = np.r_[unit[1:] == unit[:-1], False]
+    to_day = np.where(same_unit_next, np.r_[from_day[1:], NEVER], NEVER)
     segments = pl.DataFrame(
         {
-            "unit": np.r_[np.arange(n_units), mover_unit].astype(np.int64),
-            "from_day": np.r_[unit_start, day].astype(np.int64),
-            "lsoa": np.r_[unit_lsoa, new_lsoa].astype(np.int64),
-            "slot": np.r_[unit_slot, new_slot].astype(np.int64),
+            "unit": unit,
+            "from_day": from_day,
+            "lsoa": np.r_[unit_lsoa, new_lsoa].astype(np.int64)[order],
+            "slot": np.r_[unit_slot, new_slot].astype(np.int64)[order],
+            "to_day": to_day,
         }
-    ).sort("unit", "from_day")
-    segments = segments.with_columns(
-        pl.col("from_day").shift(-1).over("unit").fill_null(NEVER).alias("to_day")
     )
     people = pl.DataFrame(
         {
@@ -205,8 +216,17 @@ def residences(
     out = pl.concat([part_a.select(cols), part_b.select(cols)])
     # Keep segments the person actually lived in; a person always keeps at least the segment
     # that contains their start day (found below) even if they left on the day they came.
-    out = out.filter(pl.col("to_day") > pl.col("from_day"))
-    return out.sort("person", "from_day")
+    out = out.filter(pl.col("to_day") > pl.col("from_day")).sort("person", "from_day")
+    # A young adult who leaves home may land at the same postcode (a granny flat, the same
+    # block): that is not a move, so consecutive stays at one address are merged.
+    changed = (
+        (pl.col("lsoa") != pl.col("lsoa").shift(1)) | (pl.col("slot") != pl.col("slot").shift(1))
+    ).fill_null(True) | (pl.col("person") != pl.col("person").shift(1)).fill_null(True)
+    first = out.select(changed).to_series().to_numpy()
+    start = np.flatnonzero(first)
+    stop = np.r_[start[1:], out.height] - 1
+    to_day = out.get_column("to_day").to_numpy()
+    return out[start].with_columns(pl.Series("to_day", to_day[stop]))
 
 
 def marriages(

@@ -247,13 +247,19 @@ def draw_forenames(
 ) -> np.ndarray:
     """Draw a forename index per person from the pool of their origin, sex and cohort."""
     out = np.empty(len(origin), dtype=np.int64)
-    cohort = cohort_of(birth_year)
-    for o, oname in enumerate(ORIGINS):
-        for s, sname in enumerate(("M", "F")):
-            for c in COHORTS:
-                sel = np.flatnonzero((origin == o) & (sex == s) & (cohort == c))
-                if len(sel):
-                    out[sel] = bank.forenames[(oname, sname, c)].draw(rng, len(sel))
+    cohort = np.searchsorted(np.array(COHORTS), cohort_of(birth_year))
+    # Sort people once by (origin, sex, cohort) and draw each group's names as one slice.
+    key = (origin.astype(np.int64) * 2 + sex) * len(COHORTS) + cohort
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    groups = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+    bounds = np.r_[groups, len(order)]
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        k = int(sorted_key[lo])
+        o, rest = divmod(k, 2 * len(COHORTS))
+        s, c = divmod(rest, len(COHORTS))
+        pool = bank.forenames[(ORIGINS[o], ("M", "F")[s], COHORTS[c])]
+        out[order[lo:hi]] = pool.draw(rng, hi - lo)
     return out
 
 
