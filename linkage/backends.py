@@ -110,7 +110,11 @@ class SparkBackend(DuckDBBackend):
     def __init__(self, config: LinkageConfig) -> None:
         self.config = config
         self._scratch = Path(tempfile.mkdtemp(prefix="triangulate-spark-"))
-        self.spark = spark_session(config, self._scratch)
+        try:
+            self.spark = spark_session(config, self._scratch)
+        except BackendUnavailableError:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise
         from splink.backends.spark import SparkAPI
 
         self.db_api = SparkAPI(
