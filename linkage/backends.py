@@ -61,11 +61,13 @@ class DuckDBBackend:
         self.db_api = splink_api(self.con)
 
     def register_records(self, records: pl.DataFrame) -> Any:
-        """Materialise every record as table ``records``; return it registered with Splink."""
+        """Materialise every record as table ``records`` (for the artefact); return the
+        linkable ones registered with Splink (for training)."""
         self.con.register("records_arrow", records.to_arrow())
         self.con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
         self.con.unregister("records_arrow")
-        return self.db_api.register("records", table_name="all_records")
+        self.con.execute("CREATE VIEW linkable_records AS SELECT * FROM records WHERE linkable")
+        return self.db_api.register("linkable_records", table_name="all_records")
 
     def settings(self, settings: dict[str, Any]) -> dict[str, Any]:
         """The model's settings in this backend's SQL."""
@@ -86,10 +88,10 @@ class DuckDBBackend:
         return linker.inference.predict(threshold_match_probability=floor)
 
     def write_predictions(
-        self, scored: Any, exact_links: pl.DataFrame, gamma_columns: list[str], path: Path
+        self, scored: Any, exact_links: pl.DataFrame, weight_columns: list[str], path: Path
     ) -> None:
         """Write Splink's scored pairs and the deterministic links to ``path``."""
-        write_predictions(self.con, scored.physical_name, exact_links, gamma_columns, path)
+        write_predictions(self.con, scored.physical_name, exact_links, weight_columns, path)
 
     def close(self) -> None:
         """Close the connection."""
@@ -126,24 +128,26 @@ class SparkBackend(DuckDBBackend):
         self.con = connect(memory_limit=config.memory_limit, threads=config.threads)
 
     def register_records(self, records: pl.DataFrame) -> Any:
-        """Register every record with Spark (for Splink) and DuckDB (for the artefact)."""
+        """Every record in DuckDB (for the artefact); the linkable ones in Spark (for
+        training)."""
         self.con.register("records_arrow", records.to_arrow())
         self.con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
         self.con.unregister("records_arrow")
-        return self.db_api.register(records.to_arrow(), table_name="all_records")
+        linkable = records.filter(pl.col("linkable")).to_arrow()
+        return self.db_api.register(linkable, table_name="all_records")
 
     def predict(self, linker: Any, *, floor: float, records: int) -> Any:
         """Score the blocked pairs; Spark partitions the work itself."""
         return linker.inference.predict(threshold_match_probability=floor)
 
     def write_predictions(
-        self, scored: Any, exact_links: pl.DataFrame, gamma_columns: list[str], path: Path
+        self, scored: Any, exact_links: pl.DataFrame, weight_columns: list[str], path: Path
     ) -> None:
         """Write the scored pairs with Spark, then join and sort them with DuckDB."""
         folder = self._scratch / "predictions"
         scored.as_spark_dataframe().write.mode("overwrite").parquet(folder.as_uri())
         source = f"read_parquet('{(folder / '*.parquet').as_posix()}')"
-        write_predictions(self.con, source, exact_links, gamma_columns, path)
+        write_predictions(self.con, source, exact_links, weight_columns, path)
 
     def close(self) -> None:
         """Stop Spark (freeing the JVM's memory) and remove the scratch folder."""

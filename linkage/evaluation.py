@@ -150,14 +150,44 @@ def pairwise_metrics(
     spine: pl.DataFrame,
     record_map: pl.DataFrame,
     people: pl.DataFrame | None = None,
+    excluded: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pairwise precision, recall and F1 per source pair, overall and by subgroup.
+
+    Parameters
+    ----------
+    excluded
+        ``source`` and ``record_id`` of records the linkage leaves unlinked by design (the
+        census's wholly imputed records). The metrics are given for ``scope`` ``all`` (every
+        true pair) and, when given, ``linkable`` (pairs of other records only).
 
     Returns
     -------
     tuple of polars.DataFrame
         ``(pairwise, by_group)``; ``by_group`` is empty without ``people``.
     """
+    scopes = [("all", spine, record_map)]
+    if excluded is not None and excluded.height:
+        keys = ["source", "record_id"]
+        scopes.append(
+            (
+                "linkable",
+                spine.join(excluded, on=keys, how="anti"),
+                record_map.join(excluded, on=keys, how="anti"),
+            )
+        )
+    pairwise, grouped = [], []
+    for scope, scope_spine, scope_map in scopes:
+        p, g = _pairwise_one_scope(scope_spine, scope_map, people)
+        pairwise.append(p.select(pl.lit(scope).alias("scope"), pl.all()))
+        if g.height:
+            grouped.append(g.select(pl.lit(scope).alias("scope"), pl.all()))
+    return pl.concat(pairwise), (pl.concat(grouped) if grouped else pl.DataFrame())
+
+
+def _pairwise_one_scope(
+    spine: pl.DataFrame, record_map: pl.DataFrame, people: pl.DataFrame | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     records = _labelled_records(spine, record_map)
     sources = sorted(records.get_column("source").unique().to_list())
     frame = _with_counts(records, sources)
@@ -224,14 +254,15 @@ def blocking_recall(records_path: Path, record_map: pl.DataFrame) -> pl.DataFram
     """Share of true pairs that the deterministic pass or any blocking rule brings together.
 
     Rules are evaluated on each true pair's standardised records (the deterministic pass
-    joins records equal on all its keys, so a pair's representatives share its keys).
+    joins records equal on all its keys, so a pair's representatives share its keys). Pairs
+    involving a record left unlinked by design (wholly imputed) are not counted.
     """
     con = duckdb.connect()
     try:
         con.register("record_map", record_map.to_arrow())
         con.execute(
             f"CREATE TABLE recs AS SELECT r.*, m.person_id FROM read_parquet('{records_path}') r "
-            "JOIN record_map m USING (source, record_id)"
+            "JOIN record_map m USING (source, record_id) WHERE r.linkable"
         )
         keys = " AND ".join(f"l.{k} = r.{k}" for k in model.DETERMINISTIC_KEYS)
         rules = {"exact_keys": keys} | {
@@ -311,14 +342,27 @@ def evaluate_against_record_map(
     ``by_group.parquet`` is empty.
     """
     spine = pl.read_parquet(linkage_dir / "spine.parquet")
-    pairwise, by_group = pairwise_metrics(spine, record_map, people)
+    excluded = (
+        pl.read_parquet(
+            linkage_dir / "records.parquet", columns=["source", "record_id", "linkable"]
+        )
+        .filter(~pl.col("linkable"))
+        .drop("linkable")
+    )
+    pairwise, by_group = pairwise_metrics(spine, record_map, people, excluded)
     clusters = cluster_metrics(spine, record_map)
     blocking = blocking_recall(linkage_dir / "records.parquet", record_map)
-    summary = {
-        "pairwise": {
+
+    def scores(scope: str) -> dict[str, dict[str, float]]:
+        return {
             row["source_pair"]: {k: row[k] for k in ("precision", "recall", "f1")}
-            for row in pairwise.iter_rows(named=True)
-        },
+            for row in pairwise.filter(pl.col("scope") == scope).iter_rows(named=True)
+        }
+
+    summary = {
+        "pairwise": scores("all"),
+        "pairwise_linkable": scores("linkable") if excluded.height else scores("all"),
+        "unlinkable_records": excluded.height,
         "blocking_recall": blocking.filter(pl.col("source_pair") == "all")
         .get_column("recall_any_rule")
         .item(),

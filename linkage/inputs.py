@@ -15,6 +15,7 @@ import polars as pl
 
 from linkage.errors import LinkageInputError
 from linkage.standardise import (
+    forename_group,
     postcode_parts,
     standardise_date_column,
     standardise_names,
@@ -37,7 +38,9 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "source",
     "record_id",
     "unique_people",
+    "linkable",
     "forename",
+    "forename_group",
     "middle_names",
     "surname",
     "surname_first",
@@ -72,6 +75,10 @@ class InputSpec:
     unique_people
         True when the table holds at most one record per person (the census), so no two of
         its records are ever linked to each other.
+    unlinkable_flag
+        Optional boolean column marking records that carry no information about their
+        person (the census's wholly imputed records); they stay in the spine, each its own
+        cluster, and are never linked.
     """
 
     name: str
@@ -79,6 +86,7 @@ class InputSpec:
     record_id: str
     columns: dict[str, str] = field(default_factory=dict)
     unique_people: bool = False
+    unlinkable_flag: str | None = None
 
 
 def project_inputs(sources_dir: Path) -> list[InputSpec]:
@@ -86,7 +94,14 @@ def project_inputs(sources_dir: Path) -> list[InputSpec]:
     common = {role: role for role in IDENTIFIERS}
     no_middle = {k: v for k, v in common.items() if k != "middle_names"}
     return [
-        InputSpec("census", sources_dir / "census.parquet", "census_person_id", common, True),
+        InputSpec(
+            "census",
+            sources_dir / "census.parquet",
+            "census_person_id",
+            common,
+            unique_people=True,
+            unlinkable_flag="wholly_imputed",
+        ),
         InputSpec("gp", sources_dir / "gp_registrations.parquet", "gp_record_id", common),
         InputSpec("dwp", sources_dir / "dwp_customers.parquet", "dwp_master_key", no_middle),
     ]
@@ -161,7 +176,12 @@ def load_input(spec: InputSpec) -> pl.DataFrame:
     else:
         available = read_table(spec.path).columns
     _check_columns(spec, available)
-    wanted = [spec.record_id, *spec.columns.values()]
+    if spec.unlinkable_flag is not None and spec.unlinkable_flag not in available:
+        raise LinkageInputError(
+            str(spec.path), spec.unlinkable_flag, "missing column (flag of unlinkable records)"
+        )
+    flag = [spec.unlinkable_flag] if spec.unlinkable_flag else []
+    wanted = [spec.record_id, *spec.columns.values(), *flag]
     frame = read_table(spec.path, columns=list(dict.fromkeys(wanted)))
     if frame.height == 0:
         raise LinkageInputError(str(spec.path), None, "the table is empty")
@@ -179,9 +199,21 @@ def load_input(spec: InputSpec) -> pl.DataFrame:
             spec.record_id,
             f"{int(duplicated.sum())} rows share a record id (first rows: {rows})",
         )
+    if spec.unlinkable_flag is not None and frame.schema[spec.unlinkable_flag] != pl.Boolean:
+        raise LinkageInputError(
+            str(spec.path),
+            spec.unlinkable_flag,
+            f"expected a boolean flag, found {frame.schema[spec.unlinkable_flag]}",
+        )
+    linkable = (
+        ~pl.col(spec.unlinkable_flag).fill_null(False)
+        if spec.unlinkable_flag is not None
+        else pl.lit(True)
+    )
     out = frame.select(
         ids.alias("record_id"),
         *[pl.col(col).alias(role) for role, col in spec.columns.items()],
+        linkable.alias("linkable"),
     )
     if "date_of_birth" in out.columns:
         parsed = standardise_date_column(out, "date_of_birth")
@@ -216,6 +248,7 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
         pl.col("date_of_birth").dt.strftime("%Y%m%d").alias("birth_date_text"),
         standardise_sex(pl.col("sex")).alias("sex"),
         standardise_postcode(pl.col("postcode")).alias("postcode"),
+        forename_group(pl.col("forename")).alias("forename_group"),
     ).with_columns(postcode_parts())
     return frame.select(RECORD_COLUMNS)
 

@@ -24,18 +24,24 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.date_of_birth = r.date_of_birth AND l.postcode_district = r.postcode_district",
     # Same birth date and surname: movers.
     "l.date_of_birth = r.date_of_birth AND l.surname = r.surname",
-    # Same birth date and forename: movers whose surname changed (marriage) or is misspelt.
-    "l.date_of_birth = r.date_of_birth AND l.forename = r.forename",
+    # Same birth date and forename, or nickname group: movers whose surname changed.
+    "l.date_of_birth = r.date_of_birth AND l.forename_group = r.forename_group",
+    # Same birth date and forename initial: movers with a changed surname and a misspelt
+    # forename.
+    "l.date_of_birth = r.date_of_birth AND left(l.forename, 1) = left(r.forename, 1)",
+    # Same birth date, forename recorded as the other's surname (swaps with other errors).
+    "l.date_of_birth = r.date_of_birth AND l.forename = r.surname",
+    "l.date_of_birth = r.date_of_birth AND l.surname = r.forename",
     # Same two names in either order and birth year: day or month errors, name swaps.
     "l.name_key = r.name_key AND l.birth_year = r.birth_year",
+    # Same names and day and month of birth: a wrong digit in the year, after a move.
+    "l.forename = r.forename AND l.surname = r.surname "
+    "AND right(l.birth_date_text, 4) = right(r.birth_date_text, 4)",
     # Same names and postcode sector: a birth date wrong in its year too.
     "l.forename = r.forename AND l.surname = r.surname AND l.postcode_sector = r.postcode_sector",
     # Same forename (or surname) and full postcode: birth date and the other name both differ.
     "l.forename = r.forename AND l.postcode = r.postcode",
     "l.surname = r.surname AND l.postcode = r.postcode",
-    # Same birth date and initials: both names misspelt after their first letter.
-    "l.date_of_birth = r.date_of_birth AND left(l.forename, 1) = left(r.forename, 1) "
-    "AND left(l.surname, 1) = left(r.surname, 1)",
     # Same names where a birth date is missing: nothing else may agree after a move.
     "l.forename = r.forename AND l.surname = r.surname "
     "AND (l.date_of_birth IS NULL OR r.date_of_birth IS NULL)",
@@ -43,18 +49,22 @@ BLOCKING_RULES: tuple[str, ...] = (
 """Prediction blocking rules, chosen for recall (their recall is measured in evaluation)."""
 
 TRAINING_BLOCKING_RULES: tuple[str, ...] = (
-    # Trains names, middle names, sex and postcode.
-    "l.date_of_birth = r.date_of_birth",
-    # Trains date of birth, sex and middle names. Names alone would block too many
-    # different people with common names together for EM to separate them.
-    "l.forename = r.forename AND l.surname = r.surname AND l.postcode_sector = r.postcode_sector",
-    # Trains names, date of birth, sex and middle names.
-    "l.postcode = r.postcode",
-    # Trains forename, postcode, sex and middle names.
-    "l.surname = r.surname AND l.date_of_birth = r.date_of_birth",
+    # Trains forename, surname, postcode and sex.
+    "l.date_of_birth = r.date_of_birth AND l.middle_names = r.middle_names",
+    # Trains date of birth, postcode and sex.
+    "l.forename = r.forename AND l.surname = r.surname AND l.middle_names = r.middle_names",
+    # Trains middle names, postcode and sex.
+    "l.forename = r.forename AND l.surname = r.surname AND l.date_of_birth = r.date_of_birth",
 )
-"""Expectation-maximisation sessions: each leaves the comparisons it blocks on untrained,
-so every comparison is estimated in at least two sessions."""
+"""Expectation-maximisation sessions: each leaves the comparisons it blocks on untrained.
+
+Each block is chosen so that the different people inside it look different: EM learns as
+"matches" whatever cluster of similar pairs a block holds. A block on birth date alone
+(or surname and birth date) would hold twins, whom EM would take for one person with a
+misrecorded forename; names with an address would hold fathers and sons of the same name;
+a postcode would hold whole households. Requiring the middle names (or all of forename,
+surname and birth date) to agree leaves few different people in each block.
+"""
 
 PRIOR_RULES: tuple[str, ...] = (
     "l.forename = r.forename AND l.surname = r.surname AND l.date_of_birth = r.date_of_birth",
@@ -91,20 +101,19 @@ _SWAPPED = '"forename_l" = "surname_r" AND "surname_l" = "forename_r"'
 
 def forename_comparison() -> dict[str, Any]:
     """Forename: exact (term-frequency adjusted), swapped with surname, close spellings,
-    recorded as the other record's middle name."""
-    in_middle = (
-        "list_contains(string_split(coalesce(\"middle_names_r\", ''), ' '), \"forename_l\") "
-        "OR list_contains(string_split(coalesce(\"middle_names_l\", ''), ' '), \"forename_r\")"
-    )
+    nickname of the same formal name.
+
+    It does not look at middle names, so that a training session blocked on middle names
+    can still estimate it."""
     return {
         "output_column_name": "forename",
-        "comparison_description": "Forename with swaps, spellings and middle names",
+        "comparison_description": "Forename with swaps, spellings and nicknames",
         "comparison_levels": [
             _null_level("forename"),
             _level('"forename_l" = "forename_r"', "exact", "forename"),
             _level(_SWAPPED, "swapped with surname"),
             _level(_jw("forename", 0.92), "Jaro-Winkler >= 0.92"),
-            _level(in_middle, "is the other's middle name"),
+            _level('"forename_group_l" = "forename_group_r"', "nickname or formal name"),
             _level(_jw("forename", 0.8), "Jaro-Winkler >= 0.8"),
             _else(),
         ],
@@ -150,9 +159,17 @@ def middle_names_comparison() -> dict[str, Any]:
     }
 
 
+DISTANT_BIRTH_DATE_M = 1e-4
+"""Fixed m of birth dates that differ in every way the model knows (more than a year apart,
+not transposed, not one digit, not only the year). EM over-estimates it: every block that
+can train dates holds some fathers and sons of the same names (and middle names), whom EM
+takes for one person. One true pair in 10,000 with such a date is a cautious prior."""
+
+
 def date_of_birth_comparison() -> dict[str, Any]:
     """Date of birth: exact (term-frequency adjusted, so 1 January placeholders count for
-    less), day and month transposed, one digit wrong, within a year."""
+    less), day and month transposed, one digit wrong, within a year, the same day and month
+    in another year; other dates have a fixed, small m (:data:`DISTANT_BIRTH_DATE_M`)."""
     transposed = (
         'day("date_of_birth_l") = month("date_of_birth_r") '
         'AND month("date_of_birth_l") = day("date_of_birth_r") '
@@ -170,7 +187,16 @@ def date_of_birth_comparison() -> dict[str, Any]:
                 'abs(date_diff(\'day\', "date_of_birth_l", "date_of_birth_r")) <= 366',
                 "within a year",
             ),
-            _else(),
+            _level(
+                'right("birth_date_text_l", 4) = right("birth_date_text_r", 4)',
+                "same day and month, year wrong",
+            ),
+            {
+                "sql_condition": "ELSE",
+                "label_for_charts": "all other",
+                "m_probability": DISTANT_BIRTH_DATE_M,
+                "fix_m_probability": True,
+            },
         ],
     }
 
@@ -203,6 +229,23 @@ def postcode_comparison() -> dict[str, Any]:
         ],
     }
 
+
+RECORD_COLUMNS_USED: tuple[str, ...] = (
+    "forename",
+    "forename_group",
+    "surname",
+    "surname_first",
+    "surname_last",
+    "middle_names",
+    "date_of_birth",
+    "birth_date_text",
+    "sex",
+    "postcode",
+    "postcode_sector",
+    "postcode_district",
+    "postcode_area",
+)
+"""Record-frame columns the comparisons read."""
 
 TF_COLUMNS: tuple[str, ...] = ("forename", "surname", "date_of_birth", "postcode")
 """Columns with term-frequency adjustments, fed from a population frequency table."""
@@ -238,7 +281,7 @@ def settings_dict(*, max_iterations: int = 25, em_convergence: float = 1e-4) -> 
         "em_convergence": em_convergence,
         "max_iterations": max_iterations,
         "retain_matching_columns": False,
-        "retain_intermediate_calculation_columns": False,
+        "retain_intermediate_calculation_columns": True,
         "additional_columns_to_retain": [],
         "comparisons": [
             forename_comparison(),

@@ -91,10 +91,13 @@ def link_records(
     records = build_records(specs)
     t = lap("read_and_standardise", started)
 
+    # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
+    # its own cluster, but take no part in training or prediction.
+    linkable = records.filter(pl.col("linkable"))
     if config.deterministic_pass:
-        representatives, exact_links = deterministic_pass(records)
+        representatives, exact_links = deterministic_pass(linkable)
     else:
-        representatives = records
+        representatives = linkable
         exact_links = pl.DataFrame(
             schema={
                 "unique_id_l": pl.Int64,
@@ -121,7 +124,7 @@ def link_records(
         if model_path is not None:
             source: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
             training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-            register_frequencies(training_linker, db_api, records, suffix="train")
+            register_frequencies(training_linker, db_api, linkable, suffix="train")
             training: dict[str, Any] = {
                 "reused_model": str(model_path),
                 "prior": estimate_prior(training_linker),
@@ -129,7 +132,7 @@ def link_records(
         else:
             source = model.settings_dict(max_iterations=config.em_max_iterations)
             training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-            register_frequencies(training_linker, db_api, records, suffix="train")
+            register_frequencies(training_linker, db_api, linkable, suffix="train")
             t = lap("set_up", t)
             report = train(
                 training_linker,
@@ -142,15 +145,18 @@ def link_records(
             training = {"prior": report.prior, "em_sessions": report.sessions}
         model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
         linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
-        register_frequencies(linker, db_api, records, suffix="predict")
+        register_frequencies(linker, db_api, linkable, suffix="predict")
         t = lap("training", t)
 
         scored = backend.predict(
             linker, floor=config.prediction_floor, records=representatives.height
         )
-        gammas = [c for c in scored.columns if c.unquote().name.startswith("gamma_")]
+        columns = [c.unquote().name for c in scored.columns]
         backend.write_predictions(
-            scored, exact_links, [g.unquote().name for g in gammas], staging / "predictions.parquet"
+            scored,
+            exact_links,
+            [c for c in columns if c.startswith("mw_")],
+            staging / "predictions.parquet",
         )
         t = lap("prediction", t)
 
@@ -158,9 +164,8 @@ def link_records(
             staging / "predictions.parquet",
             columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
         )
-        scored_probabilities = edges.filter(pl.col("match_key") != "exact").get_column(
-            "match_probability"
-        )
+        # Deterministic links count as certain links (p = 1) in the expected metrics.
+        scored_probabilities = edges.get_column("match_probability")
         if config.threshold == "auto":
             choice = choose_threshold(scored_probabilities)
         else:

@@ -20,7 +20,8 @@ PREDICTION_COLUMNS: tuple[str, ...] = (
     "match_probability",
     "match_key",
 )
-"""Leading columns of ``predictions.parquet``; Splink's ``gamma_*`` levels follow."""
+"""Leading columns of ``predictions.parquet``; Splink's per-comparison match weights
+(``mw_<comparison>`` and ``mw_tf_adj_<comparison>``) follow, null for deterministic links."""
 
 DETERMINISTIC_MATCH_KEY = "exact"
 """``match_key`` of links made by the deterministic pass (probability 1)."""
@@ -75,7 +76,7 @@ def write_predictions(
     con: Any,
     splink_table: str,
     deterministic_links: pl.DataFrame,
-    gamma_columns: list[str],
+    weight_columns: list[str],
     path: Path,
 ) -> None:
     """Write Splink's scored pairs and the deterministic links to one Parquet file.
@@ -83,9 +84,9 @@ def write_predictions(
     ``records`` must be a table in ``con`` holding every record (for source and id).
     """
     con.register("deterministic_links", deterministic_links.to_arrow())
-    gammas = ", ".join(f"p.{g}" for g in gamma_columns)
-    nulls = ", ".join(f"CAST(NULL AS INTEGER) AS {g}" for g in gamma_columns)
-    sep = ", " if gamma_columns else ""
+    gammas = ", ".join(f"p.{g}" for g in weight_columns)
+    nulls = ", ".join(f"CAST(NULL AS DOUBLE) AS {g}" for g in weight_columns)
+    sep = ", " if weight_columns else ""
     sql = f"""
     COPY (
       WITH pairs AS (

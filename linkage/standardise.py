@@ -9,7 +9,8 @@ The rules (applied identically to every source, so that equal people compare equ
   double-barrelled or hyphenated surname is kept whole without spaces (SMITHJONES) and its
   first and last parts are kept too, so SMITH-JONES can agree with SMITH or with JONES.
   ``name_key`` is the forename and surname sorted alphabetically, which is the same whichever
-  order the two were recorded in.
+  order the two were recorded in. ``forename_group`` joins nicknames and formal names
+  (BOB, ROBERT) using ``reference/nicknames.csv``.
 - dates: Date, parsed from ISO (``2011-03-27``), day-first UK forms (``27/03/2011``,
   ``27-03-2011``, ``27.03.2011``, ``27 Mar 2011``, ``27 March 2011``), compact
   ``20110327`` and ``2011/03/27``. Day-first wins where a date is ambiguous (UK records).
@@ -22,7 +23,12 @@ The rules (applied identically to every source, so that equal people compare equ
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
 import polars as pl
+
+NICKNAMES_PATH = Path(__file__).resolve().parent / "reference" / "nicknames.csv"
 
 TITLES: tuple[str, ...] = (
     "MR",
@@ -136,6 +142,37 @@ def standardise_names(
         .alias("name_key")
     )
     return out.drop("__fore", "__sur", "__mid")
+
+
+@cache
+def nickname_groups() -> dict[str, str]:
+    """Map each forename in the nickname list to its group's label.
+
+    Names joined by any formal-informal pair form one group (CHRIS joins CHRISTINE,
+    CHRISTOPHER and KRZYSZTOF); the label is the alphabetically first member. Sex, compared
+    separately, tells Christine from Christopher.
+    """
+    pairs = pl.read_csv(NICKNAMES_PATH).iter_rows()
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for formal, informal in pairs:
+        a, b = find(formal.upper()), find(informal.upper())
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    return {name: find(name) for name in parent}
+
+
+def forename_group(expr: pl.Expr) -> pl.Expr:
+    """The nickname group of a standardised forename (the forename itself if unlisted)."""
+    groups = nickname_groups()
+    return expr.replace_strict(groups, default=expr, return_dtype=pl.Utf8)
 
 
 def parse_dates(expr: pl.Expr) -> pl.Expr:

@@ -181,7 +181,7 @@ def load_name_bank() -> NameBank:
 
     tail = sorted({p + s for p in english["surname_prefixes"] for s in english["surname_suffixes"]})
     tail_rng = np.random.default_rng(1)  # fixed: the pool itself is data, not a draw
-    tail_w = _zipf(len(tail), 0.6)[tail_rng.permutation(len(tail))]
+    tail_w = _zipf(len(tail), 0.3)[tail_rng.permutation(len(tail))]
     top = english["surnames"]
     # The 250 commonest surnames hold about 30% of people (Smith about 1.4%), as in England
     # and Wales; the morpheme tail supplies thousands of rarer ones.

@@ -35,7 +35,7 @@ _TYPES = (
     "lone_parent",
     "shared",
 )
-_CENSUS_TYPE_P = np.array([0.09, 0.11, 0.12, 0.15, 0.10, 0.27, 0.10, 0.06])
+_CENSUS_TYPE_P = np.array([0.06, 0.12, 0.15, 0.15, 0.13, 0.26, 0.09, 0.04])
 _IMMIGRANT_TYPE_P = np.array([0.45, 0.08, 0.01, 0.16, 0.01, 0.16, 0.04, 0.09])
 # Ethnic mix of people arriving after 2011 (ETHPUK11 01..18), from migration statistics'
 # broad shape: mostly Other White, then Indian, Black African and other Asian groups.
@@ -102,11 +102,14 @@ def _household_shapes(rng: np.random.Generator, n: int, type_p: np.ndarray):
 def _ref_age(rng: np.random.Generator, kind: np.ndarray) -> np.ndarray:
     n = len(kind)
     u = rng.random(n)
-    low = np.array([18, 35, 65, 20, 65, 22, 18, 18], dtype=np.float64)[kind]
-    high = np.array([35, 65, 65, 65, 65, 58, 55, 40], dtype=np.float64)[kind]
+    low = np.array([18, 30, 65, 25, 65, 24, 20, 18], dtype=np.float64)[kind]
+    high = np.array([30, 65, 65, 70, 65, 58, 55, 35], dtype=np.float64)[kind]
     age = low + u * (high - low)
     old = np.isin(kind, [2, 4])
-    age[old] = np.minimum(65 + rng.exponential(np.where(kind[old] == 2, 10.0, 8.0)), 101)
+    age[old] = 65 + rng.exponential(np.where(kind[old] == 2, 10.0, 8.0))
+    # Centenarians are rare: an age past 100 is redrawn between 65 and 95.
+    too_old = age > 100
+    age[too_old] = 65 + 30 * rng.random(int(too_old.sum()))
     return age
 
 

@@ -45,8 +45,8 @@ class BlockTruth:
 def _baseline_disability(rng: np.random.Generator, age: np.ndarray, decile: np.ndarray):
     """2011 Census long-term health problem or disability: 1 a lot, 2 a little, 3 not."""
     dep = np.linspace(1.6, 0.7, 10)[decile - 1]
-    p_lot = (0.015 + 0.30 / (1 + np.exp(-(age - 78) / 8))) * dep
-    p_little = (0.035 + 0.22 / (1 + np.exp(-(age - 68) / 10))) * np.sqrt(dep)
+    p_lot = (0.02 + 0.32 / (1 + np.exp(-(age - 75) / 8))) * dep
+    p_little = (0.045 + 0.22 / (1 + np.exp(-(age - 65) / 10))) * np.sqrt(dep)
     u = rng.random(len(age))
     return np.where(u < p_lot, 1, np.where(u < p_lot + p_little, 2, 3)).astype(np.int8)
 

@@ -14,7 +14,19 @@ from linkage import LinkageConfig, evaluate_linkage, link_sources  # noqa: E402
 
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory) -> Path:
-    return write_small_world(tmp_path_factory.mktemp("world"), people=2500, seed=11, rate=0.04)
+    """A world from the project's generator at default noise (about 7,000 records)."""
+    from synthetic_data import generate_world
+    from triangulate.config import load_config
+
+    run_dir = tmp_path_factory.mktemp("world")
+    generate_world(load_config().world, people=3000, seed=11, out_dir=run_dir)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def toy_world(tmp_path_factory) -> Path:
+    """The tests' own small world (see small_world.py)."""
+    return write_small_world(tmp_path_factory.mktemp("toy"), people=2500, seed=11, rate=0.04)
 
 
 @pytest.fixture(scope="session")

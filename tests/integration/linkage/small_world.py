@@ -203,7 +203,9 @@ def write_small_world(run_dir: Path, people: int = 1500, seed: int = 7, rate: fl
     common = ["forename", "middle_names", "surname", "date_of_birth", "sex", "postcode"]
     census_df = pl.DataFrame(census).select(["census_person_id", *common])
     census_df = census_df.with_columns(
-        pl.col("sex").replace({"M": "1", "F": "2"}), pl.lit("H1").alias("household_id")
+        pl.col("sex").replace({"M": "1", "F": "2"}),
+        pl.lit("H1").alias("household_id"),
+        pl.lit(False).alias("wholly_imputed"),
     )
     census_df.write_parquet(sources / "census.parquet")
     pl.DataFrame(gp).select(["gp_record_id", *common]).write_parquet(

@@ -10,10 +10,13 @@ from linkage.prediction import PREDICTION_COLUMNS
 
 pytestmark = pytest.mark.slow
 
-# Bars for this small, deliberately noisy world (4% error rate per field, tiny name pool,
-# 2% twins): well below the 1M-person targets, which the benchmark measures.
+# Bars for a 3,000-person world from the project's generator at default noise. They sit a
+# little below the figures measured at 100,000 people (benchmarks/README_linkage.md); the
+# 1,000,000-person targets are measured by the benchmark, not here. "linkable" leaves out
+# the census's wholly imputed records, which carry no names and are never linked.
 PRECISION_BAR = 0.99
-RECALL_BAR = 0.97
+RECALL_BAR_LINKABLE = 0.985
+RECALL_BAR_ALL = 0.95
 
 
 def test_artefacts_are_written(linked_world):
@@ -55,15 +58,20 @@ def test_spine_has_one_row_per_record_and_contract_columns(linked_world):
 def test_precision_and_recall_above_bars(linked_world):
     _, _, evaluation = linked_world
     for pair in ["census-gp", "census-dwp", "gp-dwp"]:
-        scores = evaluation["pairwise"][pair]
-        assert scores["precision"] >= PRECISION_BAR, (pair, scores)
-        assert scores["recall"] >= RECALL_BAR, (pair, scores)
+        linkable = evaluation["pairwise_linkable"][pair]
+        assert linkable["precision"] >= PRECISION_BAR, (pair, linkable)
+        assert linkable["recall"] >= RECALL_BAR_LINKABLE, (pair, linkable)
+        assert evaluation["pairwise"][pair]["recall"] >= RECALL_BAR_ALL, (pair, evaluation)
 
 
 def test_duplicates_are_resolved_not_dropped(linked_world):
-    _, _, evaluation = linked_world
+    run, _, evaluation = linked_world
     assert evaluation["pairwise"]["gp-gp"]["recall"] >= 0.9
     assert evaluation["pairwise"]["dwp-dwp"]["recall"] >= 0.9
+    # Every duplicate record is in the spine, with a person id of its own cluster.
+    spine = pl.read_parquet(run / "linkage" / "spine.parquet")
+    gp = pl.read_parquet(run / "sources" / "gp_registrations.parquet")
+    assert spine.filter(pl.col("source") == "gp").height == gp.height
 
 
 def test_evaluation_tables(linked_world):
@@ -77,7 +85,8 @@ def test_evaluation_tables(linked_world):
         "sex",
         "region",
     }
-    pairwise = pl.read_parquet(ev / "pairwise.parquet")
+    pairwise = pl.read_parquet(ev / "pairwise.parquet").filter(pl.col("scope") == "all")
+    by_group = by_group.filter(pl.col("scope") == "all")
     # Subgroup true pairs add up to the overall count for every dimension.
     for dim in ["sex", "age_band"]:
         total = (
