@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 _CHILD = """
@@ -30,20 +32,63 @@ print(json.dumps(summary))
 """
 
 
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, from /proc (Linux)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            parents[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * resource.getpagesize()
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree) / 2**20
+
+
 def run_once(people: int, workers: int, seed: int) -> dict:
-    """Generate one world in a child process and return its summary with timings."""
+    """Generate one world in a child process and return its summary with timings.
+
+    A sampling thread sums the resident memory of the child and its worker processes every
+    0.2 s, so the peak covers workers running at the same time.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-generate-") as out:
         started = time.perf_counter()
-        result = subprocess.run(
+        child = subprocess.Popen(
             [sys.executable, "-c", _CHILD, str(people), str(workers), str(seed), out],
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
-        if result.returncode != 0:
-            sys.exit(f"generation failed:\n{result.stderr}")
+        peak = [0.0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss_mb(child.pid))
+                done.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        stdout, stderr = child.communicate()
+        done.set()
+        sampler.join()
         wall = time.perf_counter() - started
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+        if child.returncode != 0:
+            sys.exit(f"generation failed:\n{stderr}")
+    summary = json.loads(stdout.strip().splitlines()[-1])
     summary["wall_seconds"] = wall
+    summary["tree_peak_rss_mb"] = peak[0]
     return summary
 
 
@@ -59,6 +104,9 @@ def main() -> None:
     wall = statistics.median(r["wall_seconds"] for r in runs)
     inner = statistics.median(r["seconds"] for r in runs)
     peak = max(r["peak_rss_mb"] for r in runs)
+    tree_peak = max(r["tree_peak_rss_mb"] for r in runs)
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = (cpu.ru_utime + cpu.ru_stime) / len(runs)
     records = sum(runs[0]["records"].values())
     truth = sum(runs[0]["truth_rows"].values())
     print(f"people:              {args.people:,}")
@@ -68,11 +116,13 @@ def main() -> None:
     print(f"generate_world:      {inner:.1f} s")
     print(f"source records:      {records:,}  ({records / wall:,.0f} records/s)")
     print(f"truth rows:          {truth:,}")
-    print(f"peak resident:       {peak:,.0f} MB (largest single process)")
+    print(f"CPU time:            {cpu_seconds:.1f} s per run (all processes, user + system)")
+    print(f"peak resident:       {tree_peak:,.0f} MB (all processes together, sampled)")
+    print(f"largest process:     {peak:,.0f} MB (getrusage maxrss)")
     for name, rows in runs[0]["records"].items():
         print(f"  {name:<20} {rows:>12,}")
-    own = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"peak of any child:   {own:,.0f} MB")
+    load = os.getloadavg()[0]
+    print(f"load average (1 min) at the end: {load:.1f} (other work on the machine slows this)")
 
 
 if __name__ == "__main__":

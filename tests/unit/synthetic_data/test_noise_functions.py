@@ -196,3 +196,40 @@ def test_zero_probability_changes_nothing():
     result = names.typo(data, node, np.random.default_rng(1), "surname")
     assert len(result.rows) == 0
     assert result.data.equals(data)
+
+
+def test_stale_surname_only_for_people_whose_surname_changed():
+    prev = ["Begum" if i % 2 else None for i in range(N)]
+    data = _frame(surname=["Khan"] * N, _prev_surname=prev)
+    result = _run(fields.stale_surname, data, "surname", source="gp")
+    _within_binomial(len(result.rows), N // 2, P)
+    assert (result.data.get_column("surname").gather(result.rows) == "Begum").all()
+    assert (result.rows % 2 == 1).all()
+
+
+def test_omit_row_drops_rows_and_reports_them():
+    data = _frame(surname=["Smith"] * N)
+    result = _run(rows.omit_row, data, "row")
+    _within_binomial(len(result.rows), N, P)
+    assert result.data.height == N - len(result.rows)
+    assert not result.data.get_column("_row").is_in(pl.Series(result.rows).implode()).any()
+
+
+def test_every_registered_noise_type_has_a_rate_test():
+    tested = {
+        "blank", "fake_name", "typo", "ocr", "phonetic", "nickname", "spelling_variant",
+        "swap_names", "swap_day_month", "jan_first", "wrong_digit_dob", "postcode_digit",
+        "postcode_format", "stale_address", "wrong_category", "other_person_id",
+        "wrong_digit_id", "duplicate_row", "stale_surname", "omit_row",
+    }  # fmt: skip
+    assert tested == set(NOISE_TYPES)
+
+
+def test_jan_first_rate():
+    data = _frame(date_of_birth=pl.Series([dt.date(1990, 6, 15)] * N))
+    _within_binomial(len(_run(fields.jan_first, data, "date_of_birth").rows), N, P)
+
+
+def test_postcode_format_rate():
+    data = _frame(postcode=["LS12 3AB"] * N)
+    _within_binomial(len(_run(fields.postcode_format, data, "postcode").rows), N, P)
