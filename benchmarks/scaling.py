@@ -177,34 +177,48 @@ def compare_backends(people: int, work: Path) -> None:
         print(f"  {backend}: F1 {100 * f1:.3f}%  link {link['wall_seconds']:.1f} s", flush=True)
 
 
-def fit(path: Path = RESULTS) -> dict[str, Any]:
-    """Print each stage's time and memory by size and its growth exponent on log-log axes."""
+def fit(path: Path = RESULTS, key: str = "wall_seconds") -> dict[str, Any]:
+    """Print each stage's time and memory by size and its growth exponent on log-log axes.
+
+    ``key`` is ``wall_seconds`` (the child process from start to exit, interpreter start
+    and imports included) or ``stage_seconds`` (the stage function alone). Exponents are
+    fitted over every size, and between the two largest sizes (the marginal exponent,
+    least affected by fixed start-up costs).
+    """
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if r["backend"] == "duckdb" and r["stage"] in STAGES]
     latest: dict[tuple[str, int], dict[str, Any]] = {}
     for row in rows:
         latest[(row["stage"], row["people"])] = row
     sizes = sorted({p for _, p in latest})
-    print(f"{'stage':<17}" + "".join(f"{p:>16,}" for p in sizes) + "   exponent")
-    exponents: dict[str, float] = {}
+    print(f"\n{key} / peak RSS of the process tree")
+    header = f"{'stage':<17}" + "".join(f"{p:>16,}" for p in sizes)
+    print(header + "  exponent  marginal")
+    exponents: dict[str, Any] = {}
     totals: dict[int, float] = {}
     for stage in STAGES:
         points = [(p, latest[(stage, p)]) for p in sizes if (stage, p) in latest]
         if not points:
             continue
-        cells = {p: f"{r['wall_seconds']:.1f}s/{r['peak_rss_gb']:.1f}GB" for p, r in points}
+        cells = {p: f"{r[key]:.1f}s/{r['peak_rss_gb']:.1f}GB" for p, r in points}
         for p, r in points:
-            totals[p] = totals.get(p, 0.0) + r["wall_seconds"]
-        slope = _slope([p for p, _ in points], [r["wall_seconds"] for _, r in points])
-        exponents[stage] = slope
+            totals[p] = totals.get(p, 0.0) + r[key]
+        xs, ys = [p for p, _ in points], [r[key] for _, r in points]
+        exponents[stage] = (_slope(xs, ys), _slope(xs[-2:], ys[-2:]))
         print(
-            f"{stage:<17}" + "".join(f"{cells.get(p, '-'):>16}" for p in sizes) + f"{slope:>10.2f}"
+            f"{stage:<17}"
+            + "".join(f"{cells.get(p, '-'):>16}" for p in sizes)
+            + f"{exponents[stage][0]:>10.2f}{exponents[stage][1]:>10.2f}"
         )
     complete = [p for p in sizes if all((s, p) in latest for s in STAGES)]
     if len(complete) >= 2:
-        exponents["pipeline"] = _slope(complete, [totals[p] for p in complete])
-        print(f"{'whole pipeline':<17}" + "".join(f"{totals[p]:>15.1f}s" for p in complete))
-        print(f"growth exponent of the whole pipeline: {exponents['pipeline']:.2f}")
+        ys = [totals[p] for p in complete]
+        exponents["pipeline"] = (_slope(complete, ys), _slope(complete[-2:], ys[-2:]))
+        print(
+            f"{'whole pipeline':<17}"
+            + "".join(f"{totals[p]:>15.1f}s" for p in complete)
+            + f"{exponents['pipeline'][0]:>10.2f}{exponents['pipeline'][1]:>10.2f}"
+        )
     return exponents
 
 
@@ -224,7 +238,8 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="only print the fitted curve")
     args = parser.parse_args()
     if args.fit:
-        fit()
+        fit(key="wall_seconds")
+        fit(key="stage_seconds")
         return
     if args.compare_backends:
         for people in args.people:
