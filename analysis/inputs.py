@@ -24,6 +24,7 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
         "registration_date",
         "deregistration_date",
         "date_of_death",
+        "sex",
     ),
     "gp_conditions": ("gp_record_id", "cluster", "event_date"),
     "dwp_benefit_spells": ("dwp_master_key", "benefit", "start_date", "end_date"),

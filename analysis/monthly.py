@@ -2,18 +2,20 @@
 
 Person-months are the cross join of the study people with the 17 months, kept while the
 person is alive and aged 16-64 on the first of the month: vectorised polars, no loop over
-people.
+people. Counting groups on one packed integer key (month, standardisation band, group code)
+so that each table is a single pass of a fast integer group-by.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from analysis.breakdowns import ALL_PEOPLE, Breakdown, breakdowns, person_labels
 from analysis.population import (
-    BENEFIT_FLAGS,
+    BENEFIT_BITS,
     CONDITION_FLAGS,
     N_MONTHS,
     StudyPopulation,
@@ -29,7 +31,10 @@ from analysis.reference import (
     STANDARD_BANDS,
 )
 
-COUNT_KEYS = ("table", "breakdown", "group", "k", "age_band")
+N_BANDS = len(STANDARD_BANDS)
+# Room for every group code of a breakdown, and for the 2^8 combinations of conditions.
+GROUP_SPACE = 256
+WEIGHTED_SUMS = ("sw", "swy", "sw2", "sw2y")
 
 
 def person_months(population: StudyPopulation, weights: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -46,13 +51,16 @@ def person_months(population: StudyPopulation, weights: pl.DataFrame | None = No
     -------
     polars.DataFrame
         ``pid``, ``k``, ``band`` (index of the standardisation band), ``age_group`` (index of
-        the published age band), ``on_any`` and the ``on_<benefit>`` flags, ``weight``, the
-        person-level breakdown labels and the ``has_<condition>`` flags.
+        the published age band), ``benefits`` (bit mask), ``on_any``, ``weight`` and its
+        square ``weight2``, the
+        person-level breakdown labels (Enum) and ``conditions`` (bit mask of the clusters in
+        :data:`analysis.reference.CONDITIONS` order).
     """
+    people = population.people
     months = pl.LazyFrame({"k": list(range(N_MONTHS))}, schema={"k": pl.Int32})
-    group_edges = [upper for _, _, upper in AGE_GROUPS]
+    group_upper = [upper for _, _, upper in AGE_GROUPS]
     frame = (
-        population.people.lazy()
+        people.lazy()
         .select("pid", "birth_year", "birth_month", "birth_day", "exit_month")
         .join(months, how="cross")
         .filter(pl.col("k") < pl.col("exit_month"))
@@ -62,77 +70,144 @@ def person_months(population: StudyPopulation, weights: pl.DataFrame | None = No
             "pid",
             "k",
             ((pl.col("age") - 15) // 5).cast(pl.Int8).alias("band"),
-            pl.col("age")
-            .cut(group_edges[:-1], labels=[str(i) for i in range(len(AGE_GROUPS))])
-            .cast(pl.String)
+            sum((pl.col("age") > upper).cast(pl.Int8) for upper in group_upper[:-1])
             .cast(pl.Int8)
             .alias("age_group"),
         )
-        .join(population.benefit_months.lazy(), on=["pid", "k"], how="left")
-        .with_columns(pl.col("on_any", *BENEFIT_FLAGS).fill_null(False))
+        .collect()
     )
-    attributes = person_labels(population.people).join(
-        population.people.select("pid", *CONDITION_FLAGS), on="pid"
+    # Benefits are looked up in a dense (person x month) array rather than joined.
+    mask = np.zeros(people.height * N_MONTHS, dtype=np.uint16)
+    months = population.benefit_months
+    mask[(months["pid"].cast(pl.Int64) * N_MONTHS + months["k"]).to_numpy()] = months[
+        "benefits"
+    ].to_numpy()
+    cells = (frame["pid"].cast(pl.Int64) * N_MONTHS + frame["k"]).to_numpy()
+    benefits = pl.Series("benefits", mask[cells], dtype=pl.UInt16)
+    frame = frame.with_columns(benefits, (benefits > 0).alias("on_any"))
+    # People are numbered 0..n-1 in ``pid`` order, so their attributes are gathered by
+    # position rather than joined.
+    attributes = person_labels(people).sort("pid")
+    conditions = sum(
+        pl.col(flag).cast(pl.UInt8) * (1 << i) for i, flag in enumerate(CONDITION_FLAGS)
+    )
+    attributes = attributes.with_columns(
+        people.sort("pid").select(conditions.cast(pl.UInt8).alias("conditions"))["conditions"]
     )
     if weights is not None:
-        attributes = attributes.join(weights.select("pid", "weight"), on="pid", how="left")
-        attributes = attributes.with_columns(pl.col("weight").fill_null(1.0))
+        weight = (
+            people.select("pid")
+            .join(weights.select("pid", "weight"), on="pid", how="left")
+            .sort("pid")["weight"]
+            .fill_null(1.0)
+        )
     else:
-        attributes = attributes.with_columns(pl.lit(1.0).alias("weight"))
-    return frame.join(attributes.lazy(), on="pid", how="left").collect()
+        weight = pl.Series("weight", [1.0] * people.height, dtype=pl.Float64)
+    attributes = attributes.with_columns(weight.alias("weight"), (weight**2).alias("weight2"))
+    index = frame["pid"]
+    gathered = [
+        attributes[column].gather(index) for column in attributes.columns if column != "pid"
+    ]
+    return frame.with_columns(gathered)
 
 
-def _sums(outcome: pl.Expr, weighted: bool) -> list[pl.Expr]:
-    sums = [pl.len().alias("n"), outcome.sum().cast(pl.Int64).alias("d")]
+def _cube(
+    cell: np.ndarray, space: int, y: np.ndarray, arrays: dict[str, np.ndarray], weighted: bool
+) -> dict[str, np.ndarray]:
+    """Sums over person-months by (month, band, code) cell, each of shape ``(cells, space)``.
+
+    The outcome ``y`` (0/1) is folded into the key, so one integer count gives both the
+    people and the recipients, and one weighted count both ``sw`` and ``swy``.
+    """
+    size = N_MONTHS * N_BANDS * space
+    key = cell * 2 + y
+    by_outcome = np.bincount(key, minlength=2 * size).reshape(-1, 2)
+    sums = {"n": by_outcome.sum(axis=1), "d": by_outcome[:, 1]}
     if weighted:
-        w = pl.col("weight")
-        y = outcome.cast(pl.Float64)
-        sums += [
-            w.sum().alias("sw"),
-            (w * y).sum().alias("swy"),
-            (w**2).sum().alias("sw2"),
-            (w**2 * y).sum().alias("sw2y"),
-        ]
-    return sums
+        w = np.bincount(key, weights=arrays["weight"], minlength=2 * size).reshape(-1, 2)
+        w2 = np.bincount(key, weights=arrays["weight2"], minlength=2 * size).reshape(-1, 2)
+        sums |= {"sw": w.sum(axis=1), "swy": w[:, 1], "sw2": w2.sum(axis=1), "sw2y": w2[:, 1]}
+    return {name: values.reshape(N_MONTHS * N_BANDS, space) for name, values in sums.items()}
 
 
-def _tidy(frame: pl.DataFrame, spec: Breakdown, group: pl.Expr) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.lit(spec.table).alias("table"),
-        pl.lit(spec.breakdown).alias("breakdown"),
-        group.cast(pl.String).alias("group"),
-    )
+def _frame(sums: dict[str, np.ndarray], spec: Breakdown, labels: list[str]) -> pl.DataFrame:
+    """Tidy rows of the non-empty cells of a ``cells x groups`` cube."""
+    cells, groups = np.nonzero(sums["n"])
+    data: dict[str, object] = {
+        "table": spec.table,
+        "breakdown": spec.breakdown,
+        "group": np.asarray(labels, dtype=object)[groups],
+        "k": (cells // N_BANDS).astype(np.int32),
+        "band": (cells % N_BANDS).astype(np.int8),
+    }
+    for name, values in sums.items():
+        column = values[cells, groups]
+        data[name] = column.astype(np.int64) if name in ("n", "d") else column
+    return pl.DataFrame(data)
 
 
-def _counts_for(pm: pl.DataFrame, spec: Breakdown, weighted: bool) -> pl.DataFrame:
-    keys = ["k", "band"]
-    outcome = pl.col("on_any")
+def _collapse(sums: dict[str, np.ndarray], selectors: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Add up the columns of a cube picked by each selector (one output column each)."""
+    return {
+        name: np.column_stack([values[:, chosen].sum(axis=1) for chosen in selectors])
+        for name, values in sums.items()
+    }
+
+
+def _counts_for(pm: dict[str, np.ndarray], spec: Breakdown, weighted: bool) -> pl.DataFrame:
+    base, y = pm["base"], pm["on_any"]
     if spec.kind == "all":
-        counts = pm.group_by(keys).agg(_sums(outcome, weighted))
-        return _tidy(counts, spec, pl.lit(ALL_PEOPLE))
+        return _frame(_cube(base, 1, y, pm, weighted), spec, [ALL_PEOPLE])
     if spec.kind == "partition":
-        column = spec.breakdown
-        if column == "age_band":
-            labels = {index: label for index, (label, _, _) in enumerate(AGE_GROUPS)}
-            counts = pm.group_by([*keys, "age_group"]).agg(_sums(outcome, weighted))
-            group = pl.col("age_group").replace_strict(labels, return_dtype=pl.String)
-            return _tidy(counts, spec, group).drop("age_group")
-        counts = pm.group_by([*keys, column]).agg(_sums(outcome, weighted))
-        return _tidy(counts, spec, pl.col(column)).drop(column)
+        if spec.breakdown == "age_band":
+            codes, labels = pm["age_group"], [label for label, _, _ in AGE_GROUPS]
+        else:
+            codes, labels = pm[spec.breakdown], list(spec.labels)
+        space = len(labels)
+        return _frame(_cube(base * space + codes, space, y, pm, weighted), spec, labels)
     if spec.kind == "subsets":
-        parts = []
-        for label, flag in zip(CONDITIONS.values(), CONDITION_FLAGS, strict=True):
-            counts = pm.filter(pl.col(flag)).group_by(keys).agg(_sums(outcome, weighted))
-            parts.append(_tidy(counts, spec, pl.lit(label)))
-        none = ~pl.any_horizontal(CONDITION_FLAGS)
-        counts = pm.filter(none).group_by(keys).agg(_sums(outcome, weighted))
-        parts.append(_tidy(counts, spec, pl.lit(NO_CONDITION)))
-        return pl.concat(parts)
-    parts = []
-    for label, flag in zip(INCLUDED_BENEFITS.values(), BENEFIT_FLAGS, strict=True):
-        counts = pm.group_by(keys).agg(_sums(pl.col(flag), weighted))
-        parts.append(_tidy(counts, spec, pl.lit(label)))
-    return pl.concat(parts)
+        # One pass over the combinations of conditions, then each condition's columns added.
+        combos = _cube(base * GROUP_SPACE + pm["conditions"], GROUP_SPACE, y, pm, weighted)
+        patterns = np.arange(GROUP_SPACE)
+        selectors = [(patterns & (1 << bit)) > 0 for bit in range(len(CONDITIONS))]
+        selectors.append(patterns == 0)
+        return _frame(_collapse(combos, selectors), spec, [*CONDITIONS.values(), NO_CONDITION])
+    # Benefit types: one pass over the combinations of benefits; every benefit shares the
+    # denominator (everyone in the month), its numerator is the combinations holding it.
+    space = 1 << len(INCLUDED_BENEFITS)
+    # Every person-month with a benefit pattern; pattern 0 (none) counts in the denominator.
+    combos = _cube(base * space + pm["benefits"], space, np.zeros_like(y), pm, weighted)
+    people = _collapse(combos, [np.ones(space, dtype=bool)])
+    patterns = np.arange(space)
+    selectors = [(patterns & BENEFIT_BITS[code]) > 0 for code in INCLUDED_BENEFITS]
+    numerators = _collapse(combos, selectors)
+    sums = {
+        name: np.repeat(people[name], len(selectors), axis=1)
+        for name in ("n", "sw", "sw2")
+        if name in people
+    }
+    sums |= {"d": numerators["n"]}
+    if weighted:
+        sums |= {"swy": numerators["sw"], "sw2y": numerators["sw2"]}
+    return _frame(sums, spec, list(INCLUDED_BENEFITS.values()))
+
+
+def _arrays(pm: pl.DataFrame, weighted: bool) -> dict[str, np.ndarray]:
+    k = pm["k"].to_numpy().astype(np.int64)
+    arrays = {
+        "base": k * N_BANDS + pm["band"].to_numpy(),
+        "age_group": pm["age_group"].to_numpy(),
+        "on_any": pm["on_any"].cast(pl.Int64).to_numpy(),
+        "benefits": pm["benefits"].to_numpy(),
+        "conditions": pm["conditions"].to_numpy(),
+    }
+    for spec in breakdowns():
+        if spec.kind == "partition" and spec.breakdown in pm.columns:
+            arrays[spec.breakdown] = pm[spec.breakdown].to_physical().to_numpy()
+    if weighted:
+        arrays["weight"] = pm["weight"].to_numpy()
+        arrays["weight2"] = pm["weight2"].to_numpy()
+    return arrays
 
 
 def monthly_counts(
@@ -156,15 +231,18 @@ def monthly_counts(
         when weighted, the weighted sums.
     """
     specs = [spec for spec in breakdowns() if tables is None or spec.table in tables]
-    parts = [_counts_for(pm, spec, weighted) for spec in specs]
-    counts = pl.concat(parts, how="diagonal_relaxed")
+    arrays = _arrays(pm, weighted)
+    counts = pl.concat(
+        [_counts_for(arrays, spec, weighted) for spec in specs], how="diagonal_relaxed"
+    )
     band_labels = dict(enumerate(STANDARD_BANDS))
-    value_columns = ["n", "d", *(["sw", "swy", "sw2", "sw2y"] if weighted else [])]
     return counts.select(
         "table",
         "breakdown",
         "group",
         "k",
         pl.col("band").replace_strict(band_labels, return_dtype=pl.String).alias("age_band"),
-        *value_columns,
+        "n",
+        pl.col("d").cast(pl.Int64),
+        *(list(WEIGHTED_SUMS) if weighted else []),
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from analysis.config import AnalysisConfig
@@ -35,7 +36,13 @@ from analysis.reference import (
 
 N_MONTHS = len(MONTHS)
 CONDITION_FLAGS = tuple(f"has_{code.lower()}" for code in CONDITIONS)
-BENEFIT_FLAGS = tuple(f"on_{code.lower()}" for code in INCLUDED_BENEFITS)
+#: Bit of each included benefit in the ``benefits`` mask of a person-month.
+BENEFIT_BITS: dict[str, int] = {code: 1 << i for i, code in enumerate(INCLUDED_BENEFITS)}
+
+
+def receives(code: str) -> pl.Expr:
+    """True for person-months with benefit ``code`` (e.g. ``"UC"``), from the mask."""
+    return (pl.col("benefits") & BENEFIT_BITS[code]) > 0
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ class StudyPopulation:
         the month of death, 17 when none) and one ``has_<cluster>`` flag per condition.
     benefit_months
         One row per person and month with an included benefit: ``pid``, ``k`` (month index,
-        0 = November 2019), ``on_any`` and one ``on_<benefit>`` flag per benefit.
+        0 = November 2019) and ``benefits``, a bit mask of the benefits received
+        (:data:`BENEFIT_BITS`; test one with :func:`receives`).
     flow
         The sample-flow table: ``step``, ``criterion``, ``people``, ``removed``.
     census_base
@@ -84,76 +92,69 @@ def age_at_month(k: pl.Expr) -> pl.Expr:
     return (year - pl.col("birth_year") - before_birthday.cast(pl.Int32)).cast(pl.Int32)
 
 
-def _linked_records(spine: pl.DataFrame, source: str, key: str) -> pl.DataFrame:
-    return spine.filter(pl.col("source") == source).select(
-        pl.col("record_id").alias(key), "person_id"
+def _key(column: str) -> pl.Expr:
+    # Identifiers are joined on a 64-bit hash of the string: exact for distinct record ids
+    # (checked in ``_spine_keys``) and many times faster than joining strings at scale.
+    return pl.col(column).cast(pl.String).hash(seed=0)
+
+
+def _spine_keys(spine: pl.DataFrame) -> pl.DataFrame:
+    # A record listed twice would only repeat rows that are later reduced per person (first
+    # census record, any GP flag, earliest death, or of benefit flags), so it needs no check.
+    return spine.select(
+        "source", _key("record_id").alias("rkey"), _key("person_id").alias("person"), "person_id"
     )
 
 
-def _census_people(sources: Sources, spine: pl.DataFrame) -> pl.DataFrame:
-    census = sources.census.with_columns(pl.col("census_person_id").cast(pl.String))
-    census = census.join(
-        _linked_records(spine, "census", "census_person_id"), on="census_person_id", how="left"
-    ).with_columns(
-        # A census record the spine does not list is a person of its own.
-        pl.coalesce("person_id", pl.lit("census:") + pl.col("census_person_id")).alias("person_id")
+def _linked_records(spine: pl.DataFrame, source: str) -> pl.DataFrame:
+    return spine.filter(pl.col("source") == source).select("rkey", "person")
+
+
+@dataclass(frozen=True)
+class PreparedSources:
+    """The sources with everything that does not depend on the spine already derived
+    (hashed record keys, geography, birth date parts, spell months), so a run can rebuild
+    the population for several spines (linked, truth, thresholds) cheaply."""
+
+    census: pl.DataFrame
+    census_records: int
+    gp_registrations: pl.DataFrame
+    gp_conditions: pl.DataFrame
+    dwp_spells: pl.DataFrame
+
+
+def prepare_sources(sources: Sources, config: AnalysisConfig) -> PreparedSources:
+    """Derive the spine-independent columns of the sources once."""
+    census = sources.census.with_columns(_key("census_person_id").alias("rkey")).join(
+        lsoa_lookup(), on="lsoa11cd", how="left"
     )
-    people = census.sort("census_person_id").unique("person_id", keep="first", maintain_order=True)
-    geography = lsoa_lookup()
-    return people.join(geography, on="lsoa11cd", how="left").with_columns(
+    census = census.with_columns(
         pl.col("date_of_birth").dt.year().cast(pl.Int32).alias("birth_year"),
         pl.col("date_of_birth").dt.month().cast(pl.Int32).alias("birth_month"),
         pl.col("date_of_birth").dt.day().cast(pl.Int32).alias("birth_day"),
         pl.col("imd_decile").is_not_null().alias("in_england"),
     )
-
-
-def _gp_facts(sources: Sources, spine: pl.DataFrame, config: AnalysisConfig) -> pl.DataFrame:
-    registrations = sources.gp_registrations.with_columns(pl.col("gp_record_id").cast(pl.String))
-    linked = registrations.join(
-        _linked_records(spine, "gp", "gp_record_id"), on="gp_record_id", how="inner"
-    )
     overlaps = (
         pl.col("registration_date").is_null() | (pl.col("registration_date") <= STUDY_END)
     ) & (pl.col("deregistration_date").is_null() | (pl.col("deregistration_date") >= STUDY_START))
-    facts = linked.group_by("person_id").agg(
-        pl.lit(True).alias("gp_linked"),
-        overlaps.any().alias("gp_present"),
-        pl.col("date_of_death").min().alias("date_of_death"),
+    registrations = sources.gp_registrations.select(
+        _key("gp_record_id").alias("rkey"),
+        overlaps.alias("overlaps"),
+        "date_of_death",
+        pl.col("sex").replace_strict({"M": "1", "F": "2"}, default=None).alias("gp_sex"),
     )
-    conditions = (
-        sources.gp_conditions.with_columns(pl.col("gp_record_id").cast(pl.String))
-        .filter(
-            pl.col("cluster").is_in(list(CONDITIONS))
-            & (
-                pl.col("event_date").is_null()
-                | (pl.col("event_date") <= config.conditions_recorded_by)
-            )
-        )
-        .join(_linked_records(spine, "gp", "gp_record_id"), on="gp_record_id", how="inner")
-        .select("person_id", "cluster")
-        .unique()
-        .with_columns(pl.lit(True).alias("present"))
-        .pivot(on="cluster", index="person_id", values="present")
+    conditions = sources.gp_conditions.filter(
+        pl.col("cluster").is_in(list(CONDITIONS))
+        & (pl.col("event_date").is_null() | (pl.col("event_date") <= config.conditions_recorded_by))
+    ).select(
+        _key("gp_record_id").alias("rkey"),
+        *(
+            (pl.col("cluster") == code).alias(flag)
+            for code, flag in zip(CONDITIONS, CONDITION_FLAGS, strict=True)
+        ),
     )
-    flags = [
-        pl.col(code).fill_null(False).alias(flag)
-        if code in conditions.columns
-        else pl.lit(False).alias(flag)
-        for code, flag in zip(CONDITIONS, CONDITION_FLAGS, strict=True)
-    ]
-    return facts.join(conditions, on="person_id", how="left").select(
-        "person_id", "gp_linked", "gp_present", "date_of_death", *flags
-    )
-
-
-def _dwp_facts(sources: Sources, spine: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    keys = _linked_records(spine, "dwp", "dwp_master_key")
-    linked_people = keys.select("person_id").unique().with_columns(pl.lit(True).alias("dwp_linked"))
     spells = (
-        sources.dwp_benefit_spells.with_columns(pl.col("dwp_master_key").cast(pl.String))
-        .filter(pl.col("benefit").is_in(list(INCLUDED_BENEFITS)))
-        .join(keys, on="dwp_master_key", how="inner")
+        sources.dwp_benefit_spells.filter(pl.col("benefit").is_in(list(INCLUDED_BENEFITS)))
         .with_columns(
             month_index(pl.col("start_date")).clip(lower_bound=0).alias("first"),
             month_index(pl.col("end_date"))
@@ -163,19 +164,91 @@ def _dwp_facts(sources: Sources, spine: pl.DataFrame) -> tuple[pl.DataFrame, pl.
         )
         .filter(pl.col("first") <= pl.col("last"))
         .select(
-            "person_id",
-            "benefit",
+            _key("dwp_master_key").alias("rkey"),
+            pl.col("benefit").replace_strict(BENEFIT_BITS, return_dtype=pl.UInt16).alias("bit"),
+            "first",
+            "last",
+        )
+    )
+    return PreparedSources(
+        census=census,
+        census_records=sources.census.height,
+        gp_registrations=registrations,
+        gp_conditions=conditions,
+        dwp_spells=spells,
+    )
+
+
+def _census_people(sources: PreparedSources, spine: pl.DataFrame) -> pl.DataFrame:
+    linked = spine.filter(pl.col("source") == "census").select("rkey", "person", "person_id")
+    census = (
+        sources.census.join(linked, on="rkey", how="left")
+        .with_columns(
+            # A census record the spine does not list is a person of its own.
+            pl.coalesce(
+                "person_id", pl.lit("census:") + pl.col("census_person_id").cast(pl.String)
+            ).alias("person_id")
+        )
+        .with_columns(pl.coalesce("person", _key("person_id")).alias("person"))
+    )
+    # Should a cluster hold two census records, the first in the extract describes the person.
+    return census.unique("person", keep="first", maintain_order=True)
+
+
+def _gp_facts(sources: PreparedSources, spine: pl.DataFrame) -> pl.DataFrame:
+    gp_records = _linked_records(spine, "gp")
+    facts = (
+        sources.gp_registrations.join(gp_records, on="rkey", how="inner")
+        .group_by("person")
+        .agg(
+            pl.lit(True).alias("gp_linked"),
+            pl.col("overlaps").any().alias("gp_present"),
+            pl.col("date_of_death").min().alias("date_of_death"),
+            pl.col("gp_sex").drop_nulls().first().alias("gp_sex"),
+        )
+    )
+    recorded = (
+        sources.gp_conditions.join(gp_records, on="rkey", how="inner")
+        .group_by("person")
+        .agg(pl.col(flag).any() for flag in CONDITION_FLAGS)
+    )
+    return facts.join(recorded, on="person", how="left")
+
+
+def _dwp_facts(sources: PreparedSources, spine: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    keys = _linked_records(spine, "dwp")
+    linked_people = keys.select("person").unique().with_columns(pl.lit(True).alias("dwp_linked"))
+    spells = sources.dwp_spells.join(keys, on="rkey", how="inner").select(
+        "person", "bit", "first", "last"
+    )
+    return linked_people, spells
+
+
+def _benefit_months(spells: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """Each study person's benefits by month, as a bit mask (person with several keys or
+    overlapping spells counts once: the bitwise or of the flags)."""
+    months = (
+        spells.join(kept.select("person", "pid"), on="person", how="inner")
+        .select(
+            "pid",
+            "bit",
             pl.int_ranges("first", pl.col("last") + 1, dtype=pl.Int32).alias("k"),
         )
         .explode("k")
-        .unique()
     )
-    flags = [
-        (pl.col("benefit") == code).any().alias(flag)
-        for code, flag in zip(INCLUDED_BENEFITS, BENEFIT_FLAGS, strict=True)
-    ]
-    months = spells.group_by("person_id", "k").agg(pl.lit(True).alias("on_any"), *flags)
-    return linked_people, months
+    # One scatter over a dense (person x month) array: far faster than a hash group-by
+    # with millions of groups.
+    key = (months["pid"].cast(pl.Int64) * N_MONTHS + months["k"]).to_numpy()
+    mask = np.zeros(kept.height * N_MONTHS, dtype=np.uint16)
+    np.bitwise_or.at(mask, key, months["bit"].to_numpy())
+    cells = np.flatnonzero(mask)
+    return pl.DataFrame(
+        {
+            "pid": (cells // N_MONTHS).astype(np.uint32),
+            "k": (cells % N_MONTHS).astype(np.int32),
+            "benefits": mask[cells],
+        }
+    )
 
 
 def _flow_row(step: int, criterion: str, kept: pl.DataFrame, before: int) -> dict[str, object]:
@@ -188,31 +261,41 @@ def _flow_row(step: int, criterion: str, kept: pl.DataFrame, before: int) -> dic
 
 
 def build_study_population(
-    sources: Sources, spine: pl.DataFrame, config: AnalysisConfig
+    sources: Sources | PreparedSources, spine: pl.DataFrame, config: AnalysisConfig
 ) -> StudyPopulation:
     """Select the study population from the sources joined through a person spine.
 
     Parameters
     ----------
     sources
-        The source extracts (:func:`analysis.inputs.read_sources`).
+        The source extracts (:func:`analysis.inputs.read_sources`), or the same prepared
+        once by :func:`prepare_sources` when several spines are analysed.
     spine
         ``source``, ``record_id``, ``person_id``: the linkage's spine, or a perfect or
         re-clustered one.
     config
         The analysis options (``require_dwp_link``, ``conditions_recorded_by``).
     """
+    if isinstance(sources, Sources):
+        sources = prepare_sources(sources, config)
+    spine = _spine_keys(spine)
     people = _census_people(sources, spine)
-    gp = _gp_facts(sources, spine, config)
-    dwp_people, months = _dwp_facts(sources, spine)
+    gp = _gp_facts(sources, spine)
+    dwp_people, spells = _dwp_facts(sources, spine)
     people = (
-        people.join(gp, on="person_id", how="left")
-        .join(dwp_people, on="person_id", how="left")
+        people.join(gp, on="person", how="left")
+        .join(dwp_people, on="person", how="left")
         .with_columns(
             pl.col("gp_linked").fill_null(False),
             pl.col("gp_present").fill_null(False),
             pl.col("dwp_linked").fill_null(False),
             *(pl.col(flag).fill_null(False) for flag in CONDITION_FLAGS),
+            # The census is the source of characteristics; where its sex is blank, the
+            # linked GP record's sex completes it (as a census imputation would).
+            pl.when(pl.col("sex").is_in(["1", "2"]))
+            .then(pl.col("sex"))
+            .otherwise(pl.col("gp_sex"))
+            .alias("sex"),
             month_index(pl.col("date_of_death"))
             .fill_null(N_MONTHS)
             .clip(upper_bound=N_MONTHS)
@@ -247,14 +330,14 @@ def build_study_population(
         {
             "step": 0,
             "criterion": "Census 2011 records",
-            "people": sources.census.height,
+            "people": sources.census_records,
             "removed": 0,
         },
         {
             "step": 1,
             "criterion": "People (spine clusters holding a census record)",
             "people": people.height,
-            "removed": sources.census.height - people.height,
+            "removed": sources.census_records - people.height,
         },
     ]
     kept = people
@@ -265,13 +348,13 @@ def build_study_population(
         rows.append(_flow_row(index, criterion, kept, before))
         if index <= 4:
             census_only = census_only & condition
-    kept = kept.sort("person_id").with_row_index("pid")
+    kept = kept.with_row_index("pid")
     linkage_criteria = pl.col("gp_linked") & pl.col("gp_present")
     if config.require_dwp_link:
         linkage_criteria = linkage_criteria & pl.col("dwp_linked")
     census_base = (
         people.filter(census_only & pl.col("working_age"))
-        .join(kept.select("person_id", "pid"), on="person_id", how="left")
+        .join(kept.select("person", "pid"), on="person", how="left")
         .with_columns(
             linkage_criteria.alias("linked"),
             pl.col("_age_first").clip(lower_bound=MIN_AGE, upper_bound=MAX_AGE).alias("age_2019"),
@@ -287,9 +370,7 @@ def build_study_population(
             "region",
         )
     )
-    benefit_months = months.join(kept.select("person_id", "pid"), on="person_id", how="inner").drop(
-        "person_id"
-    )
+    benefit_months = _benefit_months(spells, kept)
     people_columns = [
         "pid",
         "person_id",

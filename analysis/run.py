@@ -18,14 +18,18 @@ import polars as pl
 from analysis.config import AnalysisConfig
 from analysis.disclosure import AUDIT_SCHEMA, DisclosureResult
 from analysis.inputs import (
-    Sources,
     perfect_spine,
     read_sources,
     read_spine,
     read_threshold_spines,
 )
 from analysis.monthly import monthly_counts, person_months
-from analysis.population import StudyPopulation, build_study_population
+from analysis.population import (
+    PreparedSources,
+    StudyPopulation,
+    build_study_population,
+    prepare_sources,
+)
 from analysis.rates import standard_weights
 from analysis.tables import (
     HEADLINE_TABLES,
@@ -55,7 +59,7 @@ class Estimates:
 
 
 def _population_results(
-    sources: Sources,
+    sources: PreparedSources,
     spine: pl.DataFrame,
     config: AnalysisConfig,
     *,
@@ -116,7 +120,7 @@ def estimate_all(
         Build the truth tables; by default when ``truth/record_map.parquet`` exists.
     """
     run_dir = Path(run_dir)
-    sources = read_sources(run_dir)
+    sources = prepare_sources(read_sources(run_dir), config)
     linked_spine = read_spine(spine if spine is not None else run_dir / "linkage" / "spine.parquet")
     started = time.perf_counter()
     results, flow, population, standard, n_pm = _population_results(

@@ -62,12 +62,12 @@ def main_points(tables: dict[str, pl.DataFrame]) -> list[str]:
         top = ethnic.sort("asr_before", descending=True).head(3)
         reference = _value(ethnic, "abs_change", group="White British")
         listed = ", ".join(
-            f"{row['group']} ({row['asr_before']:.1f}%, up {row['abs_change']:.1f} points)"
+            f"{row['group']} ({row['asr_before']:.1f}%, change {row['abs_change']:+.1f} points)"
             for row in top.iter_rows(named=True)
         )
         points.append(
             f"The ethnic groups with the highest percentages before the pandemic were {listed}; "
-            f"the rise for White British people was {_fmt(reference, ' points')}."
+            f"the change for White British people was {_fmt(reference, ' points')}."
         )
     ages = change.filter(
         (pl.col("table") == "by_age_band")

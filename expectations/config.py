@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 LinkedSource = Literal["gp", "dwp"]
+Rate = Annotated[float, Field(ge=0, le=1)]
 
 
 class _Section(BaseModel):
@@ -57,11 +58,11 @@ class ExpectationsConfig(_Section):
     # Defaults sit below what perfect linkage achieves on the default world (census to GP
     # about 0.79 overall, 0.68-0.86 by ethnic group; census to DWP about 0.90 and 0.82-0.94):
     # deaths, emigration, unregistered people and GP practices outside the extract cap them.
-    min_linkage_rate: dict[LinkedSource, float] = Field(
+    min_linkage_rate: dict[LinkedSource, Rate] = Field(
         {"gp": 0.70, "dwp": 0.80},
         description="Minimum share of census records linked to each source, overall.",
     )
-    min_linkage_rate_by_ethnic_group: dict[LinkedSource, float] = Field(
+    min_linkage_rate_by_ethnic_group: dict[LinkedSource, Rate] = Field(
         {"gp": 0.55, "dwp": 0.65},
         description="Minimum share of census records linked to each source, per ethnic group.",
     )

@@ -239,6 +239,8 @@ def _sample(frame: pl.DataFrame, part: Part, columns: list[str], positions: list
         and c not in shown
         and frame.schema[c] != pl.Date
     ]
+    if not shown and not values:
+        return [f"row {position}" for position in positions]
     picked = frame[positions].select([*shown, *values])
     lines = []
     for position, row in zip(positions, picked.iter_rows(named=True), strict=True):

@@ -61,7 +61,7 @@ def _stage(
     if resumed:
         logger.info("Stage %s already finished with these inputs: resumed, not redone.", stage)
     logger.info(stage_log_line(stage, summary))
-    return {**summary, "key": key}
+    return {**summary, "key": key, "resumed": resumed}
 
 
 @task(name="prepare run folder")

@@ -2,6 +2,7 @@
 sign off, covering the quality checklist of STUDY.md section 6 item by item."""
 
 from quality_report.build import build_quality_report
+from quality_report.config import ReportConfig
 from quality_report.errors import QualityReportError, RedactionError
 
-__all__ = ["QualityReportError", "RedactionError", "build_quality_report"]
+__all__ = ["QualityReportError", "RedactionError", "ReportConfig", "build_quality_report"]

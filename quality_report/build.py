@@ -87,7 +87,9 @@ def _overview(ctx: ReportContext, sections: list[Section]) -> str:
     )
 
 
-def build_quality_report(run_dir: Path, out_dir: Path, *, redact: bool = False) -> Path:
+def build_quality_report(
+    run_dir: Path, out_dir: Path, *, redact: bool = False, clerical_per_band: int = 25
+) -> Path:
     """Write the linkage quality report of a run as offline HTML.
 
     Parameters
@@ -103,6 +105,8 @@ def build_quality_report(run_dir: Path, out_dir: Path, *, redact: bool = False) 
         Leave every identifier (names, dates of birth, postcodes, NHS numbers, NINOs) out of
         the report; the result is checked against the run's own identifiers before it is
         written.
+    clerical_per_band
+        Pairs drawn per match-weight band for the clerical-review sample.
 
     Returns
     -------
@@ -119,7 +123,7 @@ def build_quality_report(run_dir: Path, out_dir: Path, *, redact: bool = False) 
     run = RunArtefacts.open(Path(run_dir))
     out_dir = Path(out_dir)
     seed = int(((run.config or {}).get("run") or {}).get("seed", 20110327))
-    ctx = ReportContext(run, redact=redact, seed=seed)
+    ctx = ReportContext(run, redact=redact, seed=seed, clerical_per_band=clerical_per_band)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:

@@ -134,26 +134,58 @@ def completeness_heatmap(frame: pl.DataFrame, *, breakdown: str, element_id: str
     return altair_chart(chart, element_id)
 
 
+_ESTIMATE_COLOURS = {
+    "linked": "#1d70b8",
+    "truth": "#0b0c0c",
+    "ipw": "#d4351c",
+}
+_THRESHOLD_COLOURS = ("#f47738", "#00703c", "#912b88", "#85994b", "#b58840")
+
+
 def series_chart(frame: pl.DataFrame, *, title: str, element_id: str) -> str:
-    """Monthly published series, one line per estimate (linked, truth, ipw), per group."""
+    """Monthly published series, one line per estimate, one panel per group.
+
+    The shaded band is the linked estimate's 95% confidence interval; groups whose every
+    cell is suppressed are left out.
+    """
     data = frame.select("group", "month", "estimate", "asr_pct", "asr_lower", "asr_upper")
-    base = alt.Chart(_data(data)).encode(
-        x=alt.X("month:T", title=None),
-        color=alt.Color("estimate:N", title="Estimate"),
+    shown = data.group_by("group").agg(pl.col("asr_pct").is_not_null().any().alias("any"))
+    keep = shown.filter(pl.col("any")).get_column("group").to_list()
+    data = data.filter(pl.col("group").is_in(keep)).sort("group", "estimate", "month")
+    kinds = sorted(
+        data.get_column("estimate").unique().to_list(),
+        key=lambda k: (list(_ESTIMATE_COLOURS).index(k) if k in _ESTIMATE_COLOURS else 9, k),
     )
-    band = base.mark_area(opacity=0.15).encode(y="asr_lower:Q", y2="asr_upper:Q")
-    line = base.mark_line(point=True).encode(
+    extra = iter(_THRESHOLD_COLOURS * 4)
+    colours = [_ESTIMATE_COLOURS.get(k) or next(extra) for k in kinds]
+    colour = alt.Color(
+        "estimate:N",
+        title="Estimate",
+        scale=alt.Scale(domain=kinds, range=colours),
+        legend=alt.Legend(orient="top", direction="horizontal"),
+    )
+    base = alt.Chart().encode(x=alt.X("month:T", title=None))
+    band = (
+        base.transform_filter(alt.datum.estimate == "linked")
+        .mark_area(opacity=0.15, color="#1d70b8")
+        .encode(y="asr_lower:Q", y2="asr_upper:Q")
+    )
+    line = base.mark_line(point=True, strokeWidth=1.5).encode(
         y=alt.Y(
-            "asr_pct:Q", title="Age-standardised % receiving a benefit", scale=alt.Scale(zero=False)
+            "asr_pct:Q",
+            title="Age-standardised % receiving a benefit",
+            scale=alt.Scale(zero=False),
         ),
-        strokeDash=alt.StrokeDash("estimate:N"),
+        color=colour,
+        strokeDash=alt.StrokeDash("estimate:N", legend=None),
         tooltip=["group:N", "month:T", "estimate:N", alt.Tooltip("asr_pct:Q", format=".2f")],
     )
     chart = (
-        alt.layer(band, line)
+        alt.layer(band, line, data=_data(data))
         .properties(width=260, height=160)
         .facet(facet=alt.Facet("group:N", title=None), columns=3)
         .properties(title=title)
+        .resolve_scale(y="independent")
     )
     return altair_chart(chart, element_id)
 

@@ -16,6 +16,7 @@ import polars as pl
 from quality_report import spine_metrics, validation
 from quality_report.artefacts import RECORD_ID, RunArtefacts
 from quality_report.groups import person_groups
+from quality_report.stats import pair_counts
 
 TARGETS: dict[str, float] = {"precision": 0.999, "recall": 0.9975}
 """Census 2021 linkage quality targets set in advance (STUDY.md section 3)."""
@@ -51,11 +52,14 @@ class ReportContext:
         Leave every identifier out of the report.
     seed
         Seed for the clerical-review sample and any other draw the report makes.
+    clerical_per_band
+        Pairs drawn per match-weight band for the clerical-review sample.
     """
 
     run: RunArtefacts
     redact: bool = False
     seed: int = 20110327
+    clerical_per_band: int = 25
     notes: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -235,6 +239,4 @@ class ReportContext:
         """True pairs per source pair, from the truth (pairs never scored included)."""
         if self.members is None or not self.has_truth:
             return None
-        from quality_report.stats import pair_counts
-
         return pair_counts(self.members.drop_nulls("true_person"), "true_person")

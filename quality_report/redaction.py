@@ -17,10 +17,14 @@ from quality_report.artefacts import RunArtefacts
 from quality_report.errors import RedactionError
 
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_RULES = re.compile(r'<pre class="rules">.*?</pre>', re.DOTALL)
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 
 
 def strip_vendored(document: str) -> str:
-    """The page without its vendored Vega scripts (long minified library code)."""
+    """The page without its fixed text: the vendored Vega scripts (long minified library
+    code) and the quoted standardisation rules (documentation whose examples are made up)."""
+    document = _RULES.sub("", document)
     return _SCRIPT.sub(lambda m: "" if len(m.group(1)) > 50_000 else m.group(0), document)
 
 
@@ -84,7 +88,8 @@ def find_identifiers(
     found += [("postcode", v) for v in values["postcode"] if v in seen]
     dates = set(re.findall(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}", upper)) - (ignore_dates or set())
     found += [("date_of_birth", v) for v in values["date_of_birth"] if v in dates]
-    words = re.findall(r"[A-Z][A-Z'\-]*", upper)
+    # Names are looked for in the text and script data, not in tag names (<li> is no Li).
+    words = re.findall(r"[A-Z][A-Z'\-]*", _TAG.sub(" ", upper))
     grams = {" ".join(words[i : i + n]) for n in (2, 3, 4) for i in range(len(words) - n + 1)}
     found += [("full_name", v) for v in values["full_name"] if v in grams]
     return sorted(found)

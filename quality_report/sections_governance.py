@@ -9,6 +9,7 @@ from importlib import metadata
 from pathlib import Path
 
 import polars as pl
+import yaml
 
 from quality_report.artefacts import file_sha256
 from quality_report.context import MODEL, ReportContext
@@ -68,6 +69,11 @@ def identifier_inventory(ctx: ReportContext) -> pl.DataFrame:
     )
 
 
+def _secret(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in ("key", "secret", "salt") or lowered.endswith(("_key", "_secret", "_salt"))
+
+
 def governance_section(ctx: ReportContext) -> Section:
     """Checklist item 16: pseudonymisation and the separation of identifiers from analysis."""
     section = Section("governance", "16. Governance: pseudonymisation and separation", (16,))
@@ -111,14 +117,12 @@ def governance_section(ctx: ReportContext) -> Section:
         )
     pseudo = (ctx.run.config or {}).get("pseudonymisation")
     if isinstance(pseudo, dict):
-        safe = {
-            k: v
-            for k, v in pseudo.items()
-            if "key" not in k.lower() or k.lower().endswith(("env", "file", "source"))
-        }
+        # Only the names of the settings and where the key is kept; a key itself never
+        # belongs in a configuration file, but the report would not repeat one if it did.
+        shown = {k: v for k, v in pseudo.items() if not _secret(k)}
         section.add(
             "<p>Pseudonymisation settings of the run (key values are never read or shown):</p>"
-            f"<pre>{escape(safe)}</pre>"
+            f"<pre>{escape(yaml.safe_dump(shown, sort_keys=True))}</pre>"
         )
     else:
         section.add(
@@ -182,8 +186,6 @@ def reproducibility_section(ctx: ReportContext, out_dir: Path) -> Section:
         when = dt.datetime.fromtimestamp(min(p.stat().st_mtime for p in sources), tz=dt.UTC)
         section.add(f"<p>Run date (sources written): {when:%Y-%m-%d %H:%M} UTC.</p>")
     if config:
-        import yaml
-
         section.add(
             "<details><summary>Resolved run configuration</summary><pre>"
             + escape(yaml.safe_dump(config, sort_keys=False))

@@ -9,8 +9,8 @@ from quality_report.context import ReportContext
 from quality_report.document import Section, escape, figure, figure_table, pct, points
 from quality_report.published import (
     BEFORE,
-    change_bias,
-    compare_at,
+    bias_cells,
+    change_cells,
     estimates,
     latest_month,
     load_series,
@@ -21,6 +21,33 @@ SERIES_TABLES: tuple[str, ...] = ("by_imd_quintile", "by_ethnic_group")
 
 MATERIAL_PP = 0.5
 """A bias of at least this many percentage points is called material in the statement."""
+
+
+TABLE_LABELS: dict[str, str] = {
+    "overall": "All people",
+    "by_imd_quintile": "IMD quintile",
+    "by_imd_decile": "IMD decile",
+    "by_ethnic_group": "Ethnic group",
+    "by_ethnic_group_5": "Ethnic group (five groups)",
+    "by_age_band": "Age band",
+    "by_sex": "Sex",
+    "by_region": "Region",
+    "by_disability": "Disability",
+    "by_condition": "Long-term condition",
+    "by_benefit": "Benefit",
+}
+BREAKDOWN_LABELS: dict[str, str] = {"imd_quintile": "IMD quintile", "age_band": "age band"}
+
+
+def table_label(table: str) -> str:
+    """A published table's name as a reader would say it."""
+    return TABLE_LABELS.get(table, table.removeprefix("by_").replace("_", " ").capitalize())
+
+
+def _cell(table: str, group: str) -> str:
+    if table == "overall":
+        return "All people"
+    return f"{escape(table_label(table))}: {escape(group)}"
 
 
 def _series(ctx: ReportContext) -> pl.DataFrame | None:
@@ -116,25 +143,13 @@ def bias_section(ctx: ReportContext) -> Section:
             "analysis/published/* estimate ipw", "no bias-corrected estimate was published."
         )
     last = latest_month(series)
-    naive = compare_at(series, last, "linked").select(
-        "table",
-        "group",
-        "truth_pct",
-        pl.col("asr_pct").alias("linked_pct"),
-        pl.col("bias_pp").alias("linked_bias_pp"),
-        pl.col("interval_holds_truth").alias("linked_ci_holds_truth"),
-    )
-    if "ipw" in kinds:
-        ipw = compare_at(series, last, "ipw").select(
-            "table",
-            "group",
-            pl.col("asr_pct").alias("ipw_pct"),
-            pl.col("bias_pp").alias("ipw_bias_pp"),
-            pl.col("interval_holds_truth").alias("ipw_ci_holds_truth"),
-        )
-        naive = naive.join(ipw, on=["table", "group"], how="left")
+    naive, origin = bias_cells(ctx.run, series, last)
+    if "ipw" not in kinds:
+        naive = naive.drop("ipw_pct", "ipw_bias_pp", "ipw_ci_holds_truth")
     section.add(
         f"<h3>Naive, corrected and true estimates, {last:%B %Y}</h3>",
+        f'<p class="note">Source: {escape(origin)}. Bias in percentage points (estimate '
+        "minus truth).</p>",
         figure_table(
             naive.sort("table", "group"), key="bias", row_key=["table", "group"], max_rows=2000
         ),
@@ -169,13 +184,45 @@ def _rate_sentences(ctx: ReportContext) -> list[str]:
         total = overall.row(0, named=True)["recall"]
         sentences.append(
             f"Census records were linked to their {target.upper()} records least often for "
-            f"{escape(low['breakdown'].replace('_', ' '))} {escape(low['group'])}: recall "
+            f"{escape(BREAKDOWN_LABELS.get(low['breakdown'], low['breakdown'].replace('_', ' ')))}"
+            f" {escape(low['group'])}: recall "
             f"{figure(f'impact/lowest_recall/{target}', low['recall'], pct)} against "
             f"{figure(f'impact/overall_recall/{target}', total, pct)} "
             "overall. Where missed links fall on people whose benefit receipt differs, the "
             "linked figures for that group are biased towards the people who link easily."
         )
     return sentences
+
+
+def _gap_sentence(ctx: ReportContext) -> str | None:
+    """How linkage changes the widening of ethnic gaps, the study's headline finding."""
+    gaps = ctx.run.table("analysis/published/ethnic_gaps.parquet")
+    if gaps is None or not {"estimate", "group", "gap_widening"} <= set(gaps.columns):
+        return None
+    usable = gaps.filter(pl.col("gap_widening").is_not_null())
+    linked = usable.filter(pl.col("estimate") == "linked").select(
+        "group", pl.col("gap_widening").alias("linked")
+    )
+    truth = usable.filter(pl.col("estimate") == "truth").select(
+        "group", pl.col("gap_widening").alias("truth")
+    )
+    both = linked.join(truth, on="group").with_columns(
+        (pl.col("linked") - pl.col("truth")).alias("difference")
+    )
+    if not both.height:
+        return None
+    row = both.sort([pl.col("difference").abs(), pl.col("group")], descending=[True, False]).row(
+        0, named=True
+    )
+    way = "overstates" if row["difference"] > 0 else "understates"
+    return (
+        f"Ethnic gaps to White British: the change in the {escape(row['group'])} gap between "
+        f"February 2020 and March 2021 is {figure('impact/gap/linked', row['linked'], points)} "
+        f"points in the linked figures against {figure('impact/gap/truth', row['truth'], points)} "
+        f"in the truth, so linkage {way} the widening by "
+        f"{figure('impact/gap/difference', abs(row['difference']), points)} points (the largest "
+        f"such distortion among the {both.height} groups with published gaps)."
+    )
 
 
 def impact_section(ctx: ReportContext) -> Section:
@@ -191,7 +238,10 @@ def impact_section(ctx: ReportContext) -> Section:
         )
     else:
         last = latest_month(series)
-        cells = compare_at(series, last, "linked")
+        cells, _ = bias_cells(ctx.run, series, last)
+        cells = cells.rename({"linked_pct": "asr_pct", "linked_bias_pp": "bias_pp"}).with_columns(
+            pl.col("linked_ci_holds_truth").alias("interval_holds_truth")
+        )
         material = cells.filter(pl.col("bias_pp").abs() >= MATERIAL_PP).sort(
             [pl.col("bias_pp").abs(), pl.col("table"), pl.col("group")],
             descending=[True, False, False],
@@ -204,15 +254,19 @@ def impact_section(ctx: ReportContext) -> Section:
             f"{figure('impact/outside_ci', outside.height)} the truth lies outside the published "
             "95% confidence interval."
         )
+        items = []
         for row in material.head(5).iter_rows(named=True):
             way = "overstates" if row["bias_pp"] > 0 else "understates"
             key = f"impact/bias/{row['table']}|{row['group']}"
-            sentences.append(
-                f"{escape(row['table'].replace('_', ' '))}, {escape(row['group'])}: the linked "
+            items.append(
+                f"<li>{_cell(row['table'], row['group'])}: the linked "
                 f"estimate {way} the truth by {figure(key, abs(row['bias_pp']), points)} "
                 f"percentage points ({row['asr_pct']:.2f}% against {row['truth_pct']:.2f}%)."
+                "</li>"
             )
-        change = change_bias(series)
+        if items:
+            sentences.append("The largest differences:</p><ul>" + "".join(items) + "</ul><p>")
+        change = change_cells(ctx.run, series)
         if change.height:
             worst = change.sort(
                 [pl.col("bias_pp").abs(), pl.col("table"), pl.col("group")],
@@ -221,17 +275,16 @@ def impact_section(ctx: ReportContext) -> Section:
             way = "overstates" if worst["bias_pp"] > 0 else "understates"
             sentences.append(
                 f"The pandemic rise (February 2020 to {last:%B %Y}) is most distorted for "
-                f"{escape(worst['table'].replace('_', ' '))}, {escape(worst['group'])}: the "
+                f"{_cell(worst['table'], worst['group'])}: the "
                 f"linked series {way} the true change of {worst['true_change_pp']:.2f} points by "
                 f"{figure('impact/change_bias', abs(worst['bias_pp']), points)} points."
             )
+        gap = _gap_sentence(ctx)
+        if gap is not None:
+            sentences.append(gap)
         if "ipw" in estimates(series):
-            ipw = compare_at(series, last, "ipw")
-            fixed = ipw.join(
-                cells.select("table", "group", pl.col("bias_pp").alias("naive")),
-                on=["table", "group"],
-            )
-            better = fixed.filter(pl.col("bias_pp").abs() < pl.col("naive").abs()).height
+            fixed = cells.drop_nulls(["ipw_bias_pp", "bias_pp"])
+            better = fixed.filter(pl.col("ipw_bias_pp").abs() < pl.col("bias_pp").abs()).height
             sentences.append(
                 f"Inverse-probability weighting moves {figure('impact/ipw_better', better)} of "
                 f"{fixed.height} cells closer to the truth."

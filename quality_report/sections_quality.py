@@ -8,6 +8,7 @@ from quality_report import charts, operational, spine_metrics, validation
 from quality_report.context import TARGETS, ReportContext
 from quality_report.document import Section, card, escape, figure, figure_table, pct
 from quality_report.groups import BREAKDOWNS, ETHNIC_GROUPS, IMD_QUINTILES, order_of
+from quality_report.stats import wilson_columns
 
 RATE_FORMATS = {
     c: pct
@@ -31,9 +32,6 @@ RATE_FORMATS = {
         "mean_probability",
     )
 }
-
-CLERICAL_PER_BAND = 25
-"""Pairs reviewed per match-weight band."""
 
 
 def pairwise_table(ctx: ReportContext) -> tuple[pl.DataFrame | None, str]:
@@ -185,11 +183,12 @@ def operational_section(ctx: ReportContext) -> Section:
         "transitivity and refuse links that would join two census records.</p>",
         figure_table(table, key="operational", row_key=["threshold"]),
     )
-    sample = operational.clerical_sample(labelled, per_band=CLERICAL_PER_BAND, seed=ctx.seed)
+    sample = operational.clerical_sample(labelled, per_band=ctx.clerical_per_band, seed=ctx.seed)
     summary = operational.clerical_summary(sample, labelled)
     section.add(
         "<h3>Clerical-review sample, stratified by match-weight band</h3>",
-        f"<p>Up to {CLERICAL_PER_BAND} pairs per band, drawn with seed {ctx.seed}; the synthetic "
+        f"<p>Up to {ctx.clerical_per_band} pairs per band, drawn with seed {ctx.seed}; the "
+        "synthetic "
         "truth gives each pair's verdict. Where the reviewed match rate departs from the "
         "model's mean probability, the model's expected counts above are off in that band.</p>",
         charts.clerical_chart(summary, "clerical-review"),
@@ -277,8 +276,6 @@ def _cross(ctx: ReportContext, target: str) -> pl.DataFrame | None:
     if ctx.outcomes is None or ctx.groups is None:
         return None
     joined = ctx.outcomes.join(ctx.groups, left_on="true_person", right_on="person_id")
-    from quality_report.stats import wilson_columns
-
     out = (
         joined.filter(pl.col(f"true_{target}"))
         .group_by("ethnic_group", "imd_quintile")

@@ -93,21 +93,22 @@ def generate_block(
     pid = people.get_column("person_id")
     out: dict[str, pl.DataFrame] = {}
     maps, logs = [], []
+    # Room for every record of a block, duplicates included, in the global id space.
     stride = 4 * block.block_size
     for s, source in enumerate(SOURCES):
         data, log = apply_noise(
             raw[source], source, config, lambda t, c, s=s: block.rng("noise", s, t, c)
         )
-        # Record ids: a per-block shuffle, then a scrambled global number.
-        order = block.rng("ids", s + 1).permutation(data.height)
+        # Census records stay in enumeration (household) order; GP and DWP rows are shuffled.
+        # Ids are then a scrambled global number, so they reveal neither order nor person.
         if source == "census":
             order = np.arange(data.height)
+        else:
+            order = block.rng("ids", s + 1).permutation(data.height)
         position = np.empty(data.height, dtype=np.int64)
         position[order] = np.arange(data.height)
         ids = scrambled_ids(_ID_PREFIX[source], block.index * stride + position, 9)
-        data = data.with_columns(ids.alias(_ID_COLUMN[source]))
-        if source != "census":
-            data = data[order]
+        data = data.with_columns(ids.alias(_ID_COLUMN[source]))[order]
         id_of_row = data.select(ROW_ID, pl.col(_ID_COLUMN[source]).alias("record_id"))
         maps.append(
             data.select(

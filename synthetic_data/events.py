@@ -12,7 +12,7 @@ import polars as pl
 from synthetic_data.calendar import CENSUS_DAY, EXTRACT_DAY, NEVER, YEAR
 from synthetic_data.config import WorldConfig
 from synthetic_data.places import SamplingFrame
-from synthetic_data.population import KIND_BORN, KIND_IMMIGRANT, ROLE_CHILD, ROLE_OTHER
+from synthetic_data.population import ROLE_CHILD, ROLE_OTHER
 from synthetic_data.reference import LONDON, Geography
 
 _DEPRIVATION_MORTALITY = np.linspace(1.35, 0.75, 10)
@@ -266,14 +266,3 @@ def marriages(
     takes = married & woman & (u >= pop.double_barrel_share + keep)
     man_double = married & ~woman & (u < 0.01)
     return day, takes, double | man_double
-
-
-__all__ = [
-    "KIND_BORN",
-    "KIND_IMMIGRANT",
-    "choose_mothers",
-    "exits",
-    "leave_home_dates",
-    "marriages",
-    "residences",
-]

@@ -20,7 +20,6 @@ from synthetic_data.population import KIND_CENSUS, KIND_IMMIGRANT
 from synthetic_data.reference import LONDON
 
 _ETHNIC = [f"{i:02d}" for i in range(1, 19)]
-HELPERS = ("_person", "_origin", "_prev_postcode", "_prev_lsoa", "_prev_surname")
 
 
 def _with_row_ids(frame: pl.DataFrame) -> pl.DataFrame:

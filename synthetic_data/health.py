@@ -30,7 +30,6 @@ SNOMED_CODES: dict[str, tuple[str, ...]] = {
 }
 
 _SOUTH_ASIAN = ("09", "10", "11")
-_BLACK = ("14", "15", "16")
 
 
 @dataclass(frozen=True)
@@ -171,10 +170,13 @@ def draw_conditions(
         ok = (onset <= EXTRACT_DAY) & (onset < end[idx])
         parts.append(
             pl.DataFrame(
-                {"person": idx[ok].astype(np.int64), "cluster": name, "onset_day": onset[ok]}
-            )
+                {
+                    "person": pl.Series(idx[ok], dtype=pl.Int64),
+                    "onset_day": pl.Series(onset[ok], dtype=pl.Int64),
+                }
+            ).select("person", pl.lit(name).alias("cluster"), "onset_day")
         )
     return pl.concat(parts)
 
 
-__all__ = ["CLUSTERS", "SNOMED_CODES", "draw_conditions", "_BLACK"]
+__all__ = ["CLUSTERS", "SNOMED_CODES", "draw_conditions"]

@@ -247,6 +247,8 @@ def draw_forenames(
 ) -> np.ndarray:
     """Draw a forename index per person from the pool of their origin, sex and cohort."""
     out = np.empty(len(origin), dtype=np.int64)
+    if len(origin) == 0:
+        return out
     cohort = np.searchsorted(np.array(COHORTS), cohort_of(birth_year))
     # Sort people once by (origin, sex, cohort) and draw each group's names as one slice.
     key = (origin.astype(np.int64) * 2 + sex) * len(COHORTS) + cohort

@@ -313,10 +313,14 @@ def name_people(
     middle[prefix_f] = forename[prefix_f]
     forename[prefix_f] = bank.prefix_forenames["F"].draw(rng, int(prefix_f.sum()))
     # Twins never share a forename.
-    twin_clash = people["twin"] & (np.r_[forename[1:], -2] == forename)
-    forename[twin_clash] = draw_forenames(
-        rng, bank, origin[twin_clash], sex[twin_clash], year[twin_clash]
-    )
+    # Twins never share a forename: the first twin (followed by the second) is redrawn until
+    # the two differ.
+    same_hh_next = np.r_[hh[1:] == hh[:-1], False]
+    for _ in range(5):
+        clash = people["twin"] & same_hh_next & (np.r_[forename[1:], -2] == forename)
+        if not clash.any():
+            break
+        forename[clash] = draw_forenames(rng, bank, origin[clash], sex[clash], year[clash])
     # Fathers and sons with the same name: a son (living with his father) given his forename.
     father = np.full(int(hh.max()) + 1 if n else 0, -1, dtype=np.int64)
     male_ref = is_ref & (sex == 0) & np.isin(people["hh_type"], [5])

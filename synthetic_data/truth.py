@@ -118,6 +118,14 @@ def simulate_block(
     b_origin = P["origin"][mother]
     b_year = birth_year(bday)
     b_fore = draw_forenames(rng, bank, b_origin, b_sex, b_year)
+    if pairs:
+        # Twins never share a forename: redraw the second twin's until it differs.
+        second = len(mother) - 2 * pairs + 2 * np.arange(pairs) + 1
+        for _ in range(5):
+            clash = second[b_fore[second] == b_fore[second - 1]]
+            if len(clash) == 0:
+                break
+            b_fore[clash] = draw_forenames(rng, bank, b_origin[clash], b_sex[clash], b_year[clash])
     b_mid = np.where(
         rng.random(len(mother)) < 0.45, draw_forenames(rng, bank, b_origin, b_sex, b_year), -1
     )

@@ -1,4 +1,10 @@
-"""``generate_world``: the stage entry point that writes ``sources/`` and ``truth/``."""
+"""``generate_world``: the stage entry point that writes ``sources/`` and ``truth/``.
+
+The work is split so that other engines can run it: ``plan_blocks`` cuts the population into
+seeded blocks, ``write_block`` generates one block into a parts folder (any process, any order),
+and ``publish_parts`` combines the parts in block order and moves the result into place.
+``generate_world`` runs the three locally, with a process pool when ``world.workers > 1``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -28,21 +34,32 @@ ProgressCallback = Callable[[int, int], None]
 
 
 class GenerationError(RuntimeError):
-    """The world could not be generated or written."""
+    """The world cannot be generated or written, with a message a user can act on."""
 
 
-def _write_block(args: tuple[Block, dict, int, str]) -> int:
-    """Generate one block and write its tables as part files (runs in a worker process).
+def write_block(block: Block, world: WorldConfig, *, people: int, parts_dir: Path) -> int:
+    """Generate one block and write each of its tables as a part file.
 
-    The configuration travels as a plain dict (its noise models are built at import time and
-    cannot be pickled) and is validated again in the worker.
+    Parameters
+    ----------
+    block
+        One entry of ``plan_blocks(people, world.block_size, seed)``.
+    world
+        The world configuration.
+    people
+        The run's total people (the populated LSOAs depend on it).
+    parts_dir
+        Folder of part files: ``<parts_dir>/<table>/part-<block>.arrow``.
+
+    Returns
+    -------
+    int
+        The block's index.
     """
-    block, config_data, people, parts_dir = args
-    config = WorldConfig.model_validate(config_data)
     geo = load_geography()
-    frame = sampling_frame(block.seed, people, config.population.people_per_lsoa)
-    places = build_places(block.seed, config.gp.practice_coverage, config.gp.patients_per_practice)
-    tables = generate_block(block, config, geo, frame, places, load_name_bank())
+    frame = sampling_frame(block.seed, people, world.population.people_per_lsoa)
+    places = build_places(block.seed, world.gp.practice_coverage, world.gp.patients_per_practice)
+    tables = generate_block(block, world, geo, frame, places, load_name_bank())
     for name, table in tables.items():
         folder = Path(parts_dir) / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -52,22 +69,26 @@ def _write_block(args: tuple[Block, dict, int, str]) -> int:
     return block.index
 
 
-@contextlib.contextmanager
-def _worker_threads(threads: int) -> Iterator[None]:
-    """Give spawned workers a share of the cores for polars' thread pool.
+def publish_parts(
+    parts_dir: Path, out_dir: Path, *, executor: Executor | None = None
+) -> dict[str, int]:
+    """Combine the part files of every block into ``out_dir/sources`` and ``out_dir/truth``.
 
-    Workers read ``POLARS_MAX_THREADS`` when they start; without it, every worker would start
-    one thread per core and they would compete for the same cores.
+    Tables are built in a temporary folder inside ``out_dir`` and then moved into place with
+    renames, so readers never see a half-written world. Returns rows per table.
     """
-    old = os.environ.get("POLARS_MAX_THREADS")
-    os.environ["POLARS_MAX_THREADS"] = str(threads)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out_dir))
     try:
-        yield
+        jobs = _combine_jobs(Path(parts_dir), staging)
+        mapper = executor.map if executor is not None else map
+        counts = dict(mapper(_combine_table, jobs))
+        for folder in ("sources", "truth"):
+            _replace(staging / folder, out_dir / folder)
     finally:
-        if old is None:
-            os.environ.pop("POLARS_MAX_THREADS", None)
-        else:
-            os.environ["POLARS_MAX_THREADS"] = old
+        shutil.rmtree(staging, ignore_errors=True)
+    return counts
 
 
 def generate_world(
@@ -101,57 +122,102 @@ def generate_world(
     dict
         ``people``, ``seed``, ``records`` (rows per source table), ``truth_rows`` and
         ``seconds``.
+
+    Raises
+    ------
+    GenerationError
+        ``people`` is not positive (nothing is written), or ``out_dir`` cannot be written (the
+        previous world, if any, is left as it was).
     """
     if people <= 0:
-        raise ValueError(f"people must be positive, got {people}")
+        raise GenerationError(f"people must be a positive number, got {people}")
     started = time.perf_counter()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    blocks = plan_blocks(people, world.block_size, seed)
-    logger.info("Generating %d people in %d blocks (seed %d)", people, len(blocks), seed)
-    staging = Path(tempfile.mkdtemp(prefix=".generate-", dir=out_dir))
     try:
-        parts = staging / "parts"
-        config_data = world.model_dump(mode="json")
-        jobs = [(block, config_data, people, str(parts)) for block in blocks]
-        done = 0
-        if world.workers > 1 and len(blocks) > 1:
-            # "spawn" rather than fork: forking a process whose polars thread pool is running
-            # can deadlock the child.
-            context = multiprocessing.get_context("spawn")
-            with (
-                _worker_threads(max(1, (os.cpu_count() or 1) // world.workers)),
-                ProcessPoolExecutor(max_workers=world.workers, mp_context=context) as pool,
-            ):
-                for _ in pool.map(_write_block, jobs):
-                    done += 1
-                    if progress:
-                        progress(done, len(blocks))
-                logger.info("Blocks done in %.1f s; combining", time.perf_counter() - started)
-                counts = dict(pool.map(_combine_table, _combine_jobs(parts, staging)))
-        else:
-            for job in jobs:
-                _write_block(job)
-                done += 1
-                if progress:
-                    progress(done, len(blocks))
-            logger.info("Blocks done in %.1f s; combining", time.perf_counter() - started)
-            counts = dict(map(_combine_table, _combine_jobs(parts, staging)))
-        shutil.rmtree(parts)
-        for folder in ("sources", "truth"):
-            _replace(staging / folder, out_dir / folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        counts = _generate(world, people, seed, out_dir, progress, started)
+    except OSError as exc:
+        raise GenerationError(f"Could not write the world to {out_dir}: {exc}") from exc
     seconds = round(time.perf_counter() - started, 2)
-    summary = {
+    logger.info("Generated the world in %.1f s", seconds)
+    return {
         "people": people,
         "seed": seed,
         "records": {name: counts[name] for name in SOURCE_TABLES},
         "truth_rows": {name: counts[name] for name in TRUTH_TABLES},
         "seconds": seconds,
     }
-    logger.info("Generated the world in %.1f s", seconds)
-    return summary
+
+
+def _generate(
+    world: WorldConfig,
+    people: int,
+    seed: int,
+    out_dir: Path,
+    progress: ProgressCallback | None,
+    started: float,
+) -> dict[str, int]:
+    """Run the blocks (in a process pool when asked) and publish them; rows per table."""
+    blocks = plan_blocks(people, world.block_size, seed)
+    logger.info("Generating %d people in %d blocks (seed %d)", people, len(blocks), seed)
+    parts = Path(tempfile.mkdtemp(prefix=".parts-", dir=out_dir))
+    try:
+        config_data = world.model_dump(mode="json")
+        jobs = [(block, config_data, people, str(parts)) for block in blocks]
+        if world.workers > 1 and len(blocks) > 1:
+            # "spawn" rather than fork: forking a process whose polars thread pool is running
+            # can deadlock the child.
+            context = multiprocessing.get_context("spawn")
+            threads = max(1, (os.cpu_count() or 1) // world.workers)
+            with (
+                _worker_threads(threads),
+                ProcessPoolExecutor(max_workers=world.workers, mp_context=context) as pool,
+            ):
+                _run_blocks(pool.map(_write_block_job, jobs), len(blocks), progress)
+                logger.info("Blocks done in %.1f s", time.perf_counter() - started)
+                counts = publish_parts(parts, out_dir, executor=pool)
+        else:
+            _run_blocks(map(_write_block_job, jobs), len(blocks), progress)
+            logger.info("Blocks done in %.1f s", time.perf_counter() - started)
+            counts = publish_parts(parts, out_dir)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    return counts
+
+
+def _write_block_job(args: tuple[Block, dict, int, str]) -> int:
+    """``write_block`` for a worker process.
+
+    The configuration travels as a plain dict (its noise models are built at import time and
+    cannot be pickled) and is validated again in the worker.
+    """
+    block, config_data, people, parts_dir = args
+    world = WorldConfig.model_validate(config_data)
+    return write_block(block, world, people=people, parts_dir=Path(parts_dir))
+
+
+def _run_blocks(results: Iterator[int], total: int, progress: ProgressCallback | None) -> None:
+    for done, _ in enumerate(results, start=1):
+        if progress:
+            progress(done, total)
+
+
+@contextlib.contextmanager
+def _worker_threads(threads: int) -> Iterator[None]:
+    """Give spawned workers a share of the cores for polars' thread pool.
+
+    Workers read ``POLARS_MAX_THREADS`` when they start; without it, every worker would start
+    one thread per core and they would compete for the same cores.
+    """
+    old = os.environ.get("POLARS_MAX_THREADS")
+    os.environ["POLARS_MAX_THREADS"] = str(threads)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+        else:
+            os.environ["POLARS_MAX_THREADS"] = old
 
 
 def _combine_jobs(parts: Path, staging: Path) -> list[tuple[str, str, str]]:

@@ -9,6 +9,7 @@ import typer
 
 from triangulate.config import ConfigError
 from triangulate.generate_cmd import generate
+from triangulate.validate_cmd import validate
 
 app = typer.Typer(
     help="Link synthetic 2011 Census, GP and DWP records and publish the study's tables.",
@@ -61,6 +62,7 @@ def check_config(
 
 
 app.command("generate")(generate)
+app.command("validate")(validate)
 
 
 @app.command("link")

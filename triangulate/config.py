@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from analysis.config import AnalysisConfig
 from expectations.config import ExpectationsConfig
 from linkage.config import LinkageConfig
+from quality_report.config import ReportConfig
 from synthetic_data.config import WorldConfig
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
@@ -46,6 +47,7 @@ class RunConfig(StrictModel):
     linkage: LinkageConfig = LinkageConfig()
     expectations: ExpectationsConfig = ExpectationsConfig()
     analysis: AnalysisConfig = AnalysisConfig()
+    report: ReportConfig = ReportConfig()
 
 
 def _describe(error: ValidationError, source: str) -> str:

@@ -111,11 +111,14 @@ def published_rates_suite(config: ExpectationsConfig) -> SuiteDefinition:
         _ordered("asr_lower", "asr_pct"),
         _ordered("asr_pct", "asr_upper"),
         _ordered("recipients", "people"),
+        # A suppressed rate must not be recoverable: its numerator and rates are hidden
+        # (critical). The contract also asks for the denominator to be hidden; a denominator
+        # of at least 10 on its own discloses nothing, so that one only warns.
         *[
             Check(
                 f"{column}_null_when_suppressed",
                 "disclosure",
-                "critical",
+                "warning" if column == "people" else "critical",
                 E.ExpectColumnValuesToBeNull(
                     column=column, row_condition=Column("status") == SUPPRESSED
                 ),
@@ -136,20 +139,43 @@ def is_rate_table(schema: Mapping[str, pl.DataType]) -> bool:
     return set(schema) == set(RATE_COLUMNS)
 
 
+def _is_percentage(column: str, dtype: pl.DataType) -> bool:
+    return dtype.is_float() and (column.endswith(("_pct", "_asr")) or column.startswith("asr_"))
+
+
+def _interval_estimate(schema: Mapping[str, pl.DataType], prefix: str) -> str | None:
+    """The estimate an interval ``<prefix>lower`` / ``<prefix>upper`` belongs to."""
+    stem = prefix.rstrip("_")
+    candidates = [f"{stem}_pct", f"{stem}_asr", stem] if stem else ["value", "estimate"]
+    for name in candidates:
+        if name in schema and schema[name].is_float():
+            return name
+    return None
+
+
 def published_other_suite(
     schema: Mapping[str, pl.DataType], config: ExpectationsConfig
 ) -> SuiteDefinition:
-    """Disclosure and range rules for a published table with another schema."""
-    columns = list(schema)
+    """Disclosure and range rules for a published table with another schema.
+
+    Counts are the ``Int64`` columns (the contract's count type; an ordinal such as a
+    sample-flow step is a narrower integer). Percentages are float columns named ``*_pct``,
+    ``*_asr`` or ``asr_*`` (differences in percentage points may be negative and are not
+    range-checked). Intervals are ``<x>_lower`` / ``<x>_upper`` (or ``lower`` / ``upper``)
+    around ``<x>_pct``, ``<x>_asr`` or ``<x>`` (or ``value``).
+    """
     checks: list[Check] = []
     for column, dtype in schema.items():
-        if dtype.is_integer():
+        if dtype == pl.Int64:
             checks += _count_checks(column, config)
-        elif column.endswith("_pct"):
+        elif _is_percentage(column, dtype):
             checks.append(_pct_check(column))
-    for column in columns:
-        if f"{column}_lower" in schema and f"{column}_upper" in schema:
-            checks += [_ordered(f"{column}_lower", column), _ordered(column, f"{column}_upper")]
+    for column in schema:
+        if column.endswith("lower") and f"{column[: -len('lower')]}upper" in schema:
+            prefix = column[: -len("lower")]
+            estimate = _interval_estimate(schema, prefix)
+            if estimate is not None:
+                checks += [_ordered(column, estimate), _ordered(estimate, f"{prefix}upper")]
     if not checks:
         checks.append(
             Check(

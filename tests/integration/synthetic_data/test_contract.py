@@ -1,7 +1,9 @@
 """The written world honours docs/data_contracts.md."""
 
 import polars as pl
+import pytest
 
+from synthetic_data import WorldConfig, generate_world
 from synthetic_data.block_output import SCHEMAS
 from synthetic_data.identifiers import nhs_number_is_valid, nino_is_valid
 
@@ -106,3 +108,12 @@ def test_noise_log_points_at_real_records(small_world):
     record_map = _read(world, "truth", "record_map")
     assert log.height > 0
     assert log.get_column("record_id").is_in(record_map.get_column("record_id")).all()
+
+
+@pytest.mark.parametrize("people", [1, 3, 25])
+def test_tiny_worlds_still_write_every_table(tmp_path, people):
+    summary = generate_world(WorldConfig(), people=people, seed=people, out_dir=tmp_path)
+    assert summary["truth_rows"]["people"] == people
+    for name in SOURCES:
+        assert _read(tmp_path, "sources", name).columns == CONTRACT[name]
+    assert _read(tmp_path, "sources", "census").schema["date_of_birth"] == pl.Date

@@ -58,17 +58,17 @@ def census_frame() -> pl.DataFrame:
 
 def gp_frame() -> pl.DataFrame:
     rows = [
-        ("G01", D(2000, 1, 1), None, None),
-        ("G02", D(2004, 2, 1), None, None),
-        ("G03", D(1990, 1, 1), None, D(2020, 6, 10)),
-        ("G04", D(2000, 1, 1), None, None),
-        ("G05", D(2000, 1, 1), None, None),
-        ("G07", D(2000, 1, 1), D(2018, 5, 1), None),
-        ("G08", D(2000, 1, 1), None, None),
-        ("G09", D(2000, 1, 1), None, None),
-        ("G10", D(2000, 1, 1), None, D(2019, 8, 1)),
+        ("G01", D(2000, 1, 1), None, None, "M"),
+        ("G02", D(2004, 2, 1), None, None, "F"),
+        ("G03", D(1990, 1, 1), None, D(2020, 6, 10), "M"),
+        ("G04", D(2000, 1, 1), None, None, "F"),
+        ("G05", D(2000, 1, 1), None, None, "F"),
+        ("G07", D(2000, 1, 1), D(2018, 5, 1), None, "F"),
+        ("G08", D(2000, 1, 1), None, None, "F"),
+        ("G09", D(2000, 1, 1), None, None, "F"),
+        ("G10", D(2000, 1, 1), None, D(2019, 8, 1), "F"),
     ]
-    columns = ["gp_record_id", "registration_date", "deregistration_date", "date_of_death"]
+    columns = ["gp_record_id", "registration_date", "deregistration_date", "date_of_death", "sex"]
     return pl.DataFrame(rows, schema=columns, orient="row")
 
 

@@ -4,7 +4,7 @@ import pytest
 from analysis.config import AnalysisConfig
 from analysis.inputs import AnalysisInputError, perfect_spine, read_sources, read_spine
 from analysis.monthly import person_months
-from analysis.population import build_study_population
+from analysis.population import build_study_population, receives
 
 
 @pytest.fixture
@@ -43,8 +43,8 @@ def test_person_months_follow_age_death_and_benefit_spells(population):
     assert receiving["PB"] == [6, 7, 8]  # two DWP keys, one person
     assert receiving["PC"] == [0, 1, 2]  # ESA to January 2020; State Pension excluded
     b = pm.filter(pl.col("person_id") == "PB").sort("k")
-    assert b.filter(pl.col("on_jsa"))["k"].to_list() == [6, 7]
-    assert b.filter(pl.col("on_pip"))["k"].to_list() == [7, 8]
+    assert b.filter(receives("JSA"))["k"].to_list() == [6, 7]
+    assert b.filter(receives("PIP"))["k"].to_list() == [7, 8]
 
 
 def test_age_bands_are_recomputed_each_month(population):
@@ -83,3 +83,19 @@ def test_missing_column_is_a_clear_error(tiny_run):
     pl.read_parquet(path).drop("person_id").write_parquet(path)
     with pytest.raises(AnalysisInputError, match="spine.parquet: missing column"):
         read_spine(path)
+
+
+def test_blank_census_sex_is_completed_from_the_gp_record(tiny_run):
+    path = tiny_run / "sources" / "census.parquet"
+    census = pl.read_parquet(path)
+    census.with_columns(
+        pl.when(pl.col("census_person_id") == "C01")
+        .then(None)
+        .otherwise(pl.col("sex"))
+        .alias("sex")
+    ).write_parquet(path)
+    population = build_study_population(
+        read_sources(tiny_run), perfect_spine(tiny_run), AnalysisConfig()
+    )
+    a = population.people.filter(pl.col("person_id") == "PA")
+    assert a["sex"].item() == "1"  # GP record G01 says M

@@ -54,8 +54,15 @@ def ctx(tmp_path):
     pl.DataFrame(list(_rows())).write_parquet(tmp_path / "analysis/published/monthly.parquet")
     # A non-tidy published table is ignored, not an error.
     pl.DataFrame({"table": ["x"], "gap": [1.0]}).write_parquet(
-        tmp_path / "analysis/published/ethnic_gaps.parquet"
+        tmp_path / "analysis/published/other.parquet"
     )
+    pl.DataFrame(
+        {
+            "estimate": ["linked", "truth", "linked", "truth", "linked"],
+            "group": ["Bangladeshi", "Bangladeshi", "Pakistani", "Pakistani", "Chinese"],
+            "gap_widening": [1.5, 2.5, 0.9, 1.0, None],
+        }
+    ).write_parquet(tmp_path / "analysis/published/ethnic_gaps.parquet")
     return ReportContext(RunArtefacts.open(tmp_path))
 
 
@@ -77,7 +84,12 @@ def test_impact_statement_counts_by_hand(ctx):
     assert math.isclose(figures["impact/change_bias"], 1.0)
     text = "".join(section.body)
     assert "understates the true change of 6.00 points" in text
-    assert text.index("1 (most deprived)") < text.index("overall, all")  # largest bias first
+    # Bangladeshi: linked widening 1.5 against 2.5 true, the larger of the two distortions.
+    assert figures["impact/gap/linked"] == 1.5 and figures["impact/gap/truth"] == 2.5
+    assert math.isclose(figures["impact/gap/difference"], 1.0)
+    assert "Bangladeshi gap" in text and "understates the widening" in text
+    # Largest bias first.
+    assert text.index("IMD quintile: 1 (most deprived)") < text.index("All people: the linked")
 
 
 def test_bias_section_means_by_hand(ctx):

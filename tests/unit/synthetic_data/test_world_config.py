@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from synthetic_data import NO_NOISE, WorldConfig, generate_world
+from synthetic_data import NO_NOISE, GenerationError, WorldConfig, generate_world
 from synthetic_data.config import _defaults
 from triangulate.config import ConfigError, load_config
 
@@ -76,6 +76,13 @@ def test_noise_must_be_a_preset_or_mapping():
 
 def test_non_positive_people_stop_before_writing(tmp_path):
     out = tmp_path / "run"
-    with pytest.raises(ValueError, match="people"):
+    with pytest.raises(GenerationError, match="people"):
         generate_world(WorldConfig(), people=0, seed=1, out_dir=out)
     assert not out.exists()
+
+
+def test_unwritable_output_is_a_generation_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(GenerationError, match="Could not write"):
+        generate_world(WorldConfig(), people=200, seed=1, out_dir=blocker / "run")
