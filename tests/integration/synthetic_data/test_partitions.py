@@ -7,10 +7,8 @@ Spark workers in principle), and the assembled world is identical.
 import polars as pl
 import pytest
 
-from synthetic_data import WorldConfig, generate_world
+from synthetic_data import WorldConfig, generate_world, plan_blocks, publish_parts, write_block
 from synthetic_data.block_output import SOURCE_TABLES, TRUTH_TABLES
-from synthetic_data.blocks import plan_blocks
-from synthetic_data.world import _write_block
 
 PEOPLE = 2400
 BLOCK_SIZE = 800  # three blocks
@@ -30,18 +28,19 @@ def test_blocks_generated_alone_in_any_order_assemble_the_same_world(tmp_path):
     config = WorldConfig(block_size=BLOCK_SIZE, workers=3)
     generate_world(config, people=PEOPLE, seed=5, out_dir=tmp_path / "pooled")
 
-    # Each partition generated on its own, last first, as independent workers would.
+    # Each partition generated on its own, last first, as independent workers would, then
+    # published with the same function the pooled run uses.
     parts = tmp_path / "parts"
     blocks = plan_blocks(PEOPLE, BLOCK_SIZE, 5)
     assert len(blocks) == 3
-    data = config.model_dump(mode="json")
+    alone = WorldConfig(block_size=BLOCK_SIZE, workers=1)
     for block in reversed(blocks):
-        assert _write_block((block, data, PEOPLE, str(parts))) == block.index
+        assert write_block(block, alone, people=PEOPLE, parts_dir=parts) == block.index
+    publish_parts(parts, tmp_path / "partitioned")
 
     for group, names in (("sources", SOURCE_TABLES), ("truth", TRUTH_TABLES)):
         for name in names:
-            files = sorted((parts / name).glob("part-*.parquet"))
-            assembled = pl.concat([pl.read_parquet(f) for f in files], how="vertical_relaxed")
+            assembled = pl.read_parquet(tmp_path / "partitioned" / group / f"{name}.parquet")
             pooled = pl.read_parquet(tmp_path / "pooled" / group / f"{name}.parquet")
             assert assembled.height > 0 or name == "noise_log", name
             assert assembled.equals(pooled), f"{group}/{name} differs when partitioned"
