@@ -219,6 +219,15 @@ def fit(path: Path = RESULTS, key: str = "wall_seconds") -> dict[str, Any]:
             + "".join(f"{totals[p]:>15.1f}s" for p in complete)
             + f"{exponents['pipeline'][0]:>10.2f}{exponents['pipeline'][1]:>10.2f}"
         )
+    largest = max(sizes)
+    for target in (5_000_000, 56_000_000):
+        projected = {
+            stage: latest[(stage, largest)][key] * (target / largest) ** exponents[stage][1]
+            for stage in STAGES
+            if (stage, largest) in latest and stage in exponents
+        }
+        cells = ", ".join(f"{stage} {seconds / 3600:.2f} h" for stage, seconds in projected.items())
+        print(f"projected at {target:,} (marginal exponents from {largest:,}): {cells}")
     return exponents
 
 
