@@ -119,6 +119,8 @@ def run_stage(stage: str, run_dir: Path, people: int, backend: str) -> dict[str,
         "wall_seconds": round(wall, 2),
         "stage_seconds": round(result["seconds"], 2),
         "peak_rss_gb": round(peak[0] / 1024**3, 3),
+        # The machine may be shared: the load average says how much the figures suffered.
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "summary": result["summary"],
     }
 
