@@ -30,6 +30,7 @@ def triangulate_pipeline(
     analysed = stages.analyse_stage(run_dir, links_checked["key"])
     outputs_checked = stages.validate_outputs_stage(run_dir, analysed["key"])
     reported = stages.report_stage(run_dir, outputs_checked["key"])
+    tasks.manifest(run_dir)
     published = tasks.publish(run_dir)
     summaries = {
         "generate": generated,

@@ -24,6 +24,7 @@ from linkage import evaluate_linkage, link_sources, spine_at_threshold
 from quality_report import build_quality_report
 from synthetic_data import generate_world
 from triangulate.config import RunConfig, config_from_parameters, load_config
+from triangulate.manifest import write_manifest
 from triangulate.runs import RunFolder, fingerprint, prepare_run_folder, publish_run, run_once
 from triangulate.summaries import (
     run_report_links,
@@ -181,6 +182,12 @@ def report(run_dir: Path, upstream: str) -> dict[str, Any]:
             )
         },
     )
+
+
+@task(name="write run manifest", **IO_RETRIES)
+def manifest(run_dir: str) -> Path:
+    work = Path(run_dir)
+    return write_manifest(work, load_config(work / "config.yaml"))
 
 
 @task(name="publish run", **IO_RETRIES)

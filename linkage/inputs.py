@@ -163,6 +163,30 @@ def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
             )
 
 
+MAX_TEXT_LENGTH = 255
+"""Longest identifier text accepted: longer is a broken export, not a name or postcode (and
+string comparisons cost time in proportion to the product of the lengths)."""
+
+
+def _check_values(spec: InputSpec, frame: pl.DataFrame) -> None:
+    for role, column in spec.columns.items():
+        values = frame.get_column(role)
+        if values.null_count() == frame.height:
+            raise LinkageInputError(
+                str(spec.path), column, f"every value is missing (mapped as {role})"
+            )
+        if values.dtype == pl.Utf8:
+            too_long = values.str.len_chars() > MAX_TEXT_LENGTH
+            if too_long.any():
+                rows = too_long.arg_true().head(5).to_list()
+                raise LinkageInputError(
+                    str(spec.path),
+                    column,
+                    f"{int(too_long.sum())} values are longer than {MAX_TEXT_LENGTH} "
+                    f"characters (first rows: {rows})",
+                )
+
+
 def load_input(spec: InputSpec) -> pl.DataFrame:
     """Read and validate one input, returning its raw columns renamed to their roles.
 
@@ -173,7 +197,12 @@ def load_input(spec: InputSpec) -> pl.DataFrame:
         record id is null or repeated, or dates do not parse.
     """
     if spec.path.suffix.lower() == ".parquet" and spec.path.exists():
-        available = list(pl.read_parquet_schema(spec.path))
+        try:
+            available = list(pl.read_parquet_schema(spec.path))
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise LinkageInputError(
+                str(spec.path), None, f"cannot be read as Parquet (truncated or corrupt?): {exc}"
+            ) from None
     else:
         available = read_table(spec.path).columns
     _check_columns(spec, available)
@@ -216,6 +245,7 @@ def load_input(spec: InputSpec) -> pl.DataFrame:
         *[pl.col(col).alias(role) for role, col in spec.columns.items()],
         linkable.alias("linkable"),
     )
+    _check_values(spec, out)
     if "date_of_birth" in out.columns:
         parsed = standardise_date_column(out, "date_of_birth")
         bad = parsed.is_null() & out.get_column("date_of_birth").is_not_null()

@@ -36,6 +36,9 @@ PACKAGED_MODEL = Path(__file__).resolve().parent / "reference" / "default_model.
 def staged_output(out_dir: Path) -> Iterator[Path]:
     """Yield a temporary folder that replaces ``out_dir`` only if the block succeeds."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # A run killed mid-stage leaves its staging folder behind: clear it before starting again.
+    for stale in out_dir.parent.glob(f".{out_dir.name}.*"):
+        shutil.rmtree(stale, ignore_errors=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     staging.chmod(0o755)
     try:

@@ -127,10 +127,22 @@ def standardise_names(
         name_tokens(pl.col(surname)).alias("__sur"),
         middle.alias("__mid"),
     )
+    # A surname is written without spaces (J R -> JR); if that spells a title, a second pass
+    # would remove it, so it is removed now and standardising stays idempotent.
+    tokens = tokens.with_columns(
+        pl.when(pl.col("__sur").list.join("").is_in(list(TITLES)))
+        .then(pl.lit([], dtype=pl.List(pl.Utf8)))
+        .otherwise(pl.col("__sur"))
+        .alias("__sur")
+    )
     out = tokens.drop(raw).with_columns(
         _join_or_null(pl.col("__fore").list.slice(0, 1), "").alias("forename"),
         _join_or_null(
-            pl.concat_list(pl.col("__fore").list.slice(1), pl.col("__mid").fill_null([])), " "
+            # A blank forename must not drop the middle names (concat_list of a null is null).
+            pl.concat_list(
+                pl.col("__fore").list.slice(1).fill_null([]), pl.col("__mid").fill_null([])
+            ),
+            " ",
         ).alias("middle_names"),
         _join_or_null(pl.col("__sur"), "").alias("surname"),
         pl.col("__sur").list.first().alias("surname_first"),

@@ -51,7 +51,7 @@ def validate(
         resolved = load_config(config)
         result = validate_file(file, suite, out_dir=out, config=resolved)
     except ValidationFailed as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        typer.secho(f"{file}: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     except (ConfigError, ExpectationsError) as exc:
         typer.secho(f"Error: {exc}", fg=typer.colors.RED, err=True)

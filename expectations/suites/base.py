@@ -144,6 +144,15 @@ def schema_checks(prefix: str, columns: Mapping[str, str]) -> list[Check]:
         )
         for column, kind in columns.items()
     ]
+    # An empty file passes every column rule vacuously: it must fail on its own.
+    checks.append(
+        Check(
+            f"{prefix}_not_empty",
+            "row_count",
+            "critical",
+            E.ExpectTableRowCountToBeBetween(min_value=1),
+        )
+    )
     return checks
 
 
@@ -161,18 +170,29 @@ def not_null_checks(columns: Sequence[str]) -> list[Check]:
 
 
 def completeness_checks(columns: Sequence[str], max_missing: float) -> list[Check]:
-    """Identifying columns that noise may blank: warn when too many are missing."""
-    return [
-        Check(
-            f"{column}_mostly_present",
-            "nulls",
-            "warning",
-            gx.expectations.ExpectColumnValuesToNotBeNull(
-                column=column, mostly=round(1.0 - max_missing, 6)
-            ),
+    """Identifying columns that noise may blank: warn when too many are missing, and stop
+    when one is missing altogether (a column left empty by a broken export, not noise)."""
+    checks = []
+    for column in columns:
+        checks.append(
+            Check(
+                f"{column}_mostly_present",
+                "nulls",
+                "warning",
+                gx.expectations.ExpectColumnValuesToNotBeNull(
+                    column=column, mostly=round(1.0 - max_missing, 6)
+                ),
+            )
         )
-        for column in columns
-    ]
+        checks.append(
+            Check(
+                f"{column}_not_all_missing",
+                "nulls",
+                "critical",
+                gx.expectations.ExpectColumnValuesToNotBeNull(column=column, mostly=1e-9),
+            )
+        )
+    return checks
 
 
 def row_count_bounds(people: int, ratio: float, tolerance: float) -> tuple[int, int]:
