@@ -45,8 +45,10 @@ format: venv ## Format the code with ruff
 ui: venv ## Start a Prefect server on 127.0.0.1:4200 and serve the deployments
 	$(BIN)/triangulate serve
 
-benchmark: venv ## Run the benchmark scripts (see benchmarks/README.md)
-	$(BIN)/python benchmarks/run_all.py
+benchmark: venv ## Run every benchmark script at its default sizes (see benchmarks/README.md)
+	for script in generate validate link analyse quality_report_bench scaling; do \
+		$(BIN)/python benchmarks/$$script.py || exit 1; \
+	done
 
 clean: ## Remove generated outputs (not the virtual environment)
 	rm -rf outputs test-output .pytest_cache

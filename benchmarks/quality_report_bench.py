@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# benchmarks/linkage.py would shadow the linkage package when this script runs from here.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import yaml
 
-import yaml  # noqa: E402
-
-from analysis import analyse_run  # noqa: E402
-from linkage import evaluate_linkage, link_sources, spine_at_threshold  # noqa: E402
-from quality_report import build_quality_report  # noqa: E402
-from synthetic_data.world import generate_world  # noqa: E402
-from triangulate.config import load_config  # noqa: E402
+from analysis import analyse_run
+from linkage import evaluate_linkage, link_sources, spine_at_threshold
+from quality_report import build_quality_report
+from synthetic_data.world import generate_world
+from triangulate.config import load_config
 
 
 def _timed(label: str, func, *args, **kwargs):

@@ -5,7 +5,7 @@ For each world size it generates (or reuses) a synthetic world, then in separate
 Splink model in the style of Splink's tutorial, scores both against the truth and prints
 one table. Figures are recorded in benchmarks/README_linkage.md.
 
-    .venv/bin/python benchmarks/linkage.py --people 10000 100000 1000000
+    .venv/bin/python benchmarks/link.py --people 10000 100000 1000000
 """
 
 from __future__ import annotations
