@@ -13,27 +13,8 @@ from pathlib import Path
 
 import polars as pl
 
-ETHNIC_GROUPS: dict[str, str] = {
-    "01": "White British",
-    "02": "Irish",
-    "03": "Gypsy or Irish Traveller",
-    "04": "Other White",
-    "05": "Mixed White and Black Caribbean",
-    "06": "Mixed White and Black African",
-    "07": "Mixed White and Asian",
-    "08": "Other Mixed",
-    "09": "Indian",
-    "10": "Pakistani",
-    "11": "Bangladeshi",
-    "12": "Chinese",
-    "13": "Other Asian",
-    "14": "Black African",
-    "15": "Black Caribbean",
-    "16": "Other Black",
-    "17": "Arab",
-    "18": "Any other",
-}
-"""2011 Census ETHPUK11 codes and labels."""
+# The published labels, so the report and the study's tables name groups alike.
+from analysis.reference import ETHNIC_GROUPS
 
 AGE_REFERENCE_DATE = date(2019, 11, 1)
 """Ages are taken at the start of the study period, the month the published series begin."""
