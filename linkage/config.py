@@ -26,6 +26,14 @@ class LinkageConfig(BaseModel):
         lt=1.0,
         description="Pairs scored below this probability are not saved (bounds re-clustering).",
     )
+    max_records_per_source: int = Field(
+        2,
+        ge=1,
+        description=(
+            "Most records one person may hold in a source with duplicates (GP, DWP); "
+            "clustering refuses links beyond it."
+        ),
+    )
     memory_limit: str = Field("8GB", description="DuckDB memory limit, e.g. '8GB'.")
     threads: int = Field(2, gt=0, description="DuckDB worker threads.")
     temp_directory: Path | None = Field(

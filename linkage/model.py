@@ -264,6 +264,7 @@ def source_comparison() -> dict[str, Any]:
         "output_column_name": "source",
         "comparison_description": "Same source (a duplicate) or different sources",
         "comparison_levels": [
+            _null_level("origin"),
             _level('"origin_l" = "origin_r"', "same source"),
             {"sql_condition": "ELSE", "label_for_charts": "different sources"},
         ],

@@ -176,7 +176,9 @@ def link_records(
             }
         threshold = float(choice["threshold"])
         nodes = records.select("unique_id", "source", "record_id", "unique_people")
-        spine = cluster_records(nodes, edges, threshold)
+        spine = cluster_records(
+            nodes, edges, threshold, max_per_source=config.max_records_per_source
+        )
         spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
         t = lap("clustering", t)
 

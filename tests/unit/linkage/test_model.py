@@ -21,7 +21,7 @@ def test_settings_have_the_expected_comparisons():
 
 
 def test_every_comparison_starts_with_a_null_level_and_ends_with_else():
-    for comparison in model.settings_dict()["comparisons"][:-1]:
+    for comparison in model.settings_dict()["comparisons"]:
         levels = comparison["comparison_levels"]
         assert levels[0].get("is_null_level") is True
         assert levels[-1]["sql_condition"] == "ELSE"
