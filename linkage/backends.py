@@ -183,6 +183,8 @@ def spark_session(config: LinkageConfig, scratch: Path) -> Any:
         .config("spark.jars", similarity_jar_location())
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.local.dir", str(scratch / "local"))
+        # Otherwise Spark creates spark-warehouse/ in whatever folder the run started in.
+        .config("spark.sql.warehouse.dir", (scratch / "warehouse").as_uri())
         .config("spark.ui.enabled", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
