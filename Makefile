@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+SPARK_STAMP := $(VENV)/.spark-$(shell cksum requirements-spark.lock | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test test-fast lint format ui benchmark clean
+.PHONY: help venv venv-spark run test test-fast lint format ui benchmark clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -19,10 +20,17 @@ $(STAMP): requirements.lock pyproject.toml
 
 venv: $(STAMP) ## Create the virtual environment from the lock file
 
+$(SPARK_STAMP): $(STAMP) requirements-spark.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements-spark.lock
+	rm -f $(VENV)/.spark-*
+	touch $(SPARK_STAMP)
+
+venv-spark: $(SPARK_STAMP) ## Add the optional Spark backend (pyspark, locked) to the environment
+
 run: venv ## Run the whole pipeline on the embedded default configuration
 	$(BIN)/triangulate run
 
-test: venv ## Run the whole test suite, slow end-to-end tests included
+test: venv-spark ## Run the whole test suite, slow end-to-end and Spark tests included
 	$(BIN)/python -m pytest
 
 test-fast: venv ## Run the tests not marked slow

@@ -15,16 +15,21 @@ import argparse
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from expectations import ValidationFailed, validate_sources
-from synthetic_data import generate_world
-from triangulate.config import load_config
-
 
 def main() -> None:
+    # Run as a script, this folder comes first on sys.path and benchmarks/linkage.py would
+    # shadow the linkage package that the run configuration imports.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    from expectations import ValidationFailed, validate_sources
+    from synthetic_data import generate_world
+    from triangulate.config import load_config
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=20110327)

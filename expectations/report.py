@@ -36,14 +36,28 @@ def summary(result: SuiteResult) -> dict[str, Any]:
     }
 
 
-def write_results(result: SuiteResult, out_dir: Path) -> Path:
-    """Store a suite's outcomes as JSON and (re)write its page and the index page."""
+def write_results(
+    result: SuiteResult, out_dir: Path, *, tables: dict[str, pl.DataFrame] | None = None
+) -> Path:
+    """Store a suite's outcomes as JSON and (re)write its page and the index page.
+
+    Parameters
+    ----------
+    result
+        The suite's outcomes.
+    out_dir
+        The validation folder.
+    tables
+        Aggregate tables worth showing beside the results (such as linkage rates by ethnic
+        group); never record-level data.
+    """
     record = {
         "suite": result.suite,
         "description": result.description,
         "rows": result.rows,
         "seconds": round(result.seconds, 3),
         "outcomes": [o.to_dict() for o in result.outcomes],
+        "tables": {name: frame.to_dicts() for name, frame in (tables or {}).items()},
     }
     _write_json(out_dir / "results" / f"{_slug(result.suite)}.json", record)
     suite_page = write_page(out_dir / f"{_slug(result.suite)}.html", _suite_page(record))
@@ -144,6 +158,11 @@ def _suite_page(record: dict[str, Any]) -> str:
         + (_results_table(failing, "failures") if failing else "<p>None.</p>")
         + "<h2>All expectations</h2>"
         + _results_table(outcomes, "results")
+        + "".join(
+            f"<h2>{html.escape(name)}</h2>" + html_table(pl.DataFrame(rows))
+            for name, rows in record.get("tables", {}).items()
+            if rows
+        )
     )
     return page(f"Validation: {record['suite']}", body, subtitle=record["description"])
 
@@ -151,17 +170,7 @@ def _suite_page(record: dict[str, Any]) -> str:
 def _results_table(outcomes: list[dict[str, Any]], element_id: str) -> str:
     head = "".join(
         f'<th scope="col">{label}</th>'
-        for label in (
-            "Status",
-            "Check",
-            "Severity",
-            "Family",
-            "Expectation",
-            "Columns",
-            "Rule",
-            "Result",
-            "Examples (record ids)",
-        )
+        for label in ("Status", "Check", "Kind", "Columns and rule", "Result", "Examples")
     )
     rows = []
     for o in outcomes:
@@ -176,12 +185,10 @@ def _results_table(outcomes: list[dict[str, Any]], element_id: str) -> str:
             result = f"observed {o['observed']}" if o["observed"] is not None else ""
         cells = [
             _BADGES[status],
-            f"<code>{html.escape(o['check'])}</code>",
-            html.escape(o["severity"]),
-            html.escape(o["family"]),
-            html.escape(o["expectation_type"]),
-            html.escape(o["columns"]),
-            html.escape(o["rule"]),
+            f"<code>{html.escape(o['check'])}</code><br>"
+            f'<span class="note">{html.escape(o["expectation_type"])}</span>',
+            f'{html.escape(o["severity"])}<br><span class="note">{html.escape(o["family"])}</span>',
+            f'{html.escape(o["columns"])}<br><span class="note">{html.escape(o["rule"])}</span>',
             html.escape(result),
             html.escape("; ".join(o["sample"])),
         ]
@@ -191,8 +198,8 @@ def _results_table(outcomes: list[dict[str, Any]], element_id: str) -> str:
             + "</tr>"
         )
     return (
-        f'<table id="{element_id}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<div style="overflow-x: auto"><table id="{element_id}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
+import numbers
 import time
 from dataclasses import dataclass, field
 from functools import cache
@@ -210,7 +211,7 @@ def _outcome(
     positions: list[int] = list(
         result.get("unexpected_index_list") or result.get("partial_unexpected_index_list") or []
     )
-    positions = [p for p in positions if isinstance(p, int)]
+    positions = [int(p) for p in positions if isinstance(p, numbers.Integral)]
     sample: list[str] = []
     if not item.success and positions:
         sample = _sample(frame, part, columns, positions[:sample_size])

@@ -1,5 +1,7 @@
-"""Linking the census, GP and DWP extracts into one person spine with Splink on DuckDB."""
+"""Linking the census, GP and DWP extracts into one person spine with Splink on DuckDB
+(or Spark: ``LinkageConfig(backend="spark")``)."""
 
+from linkage.backends import BackendUnavailableError
 from linkage.clustering import spine_at_threshold
 from linkage.config import LinkageConfig
 from linkage.errors import ConvergenceError, LinkageInputError
@@ -8,6 +10,7 @@ from linkage.files import link_files
 from linkage.pipeline import link_records, link_sources
 
 __all__ = [
+    "BackendUnavailableError",
     "ConvergenceError",
     "LinkageConfig",
     "LinkageInputError",

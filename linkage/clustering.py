@@ -2,8 +2,10 @@
 
 Links are accepted greedily from the most to the least probable (a maximum-spanning-forest
 order); a link that would put two records of the same one-per-person source (two census
-records) into one cluster is refused. GP and DWP duplicates therefore join the cluster of
-their person instead of being dropped, and the census is never merged with itself.
+records) into one cluster is refused, and so is one that would give a cluster more than
+``max_per_source`` records of another source. GP and DWP duplicates therefore join the
+cluster of their person instead of being dropped, the census is never merged with itself,
+and chains of near-duplicates cannot grow into clusters of unrelated people.
 """
 
 from __future__ import annotations
@@ -16,7 +18,18 @@ import polars as pl
 SPINE_COLUMNS: tuple[str, ...] = ("source", "record_id", "person_id", "match_probability")
 
 
-def cluster_records(nodes: pl.DataFrame, edges: pl.DataFrame, threshold: float) -> pl.DataFrame:
+MAX_RECORDS_PER_SOURCE = 2
+"""A person holds at most this many records in one source that may hold duplicates (DWP:
+some people have two master keys; GP: a duplicated registration)."""
+
+
+def cluster_records(
+    nodes: pl.DataFrame,
+    edges: pl.DataFrame,
+    threshold: float,
+    *,
+    max_per_source: int = MAX_RECORDS_PER_SOURCE,
+) -> pl.DataFrame:
     """Cluster records joined by links at or above ``threshold``.
 
     Parameters
@@ -28,6 +41,14 @@ def cluster_records(nodes: pl.DataFrame, edges: pl.DataFrame, threshold: float) 
         Links: ``unique_id_l``, ``unique_id_r``, ``match_probability``.
     threshold
         Links below this probability are ignored.
+    max_per_source
+        Most records of one source a cluster may hold (one for a one-per-person source).
+        Refusing links beyond it stops chains of near-duplicates from snowballing into
+        clusters of unrelated people.
+    max_per_source
+        Most records of one source a cluster may hold (one for a one-per-person source).
+        Refusing links beyond it stops chains of near-duplicates from snowballing into
+        clusters of unrelated people.
 
     Returns
     -------
@@ -40,20 +61,16 @@ def cluster_records(nodes: pl.DataFrame, edges: pl.DataFrame, threshold: float) 
     ids = nodes.get_column("unique_id").to_numpy()
     if not np.array_equal(ids, np.arange(n)):
         raise ValueError("node unique_id must run 0..n-1 in order")
-    # One bit per one-per-person source: a cluster may hold each bit at most once.
-    unique_sources = sorted(
-        nodes.filter(pl.col("unique_people")).get_column("source").unique().to_list()
-    )
-    bit = {s: 1 << i for i, s in enumerate(unique_sources)}
-    mask = (
-        nodes.select(
-            pl.when(pl.col("unique_people"))
-            .then(pl.col("source").replace_strict(bit, default=0, return_dtype=pl.Int64))
-            .otherwise(0)
-        )
-        .to_series()
-        .to_list()
-    )
+    sources = sorted(nodes.get_column("source").unique().to_list())
+    index = {name: i for i, name in enumerate(sources)}
+    source_of = nodes.get_column("source").replace_strict(index, return_dtype=pl.Int64).to_list()
+    limits = [max_per_source] * len(sources)
+    for name in nodes.filter(pl.col("unique_people")).get_column("source").unique().to_list():
+        limits[index[name]] = 1
+    # counts[r] holds, for a cluster root r, its number of records from each source.
+    counts = [[0] * len(sources) for _ in range(n)]
+    for i, k in enumerate(source_of):
+        counts[i][k] = 1
     accepted = edges.filter(pl.col("match_probability") >= threshold).sort(
         ["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]
     )
@@ -76,15 +93,15 @@ def cluster_records(nodes: pl.DataFrame, edges: pl.DataFrame, threshold: float) 
         ra, rb = find(a), find(b)
         if ra == rb:
             joined = True
-        elif mask[ra] & mask[rb]:
-            joined = False
         else:
-            # The smaller id becomes the root, so a cluster is named after its first record.
-            if rb < ra:
-                ra, rb = rb, ra
-            parent[rb] = ra
-            mask[ra] |= mask[rb]
-            joined = True
+            ca, cb = counts[ra], counts[rb]
+            joined = all(x + y <= lim for x, y, lim in zip(ca, cb, limits, strict=True))
+            if joined:
+                # The smaller id becomes the root, so a cluster is named after its first record.
+                if rb < ra:
+                    ra, rb, ca, cb = rb, ra, cb, ca
+                parent[rb] = ra
+                counts[ra] = [x + y for x, y in zip(ca, cb, strict=True)]
         if joined:
             if p > best[a]:
                 best[a] = p
@@ -109,7 +126,9 @@ def cluster_records(nodes: pl.DataFrame, edges: pl.DataFrame, threshold: float) 
     )
 
 
-def spine_at_threshold(linkage_dir: Path, threshold: float) -> pl.DataFrame:
+def spine_at_threshold(
+    linkage_dir: Path, threshold: float, *, max_per_source: int = MAX_RECORDS_PER_SOURCE
+) -> pl.DataFrame:
     """Re-cluster a run's saved predictions at another threshold.
 
     Parameters
@@ -119,6 +138,8 @@ def spine_at_threshold(linkage_dir: Path, threshold: float) -> pl.DataFrame:
     threshold
         Match probability at or above which links are accepted; it cannot be below the
         ``prediction_floor`` the run saved predictions at.
+    max_per_source
+        As in :func:`cluster_records` (the run's ``max_records_per_source``).
 
     Returns
     -------
@@ -133,4 +154,6 @@ def spine_at_threshold(linkage_dir: Path, threshold: float) -> pl.DataFrame:
         linkage_dir / "predictions.parquet",
         columns=["unique_id_l", "unique_id_r", "match_probability"],
     )
-    return cluster_records(nodes, edges, threshold).select(SPINE_COLUMNS)
+    return cluster_records(nodes, edges, threshold, max_per_source=max_per_source).select(
+        SPINE_COLUMNS
+    )

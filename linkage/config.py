@@ -26,6 +26,14 @@ class LinkageConfig(BaseModel):
         lt=1.0,
         description="Pairs scored below this probability are not saved (bounds re-clustering).",
     )
+    max_records_per_source: int = Field(
+        2,
+        ge=1,
+        description=(
+            "Most records one person may hold in a source with duplicates (GP, DWP); "
+            "clustering refuses links beyond it."
+        ),
+    )
     memory_limit: str = Field("8GB", description="DuckDB memory limit, e.g. '8GB'.")
     threads: int = Field(2, gt=0, description="DuckDB worker threads.")
     temp_directory: Path | None = Field(
@@ -56,3 +64,34 @@ class LinkageConfig(BaseModel):
     )
     seed: int = Field(42, ge=0, description="Seed for Splink's random sampling.")
     charts: bool = Field(True, description="Write Splink's diagnostic charts as offline HTML.")
+    predict_chunks: int | Literal["auto"] = Field(
+        "auto",
+        description=(
+            "Split prediction into this many chunks of records, scored one after another to "
+            "bound memory; 'auto' uses one chunk per million records left for Splink."
+        ),
+    )
+    # Backend and Spark resources (linkage/backends.py; docs/scaling.md).
+    backend: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="Engine Splink runs on: DuckDB (one machine) or Spark."
+    )
+    spark_master: str = Field(
+        "local[2]", description="Spark master: 'local[N]' or a cluster URL (spark://, yarn)."
+    )
+    spark_driver_memory: str = Field("4g", description="Spark driver memory, e.g. '4g'.")
+    spark_shuffle_partitions: int = Field(
+        8,
+        gt=0,
+        description="spark.sql.shuffle.partitions: small locally, 2-4 per cluster core.",
+    )
+    spark_checkpoint_dir: str | None = Field(
+        None,
+        description=(
+            "Where Spark writes Splink's intermediate tables (shared storage on a cluster); "
+            "null uses a folder in the system temp."
+        ),
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description="Further Spark settings, e.g. spark.executor.memory for a cluster.",
+    )

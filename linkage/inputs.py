@@ -36,6 +36,7 @@ IDENTIFIERS: tuple[str, ...] = (
 RECORD_COLUMNS: tuple[str, ...] = (
     "unique_id",
     "source",
+    "origin",
     "record_id",
     "unique_people",
     "linkable",
@@ -273,6 +274,7 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
     frame = frame.with_columns(
         pl.int_range(first_id, first_id + frame.height, dtype=pl.Int64).alias("unique_id"),
         pl.lit(spec.name).alias("source"),
+        pl.lit(spec.name).alias("origin"),
         pl.lit(spec.unique_people).alias("unique_people"),
         pl.col("date_of_birth").dt.year().alias("birth_year"),
         pl.col("date_of_birth").dt.strftime("%Y%m%d").alias("birth_date_text"),

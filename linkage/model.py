@@ -244,8 +244,32 @@ RECORD_COLUMNS_USED: tuple[str, ...] = (
     "postcode_sector",
     "postcode_district",
     "postcode_area",
+    "origin",
 )
 """Record-frame columns the comparisons read."""
+
+
+def source_comparison() -> dict[str, Any]:
+    """Whether the two records come from one source (a duplicate) or from two.
+
+    Duplicates within a source are far rarer than links between sources (a person has
+    about one record in each source but seldom two in one), so a pair from one source
+    starts with less evidence of a match. Splink has one prior for all pairs; this
+    comparison gives pairs within a source their own, estimated by EM like any other.
+    It reads ``origin``, a copy of ``source``: Splink does not train a comparison whose
+    columns appear in a training rule, and every rule reads ``source`` to keep census
+    records apart.
+    """
+    return {
+        "output_column_name": "source",
+        "comparison_description": "Same source (a duplicate) or different sources",
+        "comparison_levels": [
+            _null_level("origin"),
+            _level('"origin_l" = "origin_r"', "same source"),
+            {"sql_condition": "ELSE", "label_for_charts": "different sources"},
+        ],
+    }
+
 
 TF_COLUMNS: tuple[str, ...] = ("forename", "surname", "date_of_birth", "postcode")
 """Columns with term-frequency adjustments, fed from a population frequency table."""
@@ -290,6 +314,7 @@ def settings_dict(*, max_iterations: int = 25, em_convergence: float = 1e-4) -> 
             date_of_birth_comparison(),
             sex_comparison(),
             postcode_comparison(),
+            source_comparison(),
         ],
         "blocking_rules_to_generate_predictions": [
             {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()

@@ -19,11 +19,11 @@ from typing import Any
 import polars as pl
 
 from linkage import model
+from linkage.backends import open_backend
 from linkage.clustering import SPINE_COLUMNS, cluster_records
 from linkage.config import LinkageConfig
-from linkage.database import connect, splink_api
 from linkage.inputs import InputSpec, build_records, project_inputs
-from linkage.prediction import choose_threshold, deterministic_pass, write_predictions
+from linkage.prediction import choose_threshold, deterministic_pass
 from linkage.training import estimate_prior, register_frequencies, train
 
 logger = logging.getLogger(__name__)
@@ -112,16 +112,8 @@ def link_records(
 
     with staged_output(out_dir) as staging:
         records.write_parquet(staging / "records.parquet")
-        con = connect(
-            memory_limit=config.memory_limit,
-            threads=config.threads,
-            temp_directory=config.temp_directory,
-        )
-        db_api = splink_api(con)
-        con.register("records_arrow", records.to_arrow())
-        con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
-        con.unregister("records_arrow")
-        con.execute("CREATE VIEW linkable_records AS SELECT * FROM records WHERE linkable")
+        backend = open_backend(config)
+        db_api = backend.db_api
         model_path = config.model_path
         if model_path is None and records.height < config.min_records_to_train:
             model_path = PACKAGED_MODEL
@@ -130,19 +122,19 @@ def link_records(
             )
         # Train on every record (unbiased m and u), predict on the representatives left
         # by the deterministic pass (the pairs that still need scoring).
-        everyone = db_api.register("linkable_records", table_name="all_records")
+        everyone = backend.register_records(records)
         table = db_api.register(representatives.to_arrow(), table_name="representatives")
         if model_path is not None:
-            trained: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
-            training_linker = Linker(everyone, trained, log_level=logging.WARNING)
+            source: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
+            training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
             register_frequencies(training_linker, db_api, linkable, suffix="train")
             training: dict[str, Any] = {
                 "reused_model": str(model_path),
                 "prior": estimate_prior(training_linker),
             }
         else:
-            settings = model.settings_dict(max_iterations=config.em_max_iterations)
-            training_linker = Linker(everyone, settings, log_level=logging.WARNING)
+            source = model.settings_dict(max_iterations=config.em_max_iterations)
+            training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
             register_frequencies(training_linker, db_api, linkable, suffix="train")
             t = lap("set_up", t)
             report = train(
@@ -154,16 +146,17 @@ def link_records(
                 on_no_convergence=config.on_no_convergence,
             )
             training = {"prior": report.prior, "em_sessions": report.sessions}
-        model_dict = training_linker.misc.save_model_to_json()
-        linker = Linker(table, model_dict, log_level=logging.WARNING)
+        model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
+        linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
         register_frequencies(linker, db_api, linkable, suffix="predict")
         t = lap("training", t)
 
-        scored = linker.inference.predict(threshold_match_probability=config.prediction_floor)
-        columns = con.sql(f"SELECT * FROM {scored.physical_name} LIMIT 0").columns
-        write_predictions(
-            con,
-            scored.physical_name,
+        scored = backend.predict(
+            linker, floor=config.prediction_floor, records=representatives.height
+        )
+        columns = [c.unquote().name for c in scored.columns]
+        backend.write_predictions(
+            scored,
             exact_links,
             [c for c in columns if c.startswith("mw_")],
             staging / "predictions.parquet",
@@ -186,7 +179,9 @@ def link_records(
             }
         threshold = float(choice["threshold"])
         nodes = records.select("unique_id", "source", "record_id", "unique_people")
-        spine = cluster_records(nodes, edges, threshold)
+        spine = cluster_records(
+            nodes, edges, threshold, max_per_source=config.max_records_per_source
+        )
         spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
         t = lap("clustering", t)
 
@@ -195,7 +190,7 @@ def link_records(
         saved = {key: value for key, value in model_dict.items() if key != "linker_uid"}
         (staging / "model.json").write_text(json.dumps(saved, indent=2), encoding="utf-8")
         charts = _save_charts(training_linker, staging / "charts") if config.charts else []
-        con.close()
+        backend.close()
         lap("artefacts", t)
         timings["total"] = round(time.perf_counter() - started, 3)
 

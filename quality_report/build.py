@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import tempfile
 from datetime import date
@@ -42,6 +43,15 @@ def _study_months() -> set[str]:
         for month in range(1, 13):
             months.add(date(year, month, 1).isoformat())
     return months
+
+
+def _parameter_dates(run: RunArtefacts) -> set[str]:
+    """Dates written in the run configuration (the pandemic step, extract dates): they are
+    parameters shown in the report, even when some baby shares one as a birth date."""
+    path = run.path("config.yaml")
+    if not path.is_file():
+        return set()
+    return set(re.findall(r"\d{4}-\d{2}-\d{2}", path.read_text(encoding="utf-8")))
 
 
 def _sections(ctx: ReportContext, out_dir: Path) -> list[Section]:
@@ -147,7 +157,7 @@ def build_quality_report(
             if found:
                 raise QualityReportError(f"{path.name} would load from the network: {found[:3]}")
         if redact:
-            check_redacted(staging, run, ignore_dates=_study_months())
+            check_redacted(staging, run, ignore_dates=_study_months() | _parameter_dates(run))
         staging.chmod(0o755)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

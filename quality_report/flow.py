@@ -10,7 +10,7 @@ SOURCES: tuple[str, ...] = ("census", "gp", "dwp")
 STAGES: tuple[str, ...] = ("received", "excluded", "people", "stage1_linked", "linked", "unlinked")
 STAGE_LABELS: dict[str, str] = {
     "received": "Records received",
-    "excluded": "Excluded before linkage",
+    "excluded": "Excluded from linkage",
     "people": "People after deduplication",
     "stage1_linked": "Linked to the census, stage 1 (deterministic)",
     "linked": "Linked to the census, after stage 2 (Splink)",
@@ -34,13 +34,22 @@ def _linked_people(members: pl.DataFrame, cluster: str, source: str) -> int:
 def flow_counts(ctx: ReportContext) -> pl.DataFrame:
     """One row per stage with a column per source; null where an artefact is absent.
 
-    ``people`` counts spine clusters holding the source's records; ``linked`` counts those
+    ``excluded`` counts records missing from the spine plus those the linkage leaves
+    unlinked by design (``linkable`` false in ``linkage/records.parquet``: wholly imputed
+    census records, each kept as its own cluster). ``people`` counts spine clusters holding
+    the source's records; ``linked`` counts those
     clusters that also hold a census record (for the census: census people linked to GP or
     DWP); ``unlinked`` is ``people - linked``.
     """
     rows: dict[str, dict[str, int | None]] = {s: dict.fromkeys(SOURCES) for s in STAGES}
     members = ctx.members
     stage1 = ctx.stage1
+    records = ctx.run.table("linkage/records.parquet")
+    unlinkable: dict[str, int] = {}
+    if records is not None and "linkable" in records.columns:
+        unlinkable = dict(
+            records.filter(~pl.col("linkable")).group_by("source").agg(pl.len()).iter_rows()
+        )
     for source in SOURCES:
         frame = ctx.source_records(source)
         if frame is not None:
@@ -49,7 +58,8 @@ def flow_counts(ctx: ReportContext) -> pl.DataFrame:
             continue
         in_spine = members.filter(pl.col("source") == source)
         if frame is not None:
-            rows["excluded"][source] = frame.height - in_spine.select("record_id").unique().height
+            missing = frame.height - in_spine.select("record_id").unique().height
+            rows["excluded"][source] = missing + unlinkable.get(source, 0)
         people = in_spine.select("cluster_id").unique().height
         rows["people"][source] = people
         linked = _linked_people(members, "cluster_id", source)
@@ -88,7 +98,14 @@ def flow_svg(counts: pl.DataFrame) -> str:
         )
     for i, row in enumerate(counts.iter_rows(named=True)):
         y = 40 + i * (box_h + gap)
-        parts.append(f'<text x="8" y="{y + box_h / 2 + 4}" fill="#0b0c0c">{row["label"]}</text>')
+        # Long labels go on two lines, split at their comma, so none runs into the boxes.
+        first, _, second = row["label"].partition(", ")
+        lines = [first + ",", second] if second else [first]
+        top = y + box_h / 2 + 4 - 8 * (len(lines) - 1)
+        spans = "".join(
+            f'<tspan x="8" y="{top + 16 * k}">{line}</tspan>' for k, line in enumerate(lines)
+        )
+        parts.append(f'<text fill="#0b0c0c">{spans}</text>')
         for j, source in enumerate(SOURCES):
             x = left + j * col_w
             value = row[source]

@@ -81,6 +81,30 @@ def _qa_tables(ctx: ReportContext) -> dict[str, pl.DataFrame] | None:
     return out
 
 
+def _per_source_items(ctx: ReportContext) -> str:
+    """Clusters holding several records of a source with duplicates, and any beyond the
+    linkage's per-source limit (which its clustering should make impossible)."""
+    composition = ctx.composition
+    limit = ((ctx.summary or {}).get("config") or {}).get("max_records_per_source")
+    items = []
+    for source in ("gp", "dwp"):
+        column = f"n_{source}"
+        if composition is None or column not in composition.columns:
+            continue
+        several = composition.filter(pl.col(column) > 1).height
+        items.append(
+            f"<li>Clusters holding more than one {source.upper()} record (duplicates resolved "
+            f"into one person): {figure(f'clusters/duplicates/{source}', several)}</li>"
+        )
+        if limit is not None:
+            over = composition.filter(pl.col(column) > int(limit)).height
+            items.append(
+                f"<li>Clusters over the limit of {int(limit)} {source.upper()} records per "
+                f"person: {figure(f'clusters/over_limit/{source}', over)}</li>"
+            )
+    return "".join(items)
+
+
 def explain_section(ctx: ReportContext, out_dir: Path) -> Section:
     """Checklist item 13: waterfall charts for accepted, rejected and borderline pairs,
     and Splink's comparison viewer."""
@@ -171,7 +195,7 @@ def clusters_section(ctx: ReportContext) -> Section:
         f"<li>Links at or above the threshold refused by clustering (they would have joined two "
         f"census records): {figure('clusters/refused', refused.height)}</li>"
         f"<li>One-per-source violations (clusters with more than one census record): "
-        f"{figure('clusters/census_clash', clash.height)}</li></ul>",
+        f"{figure('clusters/census_clash', clash.height)}</li>" + _per_source_items(ctx) + "</ul>",
         "<h3>Largest clusters</h3>",
         figure_table(
             qa["largest"], key="clusters/largest", row_key=["cluster_id"], formats={"density": pct}

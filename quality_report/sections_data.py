@@ -26,7 +26,9 @@ def flow_section(ctx: ReportContext) -> Section:
     counts = flow_counts(ctx)
     section.add(
         "<p>Each column follows one source from the records received to the people linked to "
-        "the 2011 Census. Deduplication merges a source's duplicate records into one person; "
+        "the 2011 Census. Records excluded from linkage (wholly imputed census records, which "
+        "describe no real respondent) stay in the spine as people of their own. "
+        "Deduplication merges a source's duplicate records into one person; "
         "stage 1 joins records agreeing exactly on forename, surname, date of birth and "
         "postcode; stage 2 adds the links Splink scores at or above the threshold.</p>",
         flow_svg(counts),
@@ -45,16 +47,32 @@ def flow_section(ctx: ReportContext) -> Section:
             "the study-population filters applied after linkage are not shown.",
         )
     else:
+        keys = [c for c in ("estimate", "step") if c in flow_table.columns] or flow_table.columns[
+            :1
+        ]
+        main = (
+            flow_table.filter(pl.col("estimate") == "linked")
+            if "estimate" in flow_table.columns
+            else flow_table
+        )
         section.add(
             "<h3>Study population filters after linkage</h3>",
-            figure_table(
-                flow_table,
-                key="sample_flow",
-                row_key=[c for c in ("estimate", "step") if c in flow_table.columns]
-                or flow_table.columns[:1],
-                max_rows=1000,
-            ),
+            "<p>People each filter of the study population removes (published counts: rounded "
+            "to 5, small counts suppressed as [c]).</p>",
+            figure_table(main, key="sample_flow", row_key=keys, max_rows=1000),
         )
+        if main.height < flow_table.height:
+            section.add(
+                "<details><summary>The same filters for the truth and threshold estimates"
+                "</summary>"
+                + figure_table(
+                    flow_table.filter(pl.col("estimate") != "linked"),
+                    key="sample_flow",
+                    row_key=keys,
+                    max_rows=1000,
+                )
+                + "</details>"
+            )
     return section
 
 

@@ -220,6 +220,20 @@ def _true_at(ctx: ReportContext, threshold: float) -> pl.DataFrame | None:
     return pairwise_metrics(members(spine, ctx.record_map))
 
 
+def rebuild_thresholds(ctx: ReportContext, candidates: list[float]) -> list[float]:
+    """Thresholds at which the spine is rebuilt to measure its true precision and recall.
+
+    Rebuilding costs a clustering each, so only the run's threshold and those at which the
+    analysis recomputes the published tables (``analysis.thresholds`` of the run
+    configuration) are rebuilt; without that setting, every candidate is.
+    """
+    analysis = (ctx.run.config or {}).get("analysis") or {}
+    chosen = analysis.get("thresholds")
+    if not chosen:
+        return sorted(candidates)
+    return sorted({float(t) for t in chosen} | ({ctx.threshold} if ctx.threshold else set()))
+
+
 def threshold_curve(ctx: ReportContext) -> pl.DataFrame | None:
     """Pairwise precision and recall of scored pairs against a match-weight threshold.
 
@@ -279,7 +293,7 @@ def threshold_section(ctx: ReportContext) -> Section:
     candidates = pl.DataFrame(ctx.summary.get("threshold_candidates", []))
     if candidates.height and ctx.has_truth and ctx.run.has("linkage/records.parquet"):
         rows = []
-        for cand in candidates.get_column("threshold").to_list():
+        for cand in rebuild_thresholds(ctx, candidates.get_column("threshold").to_list()):
             true = _true_at(ctx, cand)
             if true is None:
                 break
@@ -305,7 +319,8 @@ def threshold_section(ctx: ReportContext) -> Section:
             allrows = true_table.filter(pl.col("source_pair") == "all").drop("source_pair")
             candidates = candidates.join(allrows, on="threshold", how="left")
             section.add(
-                "<h3>True precision and recall of the spine rebuilt at each threshold</h3>",
+                "<h3>True precision and recall of the spine rebuilt at the run's threshold and "
+                "at the thresholds of the published sensitivity analysis</h3>",
                 figure_table(
                     true_table,
                     key="threshold/true",

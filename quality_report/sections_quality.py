@@ -57,6 +57,8 @@ def headline_section(ctx: ReportContext) -> Section:
     precision, cluster sizes."""
     section = Section("headline", "7. Headline metrics", (7,))
     table, origin = pairwise_table(ctx)
+    scoped = table is not None and "scope" in table.columns
+    everyone = table.filter(pl.col("scope") == "all") if scoped else table
     if table is None:
         section.missing(
             "linkage/evaluation/pairwise.parquet",
@@ -66,7 +68,7 @@ def headline_section(ctx: ReportContext) -> Section:
         cards = []
         verdicts = []
         for pair in ("census-gp", "census-dwp"):
-            hit = table.filter(pl.col("source_pair") == pair)
+            hit = everyone.filter(pl.col("source_pair") == pair)
             if not hit.height:
                 continue
             row = hit.row(0, named=True)
@@ -96,10 +98,22 @@ def headline_section(ctx: ReportContext) -> Section:
             f'<p class="note">Source: {escape(origin)}. Pairwise counts: two records linked '
             "when they share a spine cluster, truly matched when they share a true person. "
             "Rows <code>gp-gp</code> and <code>dwp-dwp</code> are deduplication. Wilson 95% "
-            "intervals.</p>",
-            figure_table(table, key="pairwise", row_key=["source_pair"], formats=RATE_FORMATS),
+            "intervals."
+            + (
+                " Scope <code>all</code> counts every true pair; <code>linkable</code> leaves "
+                "out records the linkage excludes by design (wholly imputed census records)."
+                if scoped
+                else ""
+            )
+            + "</p>",
+            figure_table(
+                table,
+                key="pairwise",
+                row_key=["scope", "source_pair"] if scoped else ["source_pair"],
+                formats=RATE_FORMATS,
+            ),
         )
-        dedupe = table.filter(pl.col("source_pair").is_in(["gp-gp", "dwp-dwp"]))
+        dedupe = everyone.filter(pl.col("source_pair").is_in(["gp-gp", "dwp-dwp"]))
         if dedupe.height:
             items = "".join(
                 f"<li>{escape(r['source_pair'])}: precision "
@@ -159,10 +173,8 @@ def operational_section(ctx: ReportContext) -> Section:
     )
     table = operational.expected_vs_true(labelled, thresholds)
     chosen = table.filter(pl.col("threshold") == ctx.threshold).row(0, named=True)
-    pairwise, _ = pairwise_table(ctx)
-    overall = pairwise.filter(pl.col("source_pair") == "all") if pairwise is not None else None
-    if overall is None or not overall.height:
-        overall = spine_metrics.pairwise_metrics(ctx.members).filter(pl.col("source_pair") == "all")
+    # Every true pair, all source pairs together, from the same spine and truth as above.
+    overall = spine_metrics.pairwise_metrics(ctx.members).filter(pl.col("source_pair") == "all")
     row = overall.row(0, named=True)
     missed = int(row["true_pairs"] - row["true_positive"])
     unscored = operational.missed_unscored(labelled, ctx.members, missed)
@@ -364,7 +376,9 @@ def groups_section(ctx: ReportContext) -> Section:
             + figure_table(
                 shown,
                 key="by_group",
-                row_key=["dimension", "group", "source_pair"],
+                row_key=[
+                    c for c in ("scope", "dimension", "group", "source_pair") if c in shown.columns
+                ],
                 formats=RATE_FORMATS,
                 max_rows=2000,
             )

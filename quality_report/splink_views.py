@@ -113,13 +113,24 @@ def build_views(
         views.problems.append("too few records to score")
         return views
     linker = _linker(linkage_dir / "model.json", subset, records)
-    by_key = {(r["source"], r["record_id"]): r for r in subset.iter_rows(named=True)}
-    for row in pairs.iter_rows(named=True):
-        left = by_key.get((row["source_l"], row["record_id_l"]))
-        right = by_key.get((row["source_r"], row["record_id_r"]))
-        if left is None or right is None:
+    for i, row in enumerate(pairs.iter_rows(named=True)):
+        sides = []
+        for side in ("l", "r"):
+            one = subset.filter(
+                (pl.col("source") == row[f"source_{side}"])
+                & (pl.col("record_id") == row[f"record_id_{side}"])
+            )
+            # Registered as tables, not dicts, so a missing value keeps its column's type.
+            sides.append(
+                linker.table_management.register_table(
+                    one.to_arrow(), f"report_pair_{i}_{side}", overwrite=True
+                )
+                if one.height == 1
+                else None
+            )
+        if None in sides:
             continue
-        compared = linker.inference.score_pair(left, right).as_record_list()
+        compared = linker.inference.score_pair(sides[0], sides[1]).as_record_list()
         chart = linker.visualisations.waterfall_chart(compared, remove_sensitive_data=redact)
         views.waterfalls.append((row["kind"], chart.chart_dict))
     if redact:

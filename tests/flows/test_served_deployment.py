@@ -117,4 +117,5 @@ def test_deployments_page_shows_deployment_and_schedule(served, chromium, test_o
     dom = chromium.dom(url, budget_ms=20_000)
     assert "nightly" in dom
     assert "triangulate-pipeline" in dom
+    assert "02:00" in dom  # the nightly schedule, as the UI words it
     chromium.screenshot(url, test_output_dir / "prefect-deployments.png", size="1400,900")

@@ -21,7 +21,7 @@ def test_index_page_shows_suites_and_results_in_headless_chromium(tmp_path, chro
     index = out / "index.html"
     assert remote_references(index.read_text(encoding="utf-8")) == []
     dom = chromium.dom(index.as_uri())
-    for suite in [*w.SOURCES, "linkage", "published.by_sex"]:
+    for suite in [*w.SOURCES, "linkage", "published.rates"]:
         assert f'href="{suite}.html"' in dom
     assert 'class="badge fail"' in dom and 'class="badge pass"' in dom
     assert "critical failures" in dom

@@ -29,10 +29,12 @@ def test_every_stage_passes_and_writes_offline_reports(run):
     assert set(sources["suites"]) == set(w.SOURCES)
     pages = sorted(p.name for p in out.glob("*.html"))
     assert pages == sorted(
-        ["index.html", *(f"{s}.html" for s in w.SOURCES), "linkage.html", "published.by_sex.html"]
+        ["index.html", *(f"{s}.html" for s in w.SOURCES), "linkage.html", "published.rates.html"]
     )
     for page in out.glob("*.html"):
         assert remote_references(page.read_text(encoding="utf-8")) == []
+    linkage_page = (out / "linkage.html").read_text(encoding="utf-8")
+    assert "Linkage rates of census records" in linkage_page
 
 
 def test_critical_failure_raises_with_ids_not_identifiers(run):
@@ -103,3 +105,29 @@ def test_linkage_stage_reports_a_missing_column_as_a_failure(run):
         validate_linkage(run / "linkage", run / "sources", run / "validation", CONFIG)
     assert "rates_inputs" in str(info.value)
     assert "ethnic_group" in str(info.value)
+
+
+def test_published_rate_tables_validated_together_and_others_by_columns(run):
+    published = run / "analysis" / "published"
+    w.published_rates().with_columns(
+        pl.lit("by_age_band").alias("table"),
+        pl.when(pl.int_range(pl.len()) == 2)
+        .then(7)
+        .otherwise(pl.col("recipients"))
+        .alias("recipients"),
+    ).write_parquet(published / "by_age_band.parquet")
+    pl.DataFrame(
+        {"step": [1, 2], "criterion": ["a", "b"], "people": [1000, 995]},
+        schema={"step": pl.Int32, "criterion": pl.String, "people": pl.Int64},
+    ).write_parquet(published / "sample_flow.parquet")
+    with pytest.raises(ValidationFailed) as info:
+        validate_published(run / "analysis", run / "validation", CONFIG)
+    # Row 2 is Male, December 2019 (rows alternate Male / Female by month); 7 is both below
+    # 10 and not a multiple of 5.
+    assert len(info.value.failures) == 2
+    message = str(info.value)
+    assert "recipients_at_least_10" in message and "recipients_multiple_of_5" in message
+    assert message.count("by_age_band/sex/Male/2019-12-01") == 2
+    index = (run / "validation" / "index.html").read_text(encoding="utf-8")
+    assert "published.rates" in index and "published.sample_flow" in index
+    assert "by_age_band.parquet, by_sex.parquet" in index

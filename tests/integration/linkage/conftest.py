@@ -1,15 +1,10 @@
 """A small world linked once per test session (real DuckDB and Splink)."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from small_world import write_small_world  # noqa: E402
-
-from linkage import LinkageConfig, evaluate_linkage, link_sources  # noqa: E402
+from linkage import LinkageConfig, evaluate_linkage, link_sources
 
 
 @pytest.fixture(scope="session")
@@ -21,12 +16,6 @@ def small_world(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("world")
     generate_world(load_config().world, people=3000, seed=11, out_dir=run_dir)
     return run_dir
-
-
-@pytest.fixture(scope="session")
-def toy_world(tmp_path_factory) -> Path:
-    """The tests' own small world (see small_world.py)."""
-    return write_small_world(tmp_path_factory.mktemp("toy"), people=2500, seed=11, rate=0.04)
 
 
 @pytest.fixture(scope="session")

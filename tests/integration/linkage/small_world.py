@@ -1,4 +1,5 @@
-"""A small hand-rolled world following docs/data_contracts.md, for linkage tests.
+"""A small hand-rolled world following docs/data_contracts.md (``--toy-world`` in
+benchmarks/linkage.py), written before the project's generator existed.
 
 It is deliberately simple (the real generator lives in synthetic_data/): people with
 names, birth dates, sex and postcodes; a census with one record per responding person; GP

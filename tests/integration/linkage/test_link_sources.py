@@ -116,3 +116,20 @@ def test_saved_model_links_a_new_run_without_training(linked_world, tmp_path):
     assert reused["training"]["reused_model"].endswith("model.json")
     assert "em_sessions" not in reused["training"]
     assert abs(again["clusters"] - summary["clusters"]) <= 0.01 * summary["clusters"]
+
+
+def test_em_that_does_not_converge_raises_before_writing(small_world, tmp_path):
+    from linkage import ConvergenceError
+
+    config = LinkageConfig(em_max_iterations=1, on_no_convergence="raise", charts=False)
+    with pytest.raises(ConvergenceError, match="did not converge in 1 iterations"):
+        link_sources(small_world / "sources", tmp_path / "linkage", config)
+    assert not (tmp_path / "linkage").exists()
+
+
+def test_em_that_does_not_converge_warns_and_is_recorded(small_world, tmp_path):
+    config = LinkageConfig(em_max_iterations=1, on_no_convergence="warn", charts=False)
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        link_sources(small_world / "sources", tmp_path / "linkage", config)
+    summary = json.loads((tmp_path / "linkage" / "linkage_summary.json").read_text())
+    assert not all(s["converged"] for s in summary["training"]["em_sessions"])

@@ -17,6 +17,11 @@ def test_no_page_refers_to_the_network(report):
     pages = sorted(index.parent.rglob("*.html"))
     names = {p.name for p in pages}
     assert {"index.html", "comparison_viewer.html", "cluster_studio.html"} <= names
+    # Splink's diagnostic charts are drawn inline as well as copied and linked.
+    document = index.read_text(encoding="utf-8")
+    for chart in ("match_weights", "m_u_parameters", "parameter_estimates"):
+        assert f'id="splink-{chart}"' in document
+        assert f"splink/{chart}.html" in parsed.links
     for page in pages:
         assert remote_references(page.read_text(encoding="utf-8")) == [], page.name
     for link in parsed.links:

@@ -20,8 +20,10 @@ PLACEHOLDERS = {"UNKNOWN", "BABY", "TEST", "NONE", "NOT KNOWN"}
 
 def _category_words(run):
     """Words of the category labels the report shows (regions, ethnic groups, published
-    groups): data, but not identifiers, even where they are also surnames (WHITE, WEST)."""
+    groups, the model's comparison levels): data, but not identifiers, even where they are
+    also names (WHITE, WEST, DAY in "day and month transposed")."""
     labels = list(ETHNIC_GROUPS.values())
+    labels += list(_strings(json.loads((run / "linkage/model.json").read_text())))
     labels += (
         pl.read_csv(REFERENCE_DIR / "lad19_region_england.csv").get_column("rgn11nm").to_list()
     )
@@ -50,8 +52,10 @@ def _identifiers(run):
         for column in ("forename", "surname"):
             found["name"] |= {n.upper() for n in frame.get_column(column).drop_nulls().to_list()}
     found["name"] -= PLACEHOLDERS | _category_words(run)
-    # Months of the published series are first days of months, which some babies share.
+    # Months of the published series are first days of months, and the resolved
+    # configuration shown in the report holds parameter dates; some babies share them.
     found["dob"] -= _study_months()
+    found["dob"] -= set(re.findall(r"\d{4}-\d{2}-\d{2}", (run / "config.yaml").read_text()))
     return found
 
 

@@ -11,7 +11,7 @@ from conftest import make_run  # noqa: E402
 
 
 def test_report_subcommand_writes_a_redacted_report_for_an_unlinked_run(tmp_path):
-    run = make_run(tmp_path / "run", people=80, seed=2, linked=False)
+    run = make_run(tmp_path / "run", people=300, seed=2, linked=False)
     result = CliRunner().invoke(app, ["report", str(run), "--redact"])
     assert result.exit_code == 0, result.output
     index = run / "report" / "index.html"

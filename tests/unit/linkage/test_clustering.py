@@ -35,6 +35,16 @@ def test_duplicates_join_their_person_and_two_census_records_never_merge():
     assert probs == [1.0, 1.0, 0.99, 0.98, 0.97]
 
 
+def test_a_cluster_holds_at_most_max_per_source_records_of_a_source():
+    # A chain of four GP records: the weakest link that would make three is refused.
+    nodes = _nodes(["gp", "gp", "gp", "gp"])
+    edges = _edges([(0, 1, 0.99), (2, 3, 0.98), (1, 2, 0.97)])
+    ids = cluster_records(nodes, edges, 0.5, max_per_source=2).get_column("person_id")
+    assert ids[0] == ids[1] and ids[2] == ids[3] and ids[0] != ids[2]
+    ids = cluster_records(nodes, edges, 0.5, max_per_source=4).get_column("person_id")
+    assert ids.n_unique() == 1
+
+
 def test_links_below_threshold_are_ignored():
     nodes = _nodes(["census", "gp"])
     spine = cluster_records(nodes, _edges([(0, 1, 0.5)]), 0.9)

@@ -8,7 +8,15 @@ from linkage import model
 def test_settings_have_the_expected_comparisons():
     settings = model.settings_dict()
     names = [c["output_column_name"] for c in settings["comparisons"]]
-    assert names == ["forename", "surname", "middle_names", "date_of_birth", "sex", "postcode"]
+    assert names == [
+        "forename",
+        "surname",
+        "middle_names",
+        "date_of_birth",
+        "sex",
+        "postcode",
+        "source",
+    ]
     json.dumps(settings)  # plain data, serialisable
 
 

@@ -1,0 +1,209 @@
+"""The engines Splink runs on: DuckDB on one machine (default) or Spark.
+
+Both backends run the same model (:mod:`linkage.model`, translated to the backend's SQL by
+:mod:`linkage.dialects`) and write the same artefacts. Everything outside Splink
+(standardisation, the deterministic pass, clustering, writing ``predictions.parquet``) is
+shared: a backend only registers tables, runs Splink and hands back its scored pairs.
+
+pyspark is an optional extra (``pip install 'triangulate[spark]'``); it is imported only
+when the Spark backend is chosen.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from linkage.config import LinkageConfig
+from linkage.database import connect, splink_api
+from linkage.dialects import Dialect, restore_sql, translate_settings
+from linkage.prediction import write_predictions
+
+logger = logging.getLogger(__name__)
+
+RECORDS_PER_CHUNK = 1_000_000
+"""With ``predict_chunks: auto``, records left for Splink per prediction chunk."""
+
+
+class BackendUnavailableError(RuntimeError):
+    """The chosen linkage backend cannot start (a missing optional package or Java)."""
+
+
+def prediction_chunks(config: LinkageConfig, records: int) -> int:
+    """How many chunks prediction is split into for ``records`` records."""
+    if config.predict_chunks == "auto":
+        return max(1, math.ceil(records / RECORDS_PER_CHUNK))
+    return int(config.predict_chunks)
+
+
+class DuckDBBackend:
+    """Splink on an in-memory DuckDB (memory limit, spill folder and threads from config).
+
+    Prediction is chunked on large inputs so that only one chunk's comparisons are held
+    at a time; DuckDB spills what does not fit in ``memory_limit`` to ``temp_directory``.
+    """
+
+    dialect: Dialect = "duckdb"
+
+    def __init__(self, config: LinkageConfig) -> None:
+        self.config = config
+        self.con = connect(
+            memory_limit=config.memory_limit,
+            threads=config.threads,
+            temp_directory=config.temp_directory,
+        )
+        self.db_api = splink_api(self.con)
+
+    def register_records(self, records: pl.DataFrame) -> Any:
+        """Materialise every record as table ``records`` (for the artefact); return the
+        linkable ones registered with Splink (for training)."""
+        self.con.register("records_arrow", records.to_arrow())
+        self.con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
+        self.con.unregister("records_arrow")
+        self.con.execute("CREATE VIEW linkable_records AS SELECT * FROM records WHERE linkable")
+        return self.db_api.register("linkable_records", table_name="all_records")
+
+    def settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The model's settings in this backend's SQL."""
+        return translate_settings(settings, self.dialect)
+
+    def canonical(self, trained: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
+        """A trained model with the model's DuckDB SQL, as saved in ``model.json``."""
+        return trained if self.dialect == "duckdb" else restore_sql(trained, source)
+
+    def predict(self, linker: Any, *, floor: float, records: int) -> Any:
+        """Score the blocked pairs, in chunks of records on large inputs."""
+        chunks = prediction_chunks(self.config, records)
+        if chunks > 1:
+            logger.info("Predicting in %d chunks of records", chunks)
+            return linker.inference.predict(
+                threshold_match_probability=floor, num_chunks_left=chunks, num_chunks_right=1
+            )
+        return linker.inference.predict(threshold_match_probability=floor)
+
+    def write_predictions(
+        self, scored: Any, exact_links: pl.DataFrame, weight_columns: list[str], path: Path
+    ) -> None:
+        """Write Splink's scored pairs and the deterministic links to ``path``."""
+        write_predictions(self.con, scored.physical_name, exact_links, weight_columns, path)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+
+class SparkBackend(DuckDBBackend):
+    """Splink on Spark (``splink.backends.spark.SparkAPI``), local or on a cluster.
+
+    Splink's intermediate tables are written as Parquet under the checkpoint folder (its
+    default ``break_lineage_method``). The scored pairs are written by Spark as Parquet and
+    joined to the records by a small DuckDB connection to make ``predictions.parquet``, so
+    the artefact is identical in form to the DuckDB backend's.
+    """
+
+    dialect: Dialect = "spark"
+
+    def __init__(self, config: LinkageConfig) -> None:
+        self.config = config
+        self._scratch = Path(tempfile.mkdtemp(prefix="triangulate-spark-"))
+        try:
+            self.spark = spark_session(config, self._scratch)
+        except BackendUnavailableError:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise
+        from splink.backends.spark import SparkAPI
+
+        self.db_api = SparkAPI(
+            spark_session=self.spark,
+            break_lineage_method="parquet",
+            num_partitions_on_repartition=config.spark_shuffle_partitions,
+        )
+        # DuckDB only joins the scored pairs to the records when writing the artefact.
+        self.con = connect(memory_limit=config.memory_limit, threads=config.threads)
+
+    def register_records(self, records: pl.DataFrame) -> Any:
+        """Every record in DuckDB (for the artefact); the linkable ones in Spark (for
+        training)."""
+        self.con.register("records_arrow", records.to_arrow())
+        self.con.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
+        self.con.unregister("records_arrow")
+        linkable = records.filter(pl.col("linkable")).to_arrow()
+        return self.db_api.register(linkable, table_name="all_records")
+
+    def predict(self, linker: Any, *, floor: float, records: int) -> Any:
+        """Score the blocked pairs; Spark partitions the work itself."""
+        return linker.inference.predict(threshold_match_probability=floor)
+
+    def write_predictions(
+        self, scored: Any, exact_links: pl.DataFrame, weight_columns: list[str], path: Path
+    ) -> None:
+        """Write the scored pairs with Spark, then join and sort them with DuckDB."""
+        folder = self._scratch / "predictions"
+        scored.as_spark_dataframe().write.mode("overwrite").parquet(folder.as_uri())
+        source = f"read_parquet('{(folder / '*.parquet').as_posix()}')"
+        write_predictions(self.con, source, exact_links, weight_columns, path)
+
+    def close(self) -> None:
+        """Stop Spark (freeing the JVM's memory) and remove the scratch folder."""
+        self.con.close()
+        self.spark.stop()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+
+def spark_session(config: LinkageConfig, scratch: Path) -> Any:
+    """Start (or reuse) a Spark session with Splink's similarity functions on its classpath.
+
+    Raises
+    ------
+    BackendUnavailableError
+        pyspark is not installed, or Spark cannot start (no Java).
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as error:
+        raise BackendUnavailableError(
+            "linkage.backend is 'spark' but pyspark is not installed. Install the optional "
+            "extra with `pip install -e '.[spark]'` (or `make venv-spark`), or set "
+            "linkage.backend: duckdb."
+        ) from error
+    from splink.backends.spark import similarity_jar_location
+
+    builder = (
+        SparkSession.builder.master(config.spark_master)
+        .appName("triangulate-linkage")
+        .config("spark.driver.memory", config.spark_driver_memory)
+        .config("spark.sql.shuffle.partitions", str(config.spark_shuffle_partitions))
+        .config("spark.default.parallelism", str(config.spark_shuffle_partitions))
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.local.dir", str(scratch / "local"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    for key, value in config.spark_conf.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:  # pyspark raises its own error types when Java is absent
+        raise BackendUnavailableError(
+            f"Spark could not start on master {config.spark_master!r}: {error}. Spark needs "
+            "Java 17 or later on the PATH (or JAVA_HOME)."
+        ) from error
+    checkpoints = config.spark_checkpoint_dir or (scratch / "checkpoints").as_uri()
+    spark.sparkContext.setCheckpointDir(str(checkpoints))
+    spark.sparkContext.setLogLevel("ERROR")
+    logger.info("Spark started: master=%s", config.spark_master)
+    return spark
+
+
+def open_backend(config: LinkageConfig) -> DuckDBBackend:
+    """The backend chosen by ``config.backend``."""
+    if config.backend == "spark":
+        return SparkBackend(config)
+    return DuckDBBackend(config)

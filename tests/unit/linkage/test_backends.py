@@ -1,0 +1,73 @@
+"""Backend choice and the DuckDB-to-Spark translation of the model (no Spark needed)."""
+
+import re
+import sys
+
+import pytest
+
+from linkage import LinkageConfig, model
+from linkage.backends import BackendUnavailableError, open_backend, prediction_chunks
+from linkage.dialects import restore_sql, translate_settings, translate_sql
+
+
+def test_duckdb_sql_is_left_alone():
+    sql = 'jaro_winkler_similarity("forename_l", "forename_r") >= 0.92'
+    assert translate_sql(sql, "duckdb") == sql
+
+
+def test_functions_without_a_spark_builtin_are_mapped():
+    jw = translate_sql('jaro_winkler_similarity("forename_l", "forename_r") >= 0.92', "spark")
+    assert jw == "JARO_WINKLER(`forename_l`, `forename_r`) >= 0.92"
+    digits = translate_sql('hamming("birth_date_text_l", "birth_date_text_r") <= 1', "spark")
+    assert digits == "LEVENSHTEIN(`birth_date_text_l`, `birth_date_text_r`) <= 1"
+
+
+def test_translated_model_has_no_duckdb_identifiers_or_functions():
+    spark = translate_settings(model.settings_dict(), "spark")
+    text = str(spark)
+    # In Spark SQL a double-quoted word is a string, so every identifier must be backticked.
+    conditions = [
+        level["sql_condition"] for c in spark["comparisons"] for level in c["comparison_levels"]
+    ]
+    assert not any(re.search(r'"\w+_[lr]"', c) for c in conditions)
+    assert "jaro_winkler_similarity" not in text.lower() and "hamming" not in text.lower()
+    rules = spark["blocking_rules_to_generate_predictions"]
+    assert {r["sql_dialect"] for r in rules} == {"spark"}
+    assert len(rules) == len(model.BLOCKING_RULES)
+
+
+def test_restoring_the_source_sql_round_trips_and_keeps_trained_values():
+    source = model.settings_dict()
+    trained = translate_settings(source, "spark")
+    trained["comparisons"][0]["comparison_levels"][1]["m_probability"] = 0.9
+    restored = restore_sql(trained, source)
+    assert restored["comparisons"][0]["comparison_levels"][1]["m_probability"] == 0.9
+    restored["comparisons"][0]["comparison_levels"][1].pop("m_probability")
+    assert restored == source
+
+
+def test_restoring_onto_a_different_model_is_refused():
+    source = model.settings_dict()
+    trained = translate_settings(source, "spark")
+    trained["comparisons"].pop()
+    with pytest.raises(ValueError, match="different comparisons"):
+        restore_sql(trained, source)
+
+
+def test_prediction_is_chunked_per_million_records_by_default():
+    assert prediction_chunks(LinkageConfig(), 999_999) == 1
+    assert prediction_chunks(LinkageConfig(), 2_500_000) == 3
+    assert prediction_chunks(LinkageConfig(predict_chunks=4), 10) == 4
+
+
+def test_unknown_backend_is_a_configuration_error():
+    with pytest.raises(ValueError, match="duckdb"):
+        LinkageConfig(backend="postgres")
+
+
+def test_spark_without_pyspark_says_how_to_install_it(monkeypatch):
+    # A None entry in sys.modules makes the import fail as if pyspark were not installed.
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(BackendUnavailableError, match=r"pip install -e '\.\[spark\]'"):
+        open_backend(LinkageConfig(backend="spark"))
