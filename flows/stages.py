@@ -35,7 +35,8 @@ def validate_linkage_stage(run_dir: str, upstream: str = "") -> dict[str, Any]:
 
 @flow(name="analyse", description="Publish the study's tables with disclosure control.")
 def analyse_stage(run_dir: str, upstream: str = "") -> dict[str, Any]:
-    return tasks.analyse(Path(run_dir), upstream)
+    separated = tasks.separate(Path(run_dir), upstream)
+    return tasks.analyse(Path(run_dir), separated["key"])
 
 
 @flow(name="validate-outputs", description="Great Expectations gates on the published tables.")

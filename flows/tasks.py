@@ -26,6 +26,8 @@ from synthetic_data import generate_world
 from triangulate.config import RunConfig, config_from_parameters, load_config
 from triangulate.manifest import write_manifest
 from triangulate.runs import RunFolder, fingerprint, prepare_run_folder, publish_run, run_once
+from triangulate.separation import FOLDER as ANALYSIS_INPUTS
+from triangulate.separation import linkage_key, separate_run
 from triangulate.summaries import (
     run_report_links,
     run_summary_markdown,
@@ -137,18 +139,38 @@ def validate_links(run_dir: Path, upstream: str) -> dict[str, Any]:
     )
 
 
+@task(name="separate identifiers from attributes", **IO_RETRIES)
+def separate(run_dir: Path, upstream: str) -> dict[str, Any]:
+    # The pipeline only ever links its own synthetic extracts, so the demo key is allowed.
+    return _stage(
+        run_dir,
+        "separate",
+        upstream,
+        lambda c: list(c.analysis.thresholds),
+        lambda f, c: separate_run(
+            f.work,
+            linkage_key(demo=True),
+            threshold_spines={t: spine_at_threshold(f.linkage, t) for t in c.analysis.thresholds},
+        ),
+    )
+
+
 @task(name="publish the study's tables", **IO_RETRIES)
 def analyse(run_dir: Path, upstream: str) -> dict[str, Any]:
+    # The analysis reads only the pseudonymised attributes written by ``separate``.
     return _stage(
         run_dir,
         "analyse",
         upstream,
         lambda c: c.analysis.model_dump(mode="json"),
         lambda f, c: analyse_run(
-            f.work,
+            f.work / ANALYSIS_INPUTS,
             f.analysis,
             c.analysis,
-            threshold_spines={t: spine_at_threshold(f.linkage, t) for t in c.analysis.thresholds},
+            threshold_spines={
+                t: f.work / ANALYSIS_INPUTS / "spines" / f"threshold_{t:g}.parquet"
+                for t in c.analysis.thresholds
+            },
         ),
     )
 

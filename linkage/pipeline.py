@@ -185,7 +185,10 @@ def link_records(
         spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
         t = lap("clustering", t)
 
-        (staging / "model.json").write_text(json.dumps(model_dict, indent=2), encoding="utf-8")
+        # Splink's linker_uid is random (it names cache tables): left out, so two runs of the
+        # same data and seed differ at most in the last bits of DuckDB's parallel sums.
+        saved = {key: value for key, value in model_dict.items() if key != "linker_uid"}
+        (staging / "model.json").write_text(json.dumps(saved, indent=2), encoding="utf-8")
         charts = _save_charts(training_linker, staging / "charts") if config.charts else []
         backend.close()
         lap("artefacts", t)

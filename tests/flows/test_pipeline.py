@@ -56,7 +56,7 @@ def test_pipeline_publishes_every_stage_output(first_run):
     ]:
         assert (run_dir / path).exists(), path
     assert sorted(p.stem for p in (run_dir / MARKER_DIR).iterdir()) == sorted(
-        STAGES + ["evaluate-linkage"]
+        STAGES + ["evaluate-linkage", "separate"]
     )
 
 

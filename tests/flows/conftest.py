@@ -1,0 +1,27 @@
+"""Fixtures of the flow tests: one reference run of the command line per session."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from cli_runs import CliRun, run_cli  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def cli_environment(tmp_path_factory) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PREFECT_HOME"] = str(tmp_path_factory.mktemp("prefect-home"))
+    env.pop("PREFECT_API_URL", None)
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "180"
+    return env
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory, cli_environment) -> CliRun:
+    return run_cli(tmp_path_factory.mktemp("reference"), cli_environment)

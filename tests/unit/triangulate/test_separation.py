@@ -1,0 +1,204 @@
+"""The separation step: keyed hashes, the linkage key, month of birth, analysis inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+
+import polars as pl
+import pytest
+
+from analysis.population import age_at_month
+from triangulate.separation import (
+    DEMO_KEY,
+    FOLDER,
+    KEY_ENV,
+    KEY_FILE_ENV,
+    SeparationError,
+    keyed_hash,
+    linkage_key,
+    month_of_birth,
+    separate_run,
+)
+
+KEY = b"0123456789abcdef-test-key"
+D = dt.date
+
+
+def test_keyed_hash_is_hmac_sha256_of_the_namespaced_value():
+    out = keyed_hash(pl.Series(["C01", None, "C01", "C02"]), KEY, "record").to_list()
+    expected = hmac.new(KEY, b"record:C01", hashlib.sha256).hexdigest()
+    assert out[0] == out[2] == expected
+    assert out[1] is None
+    assert out[3] != out[0]
+    assert out[0] != hashlib.sha256(b"record:C01").hexdigest(), "keyed, not a plain hash"
+    other = keyed_hash(pl.Series(["C01"]), KEY + b"x", "record").to_list()
+    assert other[0] != out[0]
+    assert keyed_hash(pl.Series(["C01"]), KEY, "person").to_list()[0] != out[0]
+
+
+def test_key_from_environment_or_file(monkeypatch, tmp_path):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    with pytest.raises(SeparationError, match=KEY_ENV):
+        linkage_key(demo=False)
+    key_file = tmp_path / "key"
+    key_file.write_bytes(b"from-a-file-0123456789\n")
+    monkeypatch.setenv(KEY_FILE_ENV, str(key_file))
+    assert linkage_key(demo=False) == b"from-a-file-0123456789"
+    monkeypatch.setenv(KEY_ENV, "from-the-environment-0123")
+    assert linkage_key(demo=False) == b"from-the-environment-0123"
+    monkeypatch.setenv(KEY_ENV, "short")
+    with pytest.raises(SeparationError, match="shorter than 16 bytes") as error:
+        linkage_key(demo=False)
+    assert "short'" not in str(error.value) and ": short" not in str(error.value)
+
+
+def test_demo_key_only_in_demo_mode_with_a_warning(monkeypatch, caplog):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+    with caplog.at_level(logging.WARNING):
+        assert linkage_key(demo=True) == DEMO_KEY
+    assert "demo key" in caplog.text
+    assert DEMO_KEY.decode() not in caplog.text, "the key itself is never logged"
+
+
+BIRTHS = [D(1980, 6, 15), D(1980, 6, 1), D(2004, 1, 15), D(2004, 2, 29), D(1955, 12, 31)]
+
+
+def test_month_of_birth_keeps_every_age_on_the_first_of_a_month():
+    frame = pl.DataFrame({"date_of_birth": BIRTHS}).with_columns(
+        month_of_birth(pl.col("date_of_birth")).alias("coarse")
+    )
+    assert frame["coarse"].to_list() == [
+        D(1980, 6, 2),
+        D(1980, 6, 1),
+        D(2004, 1, 2),
+        D(2004, 2, 2),
+        D(1955, 12, 2),
+    ]
+
+    def ages(column: str) -> pl.DataFrame:
+        parts = frame.select(
+            pl.col(column).dt.year().cast(pl.Int32).alias("birth_year"),
+            pl.col(column).dt.month().cast(pl.Int32).alias("birth_month"),
+            pl.col(column).dt.day().cast(pl.Int32).alias("birth_day"),
+        )
+        return parts.select(
+            *(age_at_month(pl.lit(k, dtype=pl.Int32)).alias(f"k{k}") for k in range(17))
+        )
+
+    assert ages("coarse").equals(ages("date_of_birth"))
+
+
+def _run_folder(tmp_path):
+    run = tmp_path / "run"
+    for folder in ("sources", "linkage", "truth"):
+        (run / folder).mkdir(parents=True)
+    pl.DataFrame(
+        {
+            "census_person_id": ["C01", "C02"],
+            "household_id": ["H1", "H1"],
+            "forename": ["Amelia", "Oliver"],
+            "middle_names": [None, None],
+            "surname": ["Smith", "Jones"],
+            "date_of_birth": [D(1980, 6, 15), D(1980, 6, 1)],
+            "sex": ["2", "1"],
+            "postcode": ["SW1A 1AA", "SW1A 1AA"],
+            "lsoa11cd": ["E01000001", "E01000001"],
+            "ethnic_group": ["01", "02"],
+            "disability": ["3", "3"],
+            "usual_resident": [True, True],
+            "wholly_imputed": [False, False],
+        },
+        schema_overrides={"middle_names": pl.Utf8},
+    ).write_parquet(run / "sources" / "census.parquet")
+    pl.DataFrame(
+        {
+            "gp_record_id": ["G1"],
+            "nhs_number": ["9434765919"],
+            "forename": ["Amelia"],
+            "surname": ["Smith"],
+            "date_of_birth": [D(1980, 6, 15)],
+            "sex": ["F"],
+            "postcode": ["SW1A 1AA"],
+            "registration_date": [D(2000, 1, 1)],
+            "deregistration_date": [None],
+            "date_of_death": [None],
+        },
+        schema_overrides={"deregistration_date": pl.Date, "date_of_death": pl.Date},
+    ).write_parquet(run / "sources" / "gp_registrations.parquet")
+    pl.DataFrame(
+        {"gp_record_id": ["G1"], "nhs_number": ["9434765919"], "cluster": ["CVD"]}
+    ).with_columns(pl.lit(D(2015, 1, 1)).alias("event_date")).write_parquet(
+        run / "sources" / "gp_conditions.parquet"
+    )
+    pl.DataFrame(
+        {"dwp_master_key": ["K1"], "benefit": ["UC"], "start_date": [D(2020, 4, 1)]}
+    ).with_columns(pl.lit(None, dtype=pl.Date).alias("end_date")).write_parquet(
+        run / "sources" / "dwp_benefit_spells.parquet"
+    )
+    spine = pl.DataFrame(
+        {
+            "source": ["census", "census", "gp", "dwp"],
+            "record_id": ["C01", "C02", "G1", "K1"],
+            "person_id": ["S1", "S2", "S1", "S1"],
+            "match_probability": [1.0, 1.0, 0.99, 0.98],
+        }
+    )
+    spine.write_parquet(run / "linkage" / "spine.parquet")
+    spine.drop("match_probability").with_columns(
+        pl.col("person_id").str.replace("S", "P")
+    ).write_parquet(run / "truth" / "record_map.parquet")
+    return run, spine
+
+
+IDENTIFIER_COLUMNS = {"forename", "middle_names", "surname", "postcode", "nhs_number", "nino"}
+
+
+def test_separated_inputs_hold_keyed_ids_and_attributes_only(tmp_path):
+    run, spine = _run_folder(tmp_path)
+    summary = separate_run(run, KEY, threshold_spines={0.9: spine})
+    out = run / FOLDER
+    assert summary["folder"] == str(out)
+    assert [p.name for p in run.iterdir() if p.name.startswith(".")] == []
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet"))
+    assert files == [
+        "linkage/spine.parquet",
+        "sources/census.parquet",
+        "sources/dwp_benefit_spells.parquet",
+        "sources/gp_conditions.parquet",
+        "sources/gp_registrations.parquet",
+        "spines/threshold_0.9.parquet",
+        "truth/record_map.parquet",
+    ]
+    originals = {"C01", "C02", "G1", "K1", "S1", "S2", "P1", "P2"}
+    for path in out.rglob("*.parquet"):
+        frame = pl.read_parquet(path)
+        assert not IDENTIFIER_COLUMNS & set(frame.columns), path
+        for column in frame.columns:
+            if frame.schema[column] == pl.Utf8:
+                assert not originals & set(frame[column].to_list()), (path, column)
+    census = pl.read_parquet(out / "sources" / "census.parquet")
+    assert census["date_of_birth"].to_list() == [D(1980, 6, 2), D(1980, 6, 1)]
+    linked = pl.read_parquet(out / "linkage" / "spine.parquet")
+    assert all(len(v) == 64 for v in linked["record_id"].to_list() + linked["person_id"].to_list())
+    # Joins survive: every pseudonymised record id of the sources is in the spine, and the
+    # census person and the GP and DWP records still share one person.
+    gp = pl.read_parquet(out / "sources" / "gp_registrations.parquet")
+    joined = linked.join(
+        pl.concat(
+            [
+                census.select(pl.col("census_person_id").alias("record_id")),
+                gp.select(pl.col("gp_record_id").alias("record_id")),
+            ]
+        ),
+        on="record_id",
+    )
+    assert joined.height == 3
+    first = linked.filter(pl.col("source") != "census")["person_id"].unique()
+    assert first.len() == 1
+    threshold = pl.read_parquet(out / "spines" / "threshold_0.9.parquet")
+    assert threshold.equals(linked)
