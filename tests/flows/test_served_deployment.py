@@ -89,9 +89,16 @@ def test_run_started_through_the_api_completes_with_artifacts(served, tmp_path):
         "triangulate-pipeline/nightly"
     ]
     parameters = {**TINY_WORLD, "out": str(tmp_path / "outputs")}
-    run = client.post(
-        f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": parameters}
-    ).json()
+
+    def created():
+        response = client.post(
+            f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": parameters}
+        )
+        return response.json() if response.status_code == 201 else None
+
+    # The runner may still be registering when the deployment first shows; retry until the
+    # API accepts the run.
+    run = _wait(created, timeout=120, what="the API to accept a flow run")
 
     def finished():
         state = client.get(f"/flow_runs/{run['id']}").json()["state"]
