@@ -66,7 +66,7 @@ def _ours(run_dir: str, out_dir: str, queue: Any) -> None:
         {
             "seconds": time.perf_counter() - started,
             "summary": summary,
-            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+            **_usage(),
         }
     )
 
@@ -108,7 +108,7 @@ def _baseline(run_dir: str, out_dir: str, queue: Any) -> None:
     queue.put(
         {
             "seconds": time.perf_counter() - started,
-            "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+            **_usage(),
         }
     )
 
