@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from linkage.prediction import PREDICTION_COLUMNS
 from quality_report import spine_metrics, validation
 from quality_report.artefacts import RECORD_ID, RunArtefacts
 from quality_report.groups import person_groups
@@ -165,17 +166,7 @@ class ReportContext:
         path = self.run.path(PREDICTIONS)
         if not path.is_file():
             return None
-        wanted = [
-            "unique_id_l",
-            "unique_id_r",
-            "source_l",
-            "record_id_l",
-            "source_r",
-            "record_id_r",
-            "match_weight",
-            "match_probability",
-            "match_key",
-        ]
+        wanted = PREDICTION_COLUMNS
         available = list(pl.read_parquet_schema(path))
         return pl.read_parquet(path, columns=[c for c in wanted if c in available])
 

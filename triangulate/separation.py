@@ -30,6 +30,8 @@ from typing import Any
 
 import polars as pl
 
+from analysis.inputs import SOURCE_COLUMNS
+
 logger = logging.getLogger(__name__)
 
 KEY_ENV = "TRIANGULATE_LINKAGE_KEY"
@@ -38,27 +40,10 @@ DEMO_KEY = b"triangulate-demo-linkage-key: not secret, synthetic data only"
 MIN_KEY_BYTES = 16
 FOLDER = "analysis_inputs"
 
-# Columns the analysis reads from each extract (analysis.inputs.SOURCE_COLUMNS), by the id
-# column that is pseudonymised.
+# Columns the analysis reads from each extract, split into the id column that is
+# pseudonymised (listed first in analysis.inputs.SOURCE_COLUMNS) and the attributes.
 SOURCE_ATTRIBUTES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "census": (
-        "census_person_id",
-        (
-            "date_of_birth",
-            "sex",
-            "lsoa11cd",
-            "ethnic_group",
-            "disability",
-            "usual_resident",
-            "wholly_imputed",
-        ),
-    ),
-    "gp_registrations": (
-        "gp_record_id",
-        ("registration_date", "deregistration_date", "date_of_death", "sex"),
-    ),
-    "gp_conditions": ("gp_record_id", ("cluster", "event_date")),
-    "dwp_benefit_spells": ("dwp_master_key", ("benefit", "start_date", "end_date")),
+    source: (columns[0], columns[1:]) for source, columns in SOURCE_COLUMNS.items()
 }
 
 
