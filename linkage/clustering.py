@@ -3,9 +3,12 @@
 Links are accepted greedily from the most to the least probable (a maximum-spanning-forest
 order); a link that would put two records of the same one-per-person source (two census
 records) into one cluster is refused, and so is one that would give a cluster more than
-``max_per_source`` records of another source. GP and DWP duplicates therefore join the
-cluster of their person instead of being dropped, the census is never merged with itself,
-and chains of near-duplicates cannot grow into clusters of unrelated people.
+``max_per_source`` records of another source, or two records of one source with different
+person numbers (NHS numbers, National Insurance numbers; one mistyped character is allowed).
+GP and DWP duplicates therefore
+join the cluster of their person instead of being dropped, the census is never merged with
+itself, chains of near-duplicates cannot grow into clusters of unrelated people, and a
+namesake's registration cannot join a cluster that already holds its person's own.
 """
 
 from __future__ import annotations
@@ -23,6 +26,15 @@ MAX_RECORDS_PER_SOURCE = 2
 some people have two master keys; GP: a duplicated registration)."""
 
 
+def same_number(a: str, b: str) -> bool:
+    """Whether two person numbers can belong to one person: equal, or one character
+    mistyped (a DWP customer's second master key often carries their NINO with a wrong
+    digit; two people's numbers seldom differ in one place only)."""
+    if a == b:
+        return True
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
 def cluster_records(
     nodes: pl.DataFrame,
     edges: pl.DataFrame,
@@ -36,15 +48,12 @@ def cluster_records(
     ----------
     nodes
         One row per record: ``unique_id`` (0..n-1), ``source``, ``record_id`` and
-        ``unique_people`` (bool, the source holds one record per person).
+        ``unique_people`` (bool, the source holds one record per person); optionally
+        ``person_number`` (the source's own number for the person, null when unknown).
     edges
         Links: ``unique_id_l``, ``unique_id_r``, ``match_probability``.
     threshold
         Links below this probability are ignored.
-    max_per_source
-        Most records of one source a cluster may hold (one for a one-per-person source).
-        Refusing links beyond it stops chains of near-duplicates from snowballing into
-        clusters of unrelated people.
     max_per_source
         Most records of one source a cluster may hold (one for a one-per-person source).
         Refusing links beyond it stops chains of near-duplicates from snowballing into
@@ -71,6 +80,19 @@ def cluster_records(
     counts = [[0] * len(sources) for _ in range(n)]
     for i, k in enumerate(source_of):
         counts[i][k] = 1
+    # numbers[r] maps, for a cluster root r, a source to the one person number its records
+    # of that source carry (records without a number add nothing).
+    numbers: list[dict[int, str] | None] = [None] * n
+    if "person_number" in nodes.columns:
+        for i, number in enumerate(nodes.get_column("person_number").to_list()):
+            if number is not None:
+                numbers[i] = {source_of[i]: number}
+
+    def compatible(na: dict[int, str] | None, nb: dict[int, str] | None) -> bool:
+        if na is None or nb is None:
+            return True
+        return all(same_number(na.get(k, v), v) for k, v in nb.items())
+
     accepted = edges.filter(pl.col("match_probability") >= threshold).sort(
         ["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]
     )
@@ -95,13 +117,17 @@ def cluster_records(
             joined = True
         else:
             ca, cb = counts[ra], counts[rb]
-            joined = all(x + y <= lim for x, y, lim in zip(ca, cb, limits, strict=True))
+            joined = all(
+                x + y <= lim for x, y, lim in zip(ca, cb, limits, strict=True)
+            ) and compatible(numbers[ra], numbers[rb])
             if joined:
                 # The smaller id becomes the root, so a cluster is named after its first record.
                 if rb < ra:
                     ra, rb, ca, cb = rb, ra, cb, ca
                 parent[rb] = ra
                 counts[ra] = [x + y for x, y in zip(ca, cb, strict=True)]
+                if numbers[rb] is not None:
+                    numbers[ra] = {**(numbers[ra] or {}), **numbers[rb]}
         if joined:
             if p > best[a]:
                 best[a] = p
@@ -146,10 +172,9 @@ def spine_at_threshold(
     polars.DataFrame
         A spine with the contract columns (see ``docs/data_contracts.md``).
     """
-    nodes = pl.read_parquet(
-        linkage_dir / "records.parquet",
-        columns=["unique_id", "source", "record_id", "unique_people"],
-    )
+    path = linkage_dir / "records.parquet"
+    wanted = ["unique_id", "source", "record_id", "unique_people", "person_number"]
+    nodes = pl.read_parquet(path, columns=[c for c in wanted if c in pl.read_parquet_schema(path)])
     edges = pl.read_parquet(
         linkage_dir / "predictions.parquet",
         columns=["unique_id_l", "unique_id_r", "match_probability"],

@@ -34,6 +34,13 @@ class LinkageConfig(BaseModel):
             "clustering refuses links beyond it."
         ),
     )
+    household_evidence: bool = Field(
+        True,
+        description=(
+            "Weigh whether a census record's household members are linked at the candidate's "
+            "postcode (linkage/household.py)."
+        ),
+    )
     memory_limit: str = Field("8GB", description="DuckDB memory limit, e.g. '8GB'.")
     threads: int = Field(2, gt=0, description="DuckDB worker threads.")
     temp_directory: Path | None = Field(

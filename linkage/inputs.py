@@ -19,6 +19,7 @@ from linkage.standardise import (
     postcode_parts,
     standardise_date_column,
     standardise_names,
+    standardise_person_number,
     standardise_postcode,
     standardise_sex,
 )
@@ -30,8 +31,16 @@ IDENTIFIERS: tuple[str, ...] = (
     "date_of_birth",
     "sex",
     "postcode",
+    "person_number",
+    "household",
 )
-"""Identifier roles an input may map; any may be absent, the record id may not."""
+"""Identifier roles an input may map; any may be absent, the record id may not.
+
+``person_number`` is the source's own number for a person (NHS number in GP records,
+National Insurance number in DWP records): compared only between two records of the same
+source, where duplicates of one person share it and different people almost never do.
+``household`` groups the people of one household (the census's household id): it is not
+compared but feeds the household evidence (``linkage/household.py``)."""
 
 RECORD_COLUMNS: tuple[str, ...] = (
     "unique_id",
@@ -55,8 +64,10 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "postcode_sector",
     "postcode_district",
     "postcode_area",
+    "person_number",
+    "household",
 )
-"""Columns of the standardised record frame the model compares."""
+"""Columns of the standardised record frame (``household`` is not compared by Splink)."""
 
 
 @dataclass(frozen=True)
@@ -92,19 +103,29 @@ class InputSpec:
 
 def project_inputs(sources_dir: Path) -> list[InputSpec]:
     """Specs of the project's census, GP and DWP extracts (``docs/data_contracts.md``)."""
-    common = {role: role for role in IDENTIFIERS}
+    common = {role: role for role in IDENTIFIERS if role not in ("person_number", "household")}
     no_middle = {k: v for k, v in common.items() if k != "middle_names"}
     return [
         InputSpec(
             "census",
             sources_dir / "census.parquet",
             "census_person_id",
-            common,
+            {**common, "household": "household_id"},
             unique_people=True,
             unlinkable_flag="wholly_imputed",
         ),
-        InputSpec("gp", sources_dir / "gp_registrations.parquet", "gp_record_id", common),
-        InputSpec("dwp", sources_dir / "dwp_customers.parquet", "dwp_master_key", no_middle),
+        InputSpec(
+            "gp",
+            sources_dir / "gp_registrations.parquet",
+            "gp_record_id",
+            {**common, "person_number": "nhs_number"},
+        ),
+        InputSpec(
+            "dwp",
+            sources_dir / "dwp_customers.parquet",
+            "dwp_master_key",
+            {**no_middle, "person_number": "nino"},
+        ),
     ]
 
 
@@ -141,7 +162,17 @@ def _check_columns(spec: InputSpec, available: list[str]) -> None:
             )
 
 
-_TEXT_ROLES = ("forename", "middle_names", "surname", "sex", "postcode")
+_TEXT_ROLES = (
+    "forename",
+    "middle_names",
+    "surname",
+    "sex",
+    "postcode",
+    "person_number",
+    "household",
+)
+_NUMBER_ROLES = ("sex", "person_number", "household")
+"""Roles that may also arrive as integers (sex codes, NHS numbers, household numbers)."""
 
 
 def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
@@ -150,7 +181,9 @@ def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
         if column is None:
             continue
         dtype = frame.schema[column]
-        if not (dtype == pl.Utf8 or dtype == pl.Null or (role == "sex" and dtype.is_integer())):
+        if not (
+            dtype == pl.Utf8 or dtype == pl.Null or (role in _NUMBER_ROLES and dtype.is_integer())
+        ):
             raise LinkageInputError(
                 str(spec.path), column, f"expected text for {role}, found {dtype}"
             )
@@ -281,6 +314,9 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
         standardise_sex(pl.col("sex")).alias("sex"),
         standardise_postcode(pl.col("postcode")).alias("postcode"),
         forename_group(pl.col("forename")).alias("forename_group"),
+        standardise_person_number(pl.col("person_number")).alias("person_number"),
+        # Household ids are only meaningful within their source.
+        pl.format("{}:{}", pl.lit(spec.name), pl.col("household").cast(pl.Utf8)).alias("household"),
     ).with_columns(postcode_parts())
     return frame.select(RECORD_COLUMNS)
 

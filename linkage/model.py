@@ -97,6 +97,34 @@ def _jw(column: str, at: float) -> str:
 
 
 _SWAPPED = '"forename_l" = "surname_r" AND "surname_l" = "forename_r"'
+_SWAPPED_CLOSE = (
+    'jaro_winkler_similarity("forename_l", "surname_r") >= 0.88 '
+    'AND jaro_winkler_similarity("surname_l", "forename_r") >= 0.88'
+)
+
+SWAPPED_U = 1e-4
+"""Fixed u of the "swapped" level, in the forename and in the surname comparison alike.
+
+Random sampling meets almost no pairs of different people whose names agree crosswise, so
+u cannot be estimated (Splink would fall back to a default that made exact swaps count for
+almost nothing). The level always fires in both comparisons together, so the model's
+Bayes factor for a swap is m_f m_s / u^2, with m about 0.004 in each (EM). The chance that
+two different people's names agree crosswise is about that of both names agreeing,
+u_forename u_surname, about 2e-6 (1e-3 each); a swap then deserves a Bayes factor of about
+0.004 / 2e-6, roughly 2^11, which u = 1e-4 in each comparison gives."""
+
+SWAPPED_CLOSE_U = 3e-4
+"""Fixed u of the "swapped, close spellings" level (a swap with a typo), for the same
+reason as :data:`SWAPPED_U`; close spellings agree by chance more often than exact ones."""
+
+
+def _swap_level(condition: str, label: str, u: float) -> dict[str, Any]:
+    return {
+        "sql_condition": condition,
+        "label_for_charts": label,
+        "u_probability": u,
+        "fix_u_probability": True,
+    }
 
 
 def forename_comparison() -> dict[str, Any]:
@@ -111,7 +139,8 @@ def forename_comparison() -> dict[str, Any]:
         "comparison_levels": [
             _null_level("forename"),
             _level('"forename_l" = "forename_r"', "exact", "forename"),
-            _level(_SWAPPED, "swapped with surname"),
+            _swap_level(_SWAPPED, "swapped with surname", SWAPPED_U),
+            _swap_level(_SWAPPED_CLOSE, "swapped, close spellings", SWAPPED_CLOSE_U),
             _level(_jw("forename", 0.92), "Jaro-Winkler >= 0.92"),
             _level('"forename_group_l" = "forename_group_r"', "nickname or formal name"),
             _level(_jw("forename", 0.8), "Jaro-Winkler >= 0.8"),
@@ -133,7 +162,8 @@ def surname_comparison() -> dict[str, Any]:
         "comparison_levels": [
             _null_level("surname"),
             _level('"surname_l" = "surname_r"', "exact", "surname"),
-            _level(_SWAPPED, "swapped with forename"),
+            _swap_level(_SWAPPED, "swapped with forename", SWAPPED_U),
+            _swap_level(_SWAPPED_CLOSE, "swapped, close spellings", SWAPPED_CLOSE_U),
             _level(part, "part of a double-barrelled surname"),
             _level(_jw("surname", 0.92), "Jaro-Winkler >= 0.92"),
             _level(_jw("surname", 0.8), "Jaro-Winkler >= 0.8"),
@@ -230,6 +260,58 @@ def postcode_comparison() -> dict[str, Any]:
     }
 
 
+SAME_NUMBER_U = 1e-7
+"""Fixed u of two records of one source sharing a person number: two different people
+hold one NHS number or National Insurance number only by a recording error (another
+person's valid number typed in), of the order of one pair in ten million."""
+
+DIFFERENT_NUMBER_M = 0.01
+"""Fixed m of two records of one person, in one source, with different person numbers: the
+source gives a person one number and finds their duplicates by it, so about one duplicate
+in a hundred carries another (a number later merged, or mistyped)."""
+
+
+def person_number_comparison() -> dict[str, Any]:
+    """The source's own person number (NHS number in GP records, National Insurance number
+    in DWP records), compared only between two records of the same source.
+
+    Numbers of different schemes (and the census, which holds none) say nothing, so such
+    pairs fall in the null level. Its m and u are fixed rather than estimated: random
+    sampling finds next to no pairs of different people sharing a number, and EM blocks
+    hold too few duplicates to estimate m (:data:`SAME_NUMBER_U`,
+    :data:`DIFFERENT_NUMBER_M`).
+    """
+    same_source = '"origin_l" = "origin_r"'
+    return {
+        "output_column_name": "person_number",
+        "comparison_description": "Person number within one source (NHS number, NINO)",
+        "comparison_levels": [
+            {
+                "sql_condition": '"person_number_l" IS NULL OR "person_number_r" IS NULL '
+                f"OR NOT ({same_source})",
+                "label_for_charts": "null or different sources",
+                "is_null_level": True,
+            },
+            {
+                "sql_condition": '"person_number_l" = "person_number_r"',
+                "label_for_charts": "same number",
+                "m_probability": 1 - DIFFERENT_NUMBER_M,
+                "u_probability": SAME_NUMBER_U,
+                "fix_m_probability": True,
+                "fix_u_probability": True,
+            },
+            {
+                "sql_condition": "ELSE",
+                "label_for_charts": "different numbers",
+                "m_probability": DIFFERENT_NUMBER_M,
+                "u_probability": 1 - SAME_NUMBER_U,
+                "fix_m_probability": True,
+                "fix_u_probability": True,
+            },
+        ],
+    }
+
+
 RECORD_COLUMNS_USED: tuple[str, ...] = (
     "forename",
     "forename_group",
@@ -245,6 +327,7 @@ RECORD_COLUMNS_USED: tuple[str, ...] = (
     "postcode_district",
     "postcode_area",
     "origin",
+    "person_number",
 )
 """Record-frame columns the comparisons read."""
 
@@ -315,6 +398,7 @@ def settings_dict(*, max_iterations: int = 25, em_convergence: float = 1e-4) -> 
             sex_comparison(),
             postcode_comparison(),
             source_comparison(),
+            person_number_comparison(),
         ],
         "blocking_rules_to_generate_predictions": [
             {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()

@@ -22,6 +22,7 @@ from linkage import model
 from linkage.backends import open_backend
 from linkage.clustering import SPINE_COLUMNS, cluster_records
 from linkage.config import LinkageConfig
+from linkage.household import apply_household_evidence, estimate_weights, household_agreement
 from linkage.inputs import InputSpec, build_records, project_inputs
 from linkage.prediction import choose_threshold, deterministic_pass
 from linkage.training import estimate_prior, register_frequencies, train
@@ -163,6 +164,12 @@ def link_records(
         )
         t = lap("prediction", t)
 
+        if config.household_evidence:
+            training["household"] = _add_household_evidence(
+                records, staging / "predictions.parquet", config.max_records_per_source
+            )
+            t = lap("household_evidence", t)
+
         edges = pl.read_parquet(
             staging / "predictions.parquet",
             columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
@@ -178,7 +185,7 @@ def link_records(
                 "candidates": choose_threshold(scored_probabilities)["candidates"],
             }
         threshold = float(choice["threshold"])
-        nodes = records.select("unique_id", "source", "record_id", "unique_people")
+        nodes = records.select("unique_id", "source", "record_id", "unique_people", "person_number")
         spine = cluster_records(
             nodes, edges, threshold, max_per_source=config.max_records_per_source
         )
@@ -206,6 +213,20 @@ def link_records(
         "seconds": timings["total"],
         "out_dir": str(out_dir),
     }
+
+
+def _add_household_evidence(
+    records: pl.DataFrame, predictions_path: Path, max_per_source: int
+) -> dict[str, Any] | None:
+    """Rescore the saved predictions with the household comparison, in place."""
+    predictions = pl.read_parquet(predictions_path)
+    agreement = household_agreement(records, predictions, max_per_source)
+    weights = estimate_weights(predictions, agreement)
+    if weights is None:
+        logger.info("No household information: predictions left as Splink scored them")
+        return None
+    apply_household_evidence(predictions, agreement, weights).write_parquet(predictions_path)
+    return weights.as_dict()
 
 
 def _summary(

@@ -30,8 +30,9 @@ DETERMINISTIC_MATCH_KEY = "exact"
 def deterministic_pass(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Join records that agree exactly on every key of :data:`model.DETERMINISTIC_KEYS`.
 
-    A group is joined only if its records do not disagree on sex and hold at most one
-    record of each one-per-person source (so two census records are never joined). Each
+    A group is joined only if its records do not disagree on sex, hold at most one
+    record of each one-per-person source (so two census records are never joined) and
+    carry at most one person number per source. Each
     joined group is represented in the probabilistic stage by one record (its
     one-per-person record if any, otherwise its lowest id); the others are linked to that
     representative with probability 1.
@@ -43,6 +44,8 @@ def deterministic_pass(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
         (``unique_id_l``, ``unique_id_r``, ``match_probability``).
     """
     keys = list(model.DETERMINISTIC_KEYS)
+    if "person_number" not in records.columns:
+        records = records.with_columns(pl.lit(None, dtype=pl.Utf8).alias("person_number"))
     complete = records.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
     groups = (
         complete.sort(["unique_people", "unique_id"], descending=[True, False])
@@ -52,11 +55,20 @@ def deterministic_pass(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
             pl.col("sex").drop_nulls().n_unique().alias("n_sex"),
             pl.col("unique_people").sum().alias("n_unique"),
             (pl.col("source").filter(pl.col("unique_people")).n_unique()).alias("n_unique_src"),
+            pl.struct("source", "person_number")
+            .filter(pl.col("person_number").is_not_null())
+            .n_unique()
+            .alias("n_numbers"),
+            pl.col("source")
+            .filter(pl.col("person_number").is_not_null())
+            .n_unique()
+            .alias("n_numbered_src"),
         )
         .filter(
             (pl.col("unique_id").list.len() > 1)
             & (pl.col("n_sex") <= 1)
             & (pl.col("n_unique") == pl.col("n_unique_src"))
+            & (pl.col("n_numbers") == pl.col("n_numbered_src"))
         )
     )
     links = (

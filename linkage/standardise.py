@@ -10,7 +10,8 @@ The rules (applied identically to every source, so that equal people compare equ
   first and last parts are kept too, so SMITH-JONES can agree with SMITH or with JONES.
   ``name_key`` is the forename and surname sorted alphabetically, which is the same whichever
   order the two were recorded in. ``forename_group`` joins nicknames and formal names
-  (BOB, ROBERT) using ``reference/nicknames.csv``.
+  (BOB, ROBERT) using ``reference/nicknames.csv``. A field holding only a placeholder
+  (``Unknown``, ``Not stated``, ``Baby``; ``reference/placeholder_names.csv``) is missing.
 - dates: Date, parsed from ISO (``2011-03-27``), day-first UK forms (``27/03/2011``,
   ``27-03-2011``, ``27.03.2011``, ``27 Mar 2011``, ``27 March 2011``), compact
   ``20110327`` and ``2011/03/27``. Day-first wins where a date is ambiguous (UK records).
@@ -29,6 +30,7 @@ from pathlib import Path
 import polars as pl
 
 NICKNAMES_PATH = Path(__file__).resolve().parent / "reference" / "nicknames.csv"
+PLACEHOLDERS_PATH = Path(__file__).resolve().parent / "reference" / "placeholder_names.csv"
 
 TITLES: tuple[str, ...] = (
     "MR",
@@ -88,6 +90,21 @@ def name_tokens(expr: pl.Expr) -> pl.Expr:
     )
 
 
+@cache
+def placeholder_names() -> tuple[str, ...]:
+    """Values written in a name field when the name is not known (``reference/``)."""
+    return tuple(pl.read_csv(PLACEHOLDERS_PATH).get_column("name").to_list())
+
+
+def _without_placeholder(tokens: pl.Expr) -> pl.Expr:
+    """An empty list where the whole field is a placeholder (``Not Known``, ``Baby``)."""
+    return (
+        pl.when(tokens.list.join("").is_in(list(placeholder_names())))
+        .then(pl.lit([], dtype=pl.List(pl.Utf8)))
+        .otherwise(tokens)
+    )
+
+
 def _join_or_null(tokens: pl.Expr, separator: str) -> pl.Expr:
     joined = tokens.list.join(separator)
     return pl.when(joined == "").then(None).otherwise(joined)
@@ -123,9 +140,9 @@ def standardise_names(
     )
     raw = [c for c in (forename, surname, middle_names) if c is not None and c in frame.columns]
     tokens = frame.with_columns(
-        name_tokens(pl.col(forename)).alias("__fore"),
-        name_tokens(pl.col(surname)).alias("__sur"),
-        middle.alias("__mid"),
+        _without_placeholder(name_tokens(pl.col(forename))).alias("__fore"),
+        _without_placeholder(name_tokens(pl.col(surname))).alias("__sur"),
+        _without_placeholder(middle).alias("__mid"),
     )
     # A surname is written without spaces (J R -> JR); if that spells a title, a second pass
     # would remove it, so it is removed now and standardising stays idempotent.
@@ -136,11 +153,16 @@ def standardise_names(
         .alias("__sur")
     )
     out = tokens.drop(raw).with_columns(
-        _join_or_null(pl.col("__fore").list.slice(0, 1), "").alias("forename"),
+        # The placeholder check runs again on the parts, so standardising stays idempotent.
+        _join_or_null(_without_placeholder(pl.col("__fore").list.slice(0, 1)), "").alias(
+            "forename"
+        ),
         _join_or_null(
             # A blank forename must not drop the middle names (concat_list of a null is null).
-            pl.concat_list(
-                pl.col("__fore").list.slice(1).fill_null([]), pl.col("__mid").fill_null([])
+            _without_placeholder(
+                pl.concat_list(
+                    pl.col("__fore").list.slice(1).fill_null([]), pl.col("__mid").fill_null([])
+                )
             ),
             " ",
         ).alias("middle_names"),
@@ -235,3 +257,10 @@ def standardise_sex(expr: pl.Expr) -> pl.Expr:
         .then(pl.lit("F"))
         .otherwise(None)
     )
+
+
+def standardise_person_number(expr: pl.Expr) -> pl.Expr:
+    """An NHS number or National Insurance number as upper-case letters and digits only
+    (``943 476 5919`` = ``9434765919``, ``ab 12 34 56 c`` = ``AB123456C``); null if empty."""
+    compact = expr.cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+    return pl.when(compact.str.len_chars() > 0).then(compact).otherwise(None)

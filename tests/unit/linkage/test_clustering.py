@@ -6,8 +6,8 @@ from linkage.clustering import cluster_records
 from linkage.prediction import choose_threshold, deterministic_pass
 
 
-def _nodes(sources):
-    return pl.DataFrame(
+def _nodes(sources, numbers=None):
+    frame = pl.DataFrame(
         {
             "unique_id": list(range(len(sources))),
             "source": sources,
@@ -15,6 +15,9 @@ def _nodes(sources):
             "unique_people": [s == "census" for s in sources],
         }
     )
+    if numbers is not None:
+        frame = frame.with_columns(pl.Series("person_number", numbers, dtype=pl.Utf8))
+    return frame
 
 
 def _edges(rows):
@@ -82,3 +85,44 @@ def test_deterministic_pass_joins_exact_groups_but_not_two_census_records():
     reps, links = deterministic_pass(pl.DataFrame(rows))
     assert sorted(links.select("unique_id_l", "unique_id_r").rows()) == [(0, 1), (0, 2)]
     assert sorted(reps.get_column("unique_id").to_list()) == [0, 3, 4, 5]
+
+
+def test_a_cluster_never_holds_two_numbers_of_one_source():
+    # Census 0; GP 1 (its person) and GP 2 (a namesake, another NHS number) both link to
+    # it; GP 3 has no number and GP 4 shares GP 1's number. DWP 5 carries a NINO, which is
+    # another scheme and never conflicts with an NHS number.
+    nodes = _nodes(
+        ["census", "gp", "gp", "gp", "gp", "dwp"],
+        [None, "9434765919", "4010232137", None, "9434765919", "AB123456C"],
+    )
+    edges = _edges([(0, 1, 0.99), (0, 2, 0.98), (0, 5, 0.97), (1, 4, 0.96), (2, 3, 0.95)])
+    ids = cluster_records(nodes, edges, 0.5, max_per_source=3).get_column("person_id").to_list()
+    assert ids[0] == ids[1] == ids[4] == ids[5]  # same number A joins; the NINO is no clash
+    assert ids[2] != ids[0]  # number B is refused although its link is strong
+    assert ids[3] == ids[2]  # a record without a number may join either
+
+
+def test_deterministic_pass_refuses_groups_with_two_numbers_of_one_source():
+    base = {"forename": "ANN", "surname": "LEE", "date_of_birth": 1, "postcode": "M1 1AE"}
+    rows = [
+        {**base, "unique_id": 0, "source": "gp", "person_number": "A"},
+        {**base, "unique_id": 1, "source": "gp", "person_number": "B"},
+        {**base, "unique_id": 2, "source": "dwp", "person_number": "N"},
+        {**base, "unique_id": 3, "source": "dwp", "person_number": "N", "surname": "KAY"},
+        {**base, "unique_id": 4, "source": "dwp", "person_number": None, "surname": "KAY"},
+    ]
+    frame = pl.DataFrame(rows).with_columns(
+        pl.lit("F").alias("sex"), pl.lit(False).alias("unique_people")
+    )
+    reps, links = deterministic_pass(frame)
+    assert links.select("unique_id_l", "unique_id_r").rows() == [(3, 4)]
+    assert sorted(reps.get_column("unique_id").to_list()) == [0, 1, 2, 3]
+
+
+def test_numbers_one_character_apart_may_share_a_cluster():
+    # DWP 1 and 2 are one person's two keys, the second with a mistyped NINO digit; DWP 3's
+    # NINO differs in two places.
+    nodes = _nodes(["census", "dwp", "dwp", "dwp"], [None, "AB123456C", "AB123956C", "AB129966C"])
+    edges = _edges([(0, 1, 0.99), (0, 2, 0.98), (0, 3, 0.97)])
+    ids = cluster_records(nodes, edges, 0.5, max_per_source=3).get_column("person_id").to_list()
+    assert ids[0] == ids[1] == ids[2] and ids[3] != ids[0]

@@ -16,6 +16,7 @@ def test_settings_have_the_expected_comparisons():
         "sex",
         "postcode",
         "source",
+        "person_number",
     ]
     json.dumps(settings)  # plain data, serialisable
 
@@ -102,3 +103,30 @@ def test_baseline_is_a_different_simpler_model():
     baseline = model.baseline_settings_dict()
     assert len(baseline["comparisons"]) == 5
     assert len(baseline["blocking_rules_to_generate_predictions"]) < len(model.BLOCKING_RULES)
+
+
+def test_person_numbers_are_compared_only_within_one_source_with_fixed_m_and_u():
+    comparison = next(
+        c
+        for c in model.settings_dict()["comparisons"]
+        if c["output_column_name"] == "person_number"
+    )
+    null, same, different = comparison["comparison_levels"]
+    assert 'NOT ("origin_l" = "origin_r")' in null["sql_condition"]
+    for level in (same, different):
+        assert level["fix_m_probability"] and level["fix_u_probability"]
+    # Sharing a number is strong evidence, holding different numbers strong counter-evidence.
+    assert same["m_probability"] / same["u_probability"] > 2**20
+    assert different["m_probability"] / different["u_probability"] < 2**-6
+
+
+def test_swap_levels_have_a_fixed_u_in_both_name_comparisons():
+    for name in ("forename", "surname"):
+        comparison = next(
+            c for c in model.settings_dict()["comparisons"] if c["output_column_name"] == name
+        )
+        swaps = [
+            lvl for lvl in comparison["comparison_levels"] if "swapped" in lvl["label_for_charts"]
+        ]
+        assert [lvl["u_probability"] for lvl in swaps] == [model.SWAPPED_U, model.SWAPPED_CLOSE_U]
+        assert all(lvl["fix_u_probability"] for lvl in swaps)

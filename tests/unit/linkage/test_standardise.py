@@ -9,6 +9,7 @@ from linkage.standardise import (
     postcode_parts,
     standardise_date_column,
     standardise_names,
+    standardise_person_number,
     standardise_postcode,
     standardise_sex,
 )
@@ -106,3 +107,17 @@ def test_sex_codes_from_every_source_map_to_m_and_f():
     codes = ["1", "2", "M", "F", "U", "Male", "Female", "male ", None, "9"]
     out = pl.DataFrame({"s": codes}).select(standardise_sex(pl.col("s"))).to_series().to_list()
     assert out == ["M", "F", "M", "F", None, "M", "F", "M", None, None]
+
+
+@pytest.mark.parametrize("placeholder", ["Unknown", "NOT KNOWN", "not-stated", "Baby", "xxx"])
+def test_placeholder_names_become_missing(placeholder):
+    row = _names(placeholder, placeholder, placeholder)
+    assert row["forename"] is None and row["surname"] is None and row["middle_names"] is None
+    # A real name containing a placeholder word is kept.
+    assert _names("Ann", "Testa")["surname"] == "TESTA"
+
+
+def test_person_numbers_keep_letters_and_digits_only():
+    values = pl.Series(["943 476 5919", "ab 12 34 56 c", "  ", None])
+    out = pl.select(standardise_person_number(pl.lit(values))).to_series().to_list()
+    assert out == ["9434765919", "AB123456C", None, None]
