@@ -24,7 +24,6 @@ analyse``; the folder it writes records the digests of the files it was made fro
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import os
@@ -108,14 +107,71 @@ def linkage_key(*, demo: bool) -> bytes:
     return value
 
 
-def keyed_hash(values: pl.Series, key: bytes, namespace: str) -> pl.Series:
-    """HMAC-SHA256 (hex) of each value, prefixed by a namespace; nulls stay null."""
-    prefix = f"{namespace}:".encode()
-    digests = {
-        value: hmac.new(key, prefix + value.encode("utf-8"), hashlib.sha256).hexdigest()
-        for value in values.drop_nulls().cast(pl.Utf8).unique().to_list()
-    }
-    return values.cast(pl.Utf8).replace_strict(digests, default=None, return_dtype=pl.Utf8)
+# HMAC-SHA256 by its definition (RFC 2104) on precomputed pad states: copying two hash
+# states per value is about twice as fast as ``hmac.new`` and gives the same digests, and a
+# million-person run hashes millions of ids.
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+def _hmac_sha256_hex(key: bytes, prefix: bytes, values: list[str]) -> list[str]:
+    """HMAC-SHA256 (hex) of ``prefix + value`` for each value."""
+    if len(key) > 64:  # the SHA-256 block size
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(key.translate(_IPAD))
+    inner.update(prefix)
+    outer = hashlib.sha256(key.translate(_OPAD))
+    digests = []
+    for value in values:
+        first = inner.copy()
+        first.update(value.encode("utf-8"))
+        second = outer.copy()
+        second.update(first.digest())
+        digests.append(second.hexdigest())
+    return digests
+
+
+def keyed_hash(
+    values: pl.Series,
+    key: bytes,
+    namespace: str,
+    cache: dict[str, pl.DataFrame] | None = None,
+) -> pl.Series:
+    """HMAC-SHA256 (hex) of each value, prefixed by a namespace; nulls stay null.
+
+    Parameters
+    ----------
+    values
+        The ids to pseudonymise.
+    key
+        The linkage key.
+    namespace
+        ``record`` or ``person``: the same id gets different pseudonyms in each.
+    cache
+        Digests already computed under this key (namespace -> ``value``, ``digest``),
+        extended in place: the same ids recur in every table of a run.
+    """
+    # Joins rather than ``replace_strict``/``is_in``: about twice as fast on millions of ids.
+    frame = values.cast(pl.Utf8).to_frame("value")
+    new = frame.drop_nulls().unique()
+    known = cache.get(namespace) if cache is not None else None
+    if known is not None:
+        new = new.join(known, on="value", how="anti")
+    values_new = new["value"].to_list()
+    digests = pl.DataFrame(
+        {
+            "value": values_new,
+            "digest": _hmac_sha256_hex(key, f"{namespace}:".encode(), values_new),
+        },
+        schema={"value": pl.Utf8, "digest": pl.Utf8},
+    )
+    if known is not None:
+        digests = pl.concat([known, digests])
+    if cache is not None:
+        cache[namespace] = digests
+    joined = frame.join(digests, on="value", how="left", maintain_order="left")
+    return joined.get_column("digest").alias(values.name)
 
 
 def month_of_birth(dates: pl.Expr) -> pl.Expr:
@@ -125,11 +181,13 @@ def month_of_birth(dates: pl.Expr) -> pl.Expr:
     )
 
 
-def _pseudonymise_spine(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+def _pseudonymise_spine(
+    frame: pl.DataFrame, key: bytes, cache: dict[str, pl.DataFrame]
+) -> pl.DataFrame:
     return frame.select(
         "source",
-        keyed_hash(frame.get_column("record_id"), key, "record").alias("record_id"),
-        keyed_hash(frame.get_column("person_id"), key, "person").alias("person_id"),
+        keyed_hash(frame.get_column("record_id"), key, "record", cache).alias("record_id"),
+        keyed_hash(frame.get_column("person_id"), key, "person", cache).alias("person_id"),
     )
 
 
@@ -183,12 +241,15 @@ def separate_run(
     run_dir = Path(run_dir)
     target = run_dir / FOLDER
     staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}.", dir=run_dir))
+    cache: dict[str, pl.DataFrame] = {}  # each distinct id is hashed once per run
     try:
         tables: dict[str, int] = {}
         (staging / "sources").mkdir()
         for name, (id_column, attributes) in SOURCE_ATTRIBUTES.items():
             frame = _read(run_dir / "sources" / f"{name}.parquet", [id_column, *attributes])
-            frame = frame.with_columns(keyed_hash(frame.get_column(id_column), key, "record"))
+            frame = frame.with_columns(
+                keyed_hash(frame.get_column(id_column), key, "record", cache)
+            )
             if "date_of_birth" in attributes:
                 frame = frame.with_columns(
                     month_of_birth(pl.col("date_of_birth")).alias("date_of_birth")
@@ -198,13 +259,15 @@ def separate_run(
         spine_columns = ["source", "record_id", "person_id"]
         (staging / "linkage").mkdir()
         spine = _read(run_dir / "linkage" / "spine.parquet", spine_columns)
-        _pseudonymise_spine(spine, key).write_parquet(staging / "linkage" / "spine.parquet")
+        _pseudonymise_spine(spine, key, cache).write_parquet(staging / "linkage" / "spine.parquet")
         tables["linkage/spine"] = spine.height
         record_map = run_dir / "truth" / "record_map.parquet"
         if record_map.is_file():
             (staging / "truth").mkdir()
             truth = _read(record_map, spine_columns)
-            _pseudonymise_spine(truth, key).write_parquet(staging / "truth" / "record_map.parquet")
+            _pseudonymise_spine(truth, key, cache).write_parquet(
+                staging / "truth" / "record_map.parquet"
+            )
             tables["truth/record_map"] = truth.height
         written: dict[float, str] = {}
         if threshold_spines:
@@ -216,7 +279,7 @@ def separate_run(
                     else _read(Path(spine_at), spine_columns)
                 )
                 name = f"threshold_{threshold:g}.parquet"
-                _pseudonymise_spine(frame.select(spine_columns), key).write_parquet(
+                _pseudonymise_spine(frame.select(spine_columns), key, cache).write_parquet(
                     staging / "spines" / name
                 )
                 written[float(threshold)] = str(target / "spines" / name)

@@ -43,6 +43,25 @@ def test_keyed_hash_is_hmac_sha256_of_the_namespaced_value():
     assert keyed_hash(pl.Series(["C01"]), KEY, "person").to_list()[0] != out[0]
 
 
+def test_keyed_hash_matches_hmac_for_long_keys_and_with_a_cache():
+    long_key = bytes(range(100))  # longer than the SHA-256 block: hashed first, per RFC 2104
+    out = keyed_hash(pl.Series(["G1", "ü-é"]), long_key, "person").to_list()
+    assert out == [
+        hmac.new(long_key, f"person:{v}".encode(), hashlib.sha256).hexdigest()
+        for v in ["G1", "ü-é"]
+    ]
+    cache: dict = {}
+    first = keyed_hash(pl.Series(["A", "B"]), KEY, "record", cache)
+    second = keyed_hash(pl.Series(["B", None, "C", "A"]), KEY, "record", cache)
+    assert second.to_list() == [
+        first[1],
+        None,
+        keyed_hash(pl.Series(["C"]), KEY, "record")[0],
+        first[0],
+    ]
+    assert sorted(cache["record"]["value"].to_list()) == ["A", "B", "C"]
+
+
 def test_key_from_environment_or_file(monkeypatch, tmp_path):
     monkeypatch.delenv(KEY_ENV, raising=False)
     monkeypatch.delenv(KEY_FILE_ENV, raising=False)
