@@ -196,7 +196,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _missing(path: Path) -> SeparationError:
-    return SeparationError(f"{path}: missing (the separation step needs it)")
+    return SeparationError(f"{path}: file not found (the separation step needs it)")
 
 
 def _read(path: Path, columns: list[str]) -> pl.DataFrame:

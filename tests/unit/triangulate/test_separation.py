@@ -296,7 +296,7 @@ def test_missing_inputs_are_named(tmp_path):
         separate_linked_run(tmp_path / "absent", demo=True)
     run, _ = _run_folder(tmp_path)
     (run / "sources" / "gp_conditions.parquet").unlink()
-    with pytest.raises(SeparationError, match=r"gp_conditions\.parquet: missing"):
+    with pytest.raises(SeparationError, match=r"gp_conditions\.parquet: file not found"):
         separate_linked_run(run, demo=True)
     assert not (run / FOLDER).exists()
 
