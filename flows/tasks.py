@@ -20,14 +20,14 @@ from prefect.artifacts import (
 
 from analysis import analyse_run
 from expectations import validate_linkage, validate_published, validate_sources
-from linkage import evaluate_linkage, link_sources, spine_at_threshold
+from linkage import evaluate_linkage, link_sources
 from quality_report import build_quality_report
 from synthetic_data import generate_world
 from triangulate.config import RunConfig, config_from_parameters, load_config
 from triangulate.manifest import write_manifest
 from triangulate.runs import RunFolder, fingerprint, prepare_run_folder, publish_run, run_once
 from triangulate.separation import FOLDER as ANALYSIS_INPUTS
-from triangulate.separation import linkage_key, separate_run
+from triangulate.separation import separate_linked_run
 from triangulate.summaries import (
     run_report_links,
     run_summary_markdown,
@@ -147,11 +147,7 @@ def separate(run_dir: Path, upstream: str) -> dict[str, Any]:
         "separate",
         upstream,
         lambda c: list(c.analysis.thresholds),
-        lambda f, c: separate_run(
-            f.work,
-            linkage_key(demo=True),
-            threshold_spines={t: spine_at_threshold(f.linkage, t) for t in c.analysis.thresholds},
-        ),
+        lambda f, c: separate_linked_run(f.work, c.analysis.thresholds, demo=True),
     )
 
 

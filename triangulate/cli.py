@@ -26,6 +26,7 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
     from expectations import ExpectationsError
     from linkage import ConvergenceError, LinkageInputError
     from quality_report import QualityReportError
+    from triangulate.separation import SeparationError
 
     return (
         ConfigError,
@@ -34,6 +35,7 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
         ConvergenceError,
         AnalysisInputError,
         QualityReportError,
+        SeparationError,
     )
 
 
@@ -131,14 +133,29 @@ def analyse(
             "predictions when linkage/predictions.parquet exists.",
         ),
     ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Synthetic data only: without TRIANGULATE_LINKAGE_KEY(_FILE), pseudonymise "
+            "with the published demo key (with a warning).",
+        ),
+    ] = False,
 ) -> None:
-    """Publish the study's tables for an existing linked run."""
+    """Publish the study's tables for an existing linked run.
+
+    As in the pipeline, identifiers are first separated from attributes into
+    RUN_DIR/analysis_inputs/ (reused when it is current), and the analysis reads only that.
+    """
     from pathlib import Path
 
     from analysis import AnalysisInputError, analyse_run
     from triangulate.config import load_config
+    from triangulate.separation import MissingKeyError, SeparationError, separate_linked_run
 
     run = Path(run_dir)
+    if not run.is_dir():
+        fail(f"{run}: no such run folder")
     config_path = Path(config) if config else run / "config.yaml"
     try:
         resolved = load_config(config_path if config_path.is_file() else None)
@@ -151,22 +168,22 @@ def analyse(
             spines[float(threshold)] = Path(path)
         except ValueError:
             fail(f"--spine-at {item!r}: expected THRESHOLD=PATH, e.g. 0.9=spine_090.parquet")
-    threshold_spines: dict = dict(spines)
-    if not spines and (run / "linkage" / "predictions.parquet").is_file():
-        from linkage import spine_at_threshold
-
-        threshold_spines = {
-            t: spine_at_threshold(run / "linkage", t) for t in resolved.analysis.thresholds
-        }
     try:
+        separated = separate_linked_run(
+            run, resolved.analysis.thresholds, demo=demo, spine_files=spines, reuse=True
+        )
         summary = analyse_run(
-            run,
+            Path(separated["folder"]),
             Path(out) if out else run / "analysis",
             resolved.analysis,
-            threshold_spines=threshold_spines,
+            threshold_spines={t: Path(p) for t, p in separated["threshold_spines"].items()},
         )
-    except AnalysisInputError as exc:
+    except MissingKeyError as exc:
+        fail(f"{exc}; for synthetic data, pass --demo")
+    except (SeparationError, AnalysisInputError) as exc:
         fail(str(exc))
+    verb = "Reused the current" if separated["reused"] else "Wrote"
+    typer.echo(f"{verb} pseudonymised analysis inputs in {separated['folder']}")
     typer.echo(f"Wrote {len(summary['tables'])} tables to {summary['out_dir']}")
     for point in summary["main_points"]:
         typer.echo(f"- {point}")

@@ -15,93 +15,69 @@ analysis stage reads, in the layout of a run folder (``sources/``, ``linkage/spi
 The key comes from ``TRIANGULATE_LINKAGE_KEY`` or the file named by
 ``TRIANGULATE_LINKAGE_KEY_FILE``; a run on synthetic data may fall back to a published demo
 key, with a warning. The key is never logged or written.
+
+:func:`separate_linked_run` is the entry point of both the pipeline and ``triangulate
+analyse``; the folder it writes records the digests of the files it was made from
+(``separation.json``), so a later call can tell whether it is still current.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
+import json
 import logging
-import os
 import shutil
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from analysis.inputs import SOURCE_COLUMNS
+from triangulate.pseudonyms import (
+    DEMO_KEY,
+    KEY_ENV,
+    KEY_FILE_ENV,
+    MIN_KEY_BYTES,
+    MissingKeyError,
+    SeparationError,
+    keyed_hash,
+    linkage_key,
+)
 
 logger = logging.getLogger(__name__)
 
-KEY_ENV = "TRIANGULATE_LINKAGE_KEY"
-KEY_FILE_ENV = "TRIANGULATE_LINKAGE_KEY_FILE"
-DEMO_KEY = b"triangulate-demo-linkage-key: not secret, synthetic data only"
-MIN_KEY_BYTES = 16
+__all__ = [
+    "DEMO_KEY",
+    "FOLDER",
+    "KEY_ENV",
+    "KEY_FILE_ENV",
+    "MIN_KEY_BYTES",
+    "RECORD",
+    "MissingKeyError",
+    "SeparationError",
+    "input_record",
+    "is_current",
+    "keyed_hash",
+    "linkage_key",
+    "month_of_birth",
+    "saved_record",
+    "separate_linked_run",
+    "separate_run",
+]
+
 FOLDER = "analysis_inputs"
+RECORD = "separation.json"
+# Raise when the layout or the meaning of the written files changes, so older folders are
+# no longer reused.
+RECORD_VERSION = 1
 
 # Columns the analysis reads from each extract, split into the id column that is
 # pseudonymised (listed first in analysis.inputs.SOURCE_COLUMNS) and the attributes.
 SOURCE_ATTRIBUTES: dict[str, tuple[str, tuple[str, ...]]] = {
     source: (columns[0], columns[1:]) for source, columns in SOURCE_COLUMNS.items()
 }
-
-
-class SeparationError(ValueError):
-    """No usable linkage key, or an input the separation step cannot read."""
-
-
-def linkage_key(*, demo: bool) -> bytes:
-    """The secret key of the keyed hashes.
-
-    Parameters
-    ----------
-    demo
-        True for runs on synthetic data: without a configured key, the published demo key
-        is used (with a warning) rather than stopping the run.
-
-    Raises
-    ------
-    SeparationError
-        No key is configured outside demo mode, or the key is shorter than 16 bytes.
-    """
-    value = os.environ.get(KEY_ENV, "").encode("utf-8")
-    source = KEY_ENV
-    if not value and os.environ.get(KEY_FILE_ENV):
-        path = Path(os.environ[KEY_FILE_ENV])
-        try:
-            value = path.read_bytes().strip()
-        except OSError as exc:
-            raise SeparationError(
-                f"{KEY_FILE_ENV}={path}: cannot read the key file ({exc})"
-            ) from None
-        source = f"{KEY_FILE_ENV} ({path})"
-    if not value:
-        if not demo:
-            raise SeparationError(
-                f"no linkage key: set {KEY_ENV} or {KEY_FILE_ENV} (a demo key is only "
-                "allowed for synthetic data)"
-            )
-        logger.warning(
-            "No linkage key set (%s or %s): using the demo key, so pseudonyms are not "
-            "secret. Acceptable for synthetic data only.",
-            KEY_ENV,
-            KEY_FILE_ENV,
-        )
-        return DEMO_KEY
-    if len(value) < MIN_KEY_BYTES:
-        raise SeparationError(f"the key from {source} is shorter than {MIN_KEY_BYTES} bytes")
-    return value
-
-
-def keyed_hash(values: pl.Series, key: bytes, namespace: str) -> pl.Series:
-    """HMAC-SHA256 (hex) of each value, prefixed by a namespace; nulls stay null."""
-    prefix = f"{namespace}:".encode()
-    digests = {
-        value: hmac.new(key, prefix + value.encode("utf-8"), hashlib.sha256).hexdigest()
-        for value in values.drop_nulls().cast(pl.Utf8).unique().to_list()
-    }
-    return values.cast(pl.Utf8).replace_strict(digests, default=None, return_dtype=pl.Utf8)
 
 
 def month_of_birth(dates: pl.Expr) -> pl.Expr:
@@ -111,26 +87,41 @@ def month_of_birth(dates: pl.Expr) -> pl.Expr:
     )
 
 
-def _pseudonymise_spine(frame: pl.DataFrame, key: bytes) -> pl.DataFrame:
+def _pseudonymise_spine(
+    frame: pl.DataFrame, key: bytes, cache: dict[str, pl.DataFrame]
+) -> pl.DataFrame:
     return frame.select(
         "source",
-        keyed_hash(frame.get_column("record_id"), key, "record").alias("record_id"),
-        keyed_hash(frame.get_column("person_id"), key, "person").alias("person_id"),
+        keyed_hash(frame.get_column("record_id"), key, "record", cache).alias("record_id"),
+        keyed_hash(frame.get_column("person_id"), key, "person", cache).alias("person_id"),
     )
 
 
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _missing(path: Path) -> SeparationError:
+    return SeparationError(f"{path}: file not found (the separation step needs it)")
+
+
 def _read(path: Path, columns: list[str]) -> pl.DataFrame:
+    if not path.is_file():
+        raise _missing(path)
     try:
         return pl.read_parquet(path, columns=columns)
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise SeparationError(f"{path}: cannot be read for separation ({exc})") from None
+        raise SeparationError(
+            f"{path}: cannot be read for separation ({_first_line(exc)})"
+        ) from None
 
 
 def separate_run(
     run_dir: Path,
     key: bytes,
     *,
-    threshold_spines: dict[float, pl.DataFrame | Path] | None = None,
+    threshold_spines: Mapping[float, pl.DataFrame | Path] | None = None,
+    record: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write ``<run_dir>/analysis_inputs/`` (replacing it as a whole, atomically).
 
@@ -143,6 +134,9 @@ def separate_run(
     threshold_spines
         Spines re-clustered at other thresholds; written pseudonymised to
         ``spines/threshold_<p>.parquet``.
+    record
+        What the folder was made from (see :func:`input_record`); written, with the rows
+        per table, to ``separation.json`` inside the folder.
 
     Returns
     -------
@@ -153,12 +147,15 @@ def separate_run(
     run_dir = Path(run_dir)
     target = run_dir / FOLDER
     staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}.", dir=run_dir))
+    cache: dict[str, pl.DataFrame] = {}  # each distinct id is hashed once per run
     try:
         tables: dict[str, int] = {}
         (staging / "sources").mkdir()
         for name, (id_column, attributes) in SOURCE_ATTRIBUTES.items():
             frame = _read(run_dir / "sources" / f"{name}.parquet", [id_column, *attributes])
-            frame = frame.with_columns(keyed_hash(frame.get_column(id_column), key, "record"))
+            frame = frame.with_columns(
+                keyed_hash(frame.get_column(id_column), key, "record", cache)
+            )
             if "date_of_birth" in attributes:
                 frame = frame.with_columns(
                     month_of_birth(pl.col("date_of_birth")).alias("date_of_birth")
@@ -168,13 +165,15 @@ def separate_run(
         spine_columns = ["source", "record_id", "person_id"]
         (staging / "linkage").mkdir()
         spine = _read(run_dir / "linkage" / "spine.parquet", spine_columns)
-        _pseudonymise_spine(spine, key).write_parquet(staging / "linkage" / "spine.parquet")
+        _pseudonymise_spine(spine, key, cache).write_parquet(staging / "linkage" / "spine.parquet")
         tables["linkage/spine"] = spine.height
         record_map = run_dir / "truth" / "record_map.parquet"
         if record_map.is_file():
             (staging / "truth").mkdir()
             truth = _read(record_map, spine_columns)
-            _pseudonymise_spine(truth, key).write_parquet(staging / "truth" / "record_map.parquet")
+            _pseudonymise_spine(truth, key, cache).write_parquet(
+                staging / "truth" / "record_map.parquet"
+            )
             tables["truth/record_map"] = truth.height
         written: dict[float, str] = {}
         if threshold_spines:
@@ -186,10 +185,15 @@ def separate_run(
                     else _read(Path(spine_at), spine_columns)
                 )
                 name = f"threshold_{threshold:g}.parquet"
-                _pseudonymise_spine(frame.select(spine_columns), key).write_parquet(
+                _pseudonymise_spine(frame.select(spine_columns), key, cache).write_parquet(
                     staging / "spines" / name
                 )
                 written[float(threshold)] = str(target / "spines" / name)
+        if record is not None:
+            (staging / RECORD).write_text(
+                json.dumps({**record, "tables": tables}, indent=2, sort_keys=True),
+                encoding="utf-8",
+            )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -197,3 +201,142 @@ def separate_run(
         shutil.rmtree(target)
     staging.rename(target)
     return {"folder": str(target), "tables": tables, "threshold_spines": written}
+
+
+def _sha256(path: Path) -> str:
+    if not path.is_file():
+        raise _missing(path)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_record(
+    run_dir: Path,
+    *,
+    thresholds: Sequence[float] = (),
+    spine_files: Mapping[float, Path] | None = None,
+) -> dict[str, Any]:
+    """What a separation of ``run_dir`` reads: file digests, thresholds and columns.
+
+    Parameters
+    ----------
+    run_dir
+        A linked run folder.
+    thresholds
+        Thresholds whose spines are re-clustered from ``linkage/predictions.parquet`` (the
+        saved predictions and records are then inputs too).
+    spine_files
+        Threshold spines given as files instead (threshold -> path).
+
+    Raises
+    ------
+    SeparationError
+        An input file is missing.
+    """
+    run_dir = Path(run_dir)
+    names = [f"sources/{name}.parquet" for name in SOURCE_ATTRIBUTES]
+    names.append("linkage/spine.parquet")
+    if (run_dir / "truth" / "record_map.parquet").is_file():
+        names.append("truth/record_map.parquet")
+    if thresholds and not spine_files:
+        names += ["linkage/records.parquet", "linkage/predictions.parquet"]
+    return {
+        "version": RECORD_VERSION,
+        "columns": {name: [i, *a] for name, (i, a) in SOURCE_ATTRIBUTES.items()},
+        "inputs": {name: _sha256(run_dir / name) for name in names},
+        "thresholds": sorted(float(t) for t in (spine_files or thresholds)),
+        "spine_files": {
+            f"{t:g}": _sha256(Path(path)) for t, path in sorted((spine_files or {}).items())
+        },
+    }
+
+
+def saved_record(run_dir: Path) -> dict[str, Any] | None:
+    """The record of the run's ``analysis_inputs/``, or ``None`` if there is none."""
+    path = Path(run_dir) / FOLDER / RECORD
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def is_current(saved: dict[str, Any] | None, record: dict[str, Any], *, demo: bool) -> bool:
+    """Whether a saved folder was made from exactly these inputs, and with an acceptable key.
+
+    A folder pseudonymised with the (public) demo key is only acceptable in demo mode.
+    """
+    if saved is None or any(saved.get(name) != value for name, value in record.items()):
+        return False
+    return demo or saved.get("demo_key") is False
+
+
+def separate_linked_run(
+    run_dir: Path,
+    thresholds: Sequence[float] = (),
+    *,
+    demo: bool,
+    spine_files: Mapping[float, Path] | None = None,
+    reuse: bool = False,
+) -> dict[str, Any]:
+    """Separate a linked run for the analysis: the pipeline's and the command line's step.
+
+    Parameters
+    ----------
+    run_dir
+        A linked run folder (``sources/``, ``linkage/spine.parquet``, optionally ``truth/``).
+    thresholds
+        Sensitivity thresholds: their spines are re-clustered from the run's saved
+        predictions, when ``linkage/predictions.parquet`` exists.
+    demo
+        Allow the published demo key when no key is configured (synthetic data only).
+    spine_files
+        Threshold spines given as files (threshold -> path); they replace ``thresholds``.
+    reuse
+        Keep an existing ``analysis_inputs/`` made from the same inputs (see
+        :func:`is_current`) instead of writing it again; no key is needed then.
+
+    Returns
+    -------
+    dict
+        As :func:`separate_run`, plus ``reused``.
+
+    Raises
+    ------
+    SeparationError
+        The run folder or an input is missing or unreadable, or no key is configured
+        outside demo mode. Nothing is written then.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise SeparationError(f"{run_dir}: no such run folder")
+    if not spine_files and not (run_dir / "linkage" / "predictions.parquet").is_file():
+        thresholds = ()
+    record = input_record(run_dir, thresholds=thresholds, spine_files=spine_files)
+    target = run_dir / FOLDER
+    saved = saved_record(run_dir)
+    if reuse and is_current(saved, record, demo=demo):
+        logger.info("%s is current: reused, not written again.", target)
+        spines = {
+            t: str(target / "spines" / f"threshold_{t:g}.parquet") for t in record["thresholds"]
+        }
+        return {
+            "folder": str(target),
+            "tables": saved["tables"],
+            "threshold_spines": spines,
+            "reused": True,
+        }
+    key = linkage_key(demo=demo)
+    if spine_files:
+        spines_in: dict[float, pl.DataFrame | Path] = {
+            float(t): Path(p) for t, p in spine_files.items()
+        }
+    else:
+        from linkage import spine_at_threshold
+
+        spines_in = {float(t): spine_at_threshold(run_dir / "linkage", t) for t in thresholds}
+    record = {**record, "demo_key": key == DEMO_KEY}
+    summary = separate_run(run_dir, key, threshold_spines=spines_in, record=record)
+    return {**summary, "reused": False}

@@ -105,10 +105,12 @@ def test_spreadsheet_charts_and_main_points(analysed):
 def test_cli_analyses_an_existing_run(tmp_path):
     run = write_run(tmp_path / "run")
     result = CliRunner().invoke(
-        app, ["analyse", str(run), "--spine-at", f"0.8={run / 'linkage' / 'spine.parquet'}"]
+        app,
+        ["analyse", str(run), "--demo", "--spine-at", f"0.8={run / 'linkage' / 'spine.parquet'}"],
     )
     assert result.exit_code == 0, result.output
     assert "Wrote" in result.output
+    assert (run / "analysis_inputs" / "spines" / "threshold_0.8.parquet").is_file()
     overall = pl.read_parquet(run / "analysis" / "published" / "overall.parquet")
     assert "threshold_0.8" in set(overall["estimate"])
 
@@ -116,9 +118,10 @@ def test_cli_analyses_an_existing_run(tmp_path):
 def test_cli_reports_a_broken_spine(tmp_path):
     run = write_run(tmp_path / "run")
     (run / "linkage" / "spine.parquet").unlink()
-    result = CliRunner().invoke(app, ["analyse", str(run)])
+    result = CliRunner().invoke(app, ["analyse", str(run), "--demo"])
     assert result.exit_code == 2
     assert "spine.parquet: file not found" in result.output
+    assert not (run / "analysis_inputs").exists() and not (run / "analysis").exists()
 
 
 def test_same_inputs_give_identical_tables(analysed, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import logging
 
 import polars as pl
@@ -16,10 +17,13 @@ from triangulate.separation import (
     FOLDER,
     KEY_ENV,
     KEY_FILE_ENV,
+    RECORD,
+    MissingKeyError,
     SeparationError,
     keyed_hash,
     linkage_key,
     month_of_birth,
+    separate_linked_run,
     separate_run,
 )
 
@@ -37,6 +41,25 @@ def test_keyed_hash_is_hmac_sha256_of_the_namespaced_value():
     other = keyed_hash(pl.Series(["C01"]), KEY + b"x", "record").to_list()
     assert other[0] != out[0]
     assert keyed_hash(pl.Series(["C01"]), KEY, "person").to_list()[0] != out[0]
+
+
+def test_keyed_hash_matches_hmac_for_long_keys_and_with_a_cache():
+    long_key = bytes(range(100))  # longer than the SHA-256 block: hashed first, per RFC 2104
+    out = keyed_hash(pl.Series(["G1", "ü-é"]), long_key, "person").to_list()
+    assert out == [
+        hmac.new(long_key, f"person:{v}".encode(), hashlib.sha256).hexdigest()
+        for v in ["G1", "ü-é"]
+    ]
+    cache: dict = {}
+    first = keyed_hash(pl.Series(["A", "B"]), KEY, "record", cache)
+    second = keyed_hash(pl.Series(["B", None, "C", "A"]), KEY, "record", cache)
+    assert second.to_list() == [
+        first[1],
+        None,
+        keyed_hash(pl.Series(["C"]), KEY, "record")[0],
+        first[0],
+    ]
+    assert sorted(cache["record"]["value"].to_list()) == ["A", "B", "C"]
 
 
 def test_key_from_environment_or_file(monkeypatch, tmp_path):
@@ -202,3 +225,88 @@ def test_separated_inputs_hold_keyed_ids_and_attributes_only(tmp_path):
     assert first.len() == 1
     threshold = pl.read_parquet(out / "spines" / "threshold_0.9.parquet")
     assert threshold.equals(linked)
+
+
+def _no_key(monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.delenv(KEY_FILE_ENV, raising=False)
+
+
+def test_a_current_folder_is_reused_without_the_key(tmp_path, monkeypatch):
+    run, _ = _run_folder(tmp_path)
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    first = separate_linked_run(run, demo=False, reuse=True)
+    assert first["reused"] is False
+    written = (run / FOLDER / "linkage" / "spine.parquet").stat().st_mtime_ns
+    _no_key(monkeypatch)  # the analyst reusing the folder needs no key
+    again = separate_linked_run(run, demo=False, reuse=True)
+    assert again["reused"] is True
+    assert (
+        again["tables"]
+        == first["tables"]
+        == {
+            "sources/census": 2,
+            "sources/gp_registrations": 1,
+            "sources/gp_conditions": 1,
+            "sources/dwp_benefit_spells": 1,
+            "linkage/spine": 4,
+            "truth/record_map": 4,
+        }
+    )
+    assert (run / FOLDER / "linkage" / "spine.parquet").stat().st_mtime_ns == written
+
+
+def test_a_changed_input_makes_the_folder_stale(tmp_path, monkeypatch):
+    run, spine = _run_folder(tmp_path)
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    separate_linked_run(run, demo=False, reuse=True)
+    spine.with_columns(pl.lit("S1").alias("person_id")).write_parquet(
+        run / "linkage" / "spine.parquet"
+    )
+    again = separate_linked_run(run, demo=False, reuse=True)
+    assert again["reused"] is False
+    persons = pl.read_parquet(run / FOLDER / "linkage" / "spine.parquet")["person_id"]
+    assert persons.n_unique() == 1, "the folder was rewritten from the changed spine"
+
+
+def test_a_demo_keyed_folder_is_not_reused_outside_demo_mode(tmp_path, monkeypatch):
+    run, _ = _run_folder(tmp_path)
+    _no_key(monkeypatch)
+    assert separate_linked_run(run, demo=True, reuse=True)["reused"] is False
+    assert separate_linked_run(run, demo=True, reuse=True)["reused"] is True
+    with pytest.raises(MissingKeyError, match=KEY_ENV):
+        separate_linked_run(run, demo=False, reuse=True)
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    assert separate_linked_run(run, demo=False, reuse=True)["reused"] is False
+    ids = pl.read_parquet(run / FOLDER / "sources" / "census.parquet")["census_person_id"]
+    assert ids[0] == hmac.new(KEY, b"record:C01", hashlib.sha256).hexdigest()
+
+
+def test_without_a_key_nothing_is_written(tmp_path, monkeypatch):
+    run, _ = _run_folder(tmp_path)
+    _no_key(monkeypatch)
+    before = sorted(p.relative_to(run) for p in run.rglob("*"))
+    with pytest.raises(MissingKeyError, match=KEY_FILE_ENV):
+        separate_linked_run(run, demo=False)
+    assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
+
+
+def test_missing_inputs_are_named(tmp_path):
+    with pytest.raises(SeparationError, match="no such run folder"):
+        separate_linked_run(tmp_path / "absent", demo=True)
+    run, _ = _run_folder(tmp_path)
+    (run / "sources" / "gp_conditions.parquet").unlink()
+    with pytest.raises(SeparationError, match=r"gp_conditions\.parquet: file not found"):
+        separate_linked_run(run, demo=True)
+    assert not (run / FOLDER).exists()
+
+
+def test_the_record_names_the_digests_of_what_was_read(tmp_path, monkeypatch):
+    run, _ = _run_folder(tmp_path)
+    _no_key(monkeypatch)
+    separate_linked_run(run, demo=True)
+    saved = json.loads((run / FOLDER / RECORD).read_text())
+    spine_bytes = (run / "linkage" / "spine.parquet").read_bytes()
+    assert saved["inputs"]["linkage/spine.parquet"] == hashlib.sha256(spine_bytes).hexdigest()
+    assert saved["demo_key"] is True
+    assert saved["thresholds"] == [], "no saved predictions, so no threshold spines"
