@@ -126,7 +126,7 @@ def write_predictions(
 def choose_threshold(
     probabilities: pl.Series,
     *,
-    candidates: tuple[float, ...] = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999),
+    candidates: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 0.999),
 ) -> dict[str, Any]:
     """Pick the threshold with the highest model-expected F1, and say why.
 
