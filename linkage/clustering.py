@@ -13,6 +13,7 @@ namesake's registration cannot join a cluster that already holds its person's ow
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 
 import numpy as np
@@ -72,26 +73,36 @@ def cluster_records(
         raise ValueError("node unique_id must run 0..n-1 in order")
     sources = sorted(nodes.get_column("source").unique().to_list())
     index = {name: i for i, name in enumerate(sources)}
-    source_of = nodes.get_column("source").replace_strict(index, return_dtype=pl.Int64).to_list()
-    limits = [max_per_source] * len(sources)
+    source_of = nodes.get_column("source").replace_strict(index, return_dtype=pl.Int64).to_numpy()
+    k = len(sources)
+    limits = [max_per_source] * k
     for name in nodes.filter(pl.col("unique_people")).get_column("source").unique().to_list():
         limits[index[name]] = 1
-    # counts[r] holds, for a cluster root r, its number of records from each source.
-    counts = [[0] * len(sources) for _ in range(n)]
-    for i, k in enumerate(source_of):
-        counts[i][k] = 1
-    # numbers[r] maps, for a cluster root r, a source to the one person number its records
-    # of that source carry (records without a number add nothing).
-    numbers: list[dict[int, str] | None] = [None] * n
+    # Flat arrays indexed root * k + source (compact: millions of records at 5M people).
+    # counts: a cluster's records from each source. numbers: the code of the person number
+    # its records of that source carry, -1 for none (records without a number add nothing).
+    slot = np.arange(n, dtype=np.int64) * k + source_of
+    flat = np.zeros(n * k, dtype=np.int32)
+    flat[slot] = 1
+    counts = array("i", flat.tobytes())
+    codes = np.full(n * k, -1, dtype=np.int64)
+    texts: list[str] = []
     if "person_number" in nodes.columns:
-        for i, number in enumerate(nodes.get_column("person_number").to_list()):
-            if number is not None:
-                numbers[i] = {source_of[i]: number}
+        number = nodes.get_column("person_number")
+        present = number.is_not_null().to_numpy()
+        # Dense ranks of the sorted distinct numbers index ``texts``.
+        coded = (number.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
+        codes[slot[present]] = coded[present]
+        texts = number.drop_nulls().unique().sort().to_list()
+    numbers = array("q", codes.tobytes())
+    del flat, codes, slot
 
-    def compatible(na: dict[int, str] | None, nb: dict[int, str] | None) -> bool:
-        if na is None or nb is None:
-            return True
-        return all(same_number(na.get(k, v), v) for k, v in nb.items())
+    def compatible(ra: int, rb: int) -> bool:
+        for s in range(k):
+            x, y = numbers[ra * k + s], numbers[rb * k + s]
+            if x != y and x >= 0 and y >= 0 and not same_number(texts[x], texts[y]):
+                return False
+        return True
 
     accepted = edges.filter(pl.col("match_probability") >= threshold).sort(
         ["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]
@@ -99,6 +110,7 @@ def cluster_records(
     left = accepted.get_column("unique_id_l").to_list()
     right = accepted.get_column("unique_id_r").to_list()
     prob = accepted.get_column("match_probability").to_list()
+    del accepted
 
     parent = list(range(n))
     best = [0.0] * n
@@ -116,18 +128,19 @@ def cluster_records(
         if ra == rb:
             joined = True
         else:
-            ca, cb = counts[ra], counts[rb]
+            oa, ob = ra * k, rb * k
             joined = all(
-                x + y <= lim for x, y, lim in zip(ca, cb, limits, strict=True)
-            ) and compatible(numbers[ra], numbers[rb])
+                counts[oa + s] + counts[ob + s] <= limits[s] for s in range(k)
+            ) and compatible(ra, rb)
             if joined:
                 # The smaller id becomes the root, so a cluster is named after its first record.
                 if rb < ra:
-                    ra, rb, ca, cb = rb, ra, cb, ca
+                    ra, rb, oa, ob = rb, ra, ob, oa
                 parent[rb] = ra
-                counts[ra] = [x + y for x, y in zip(ca, cb, strict=True)]
-                if numbers[rb] is not None:
-                    numbers[ra] = {**(numbers[ra] or {}), **numbers[rb]}
+                for s in range(k):
+                    counts[oa + s] += counts[ob + s]
+                    if numbers[oa + s] < 0:
+                        numbers[oa + s] = numbers[ob + s]
         if joined:
             if p > best[a]:
                 best[a] = p

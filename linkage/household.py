@@ -12,7 +12,8 @@ record of another source gets an extra comparison, ``household``:
 - *agrees*: the other record's postcode is the postcode of a record of its source already
   linked (at :data:`ANCHOR_PROBABILITY`) to another member of the household;
 - *disagrees*: other members are linked in that source, at other postcodes;
-- *null*: no other member is linked in that source, or the postcode is missing.
+- *null*: no other member is linked in that source, the postcode is missing, or the
+  candidate is already linked to another member (a relative's own record).
 
 Its m and u are estimated from the scored pairs themselves, one expectation-maximisation
 step holding the rest of the model fixed: m is the share of agreeing pairs weighted by each
@@ -129,8 +130,21 @@ def household_agreement(
         .then(pl.col("_household_l"))
         .otherwise("_household_r")
         .alias("household"),
+        pl.when(left_side).then(pl.col("unique_id_r")).otherwise("unique_id_l").alias("candidate"),
         pl.when(left_side).then(pl.col("_source_r")).otherwise("_source_l").alias("source"),
         pl.when(left_side).then(pl.col("_postcode_r")).otherwise("_postcode_l").alias("postcode"),
+    )
+    # A candidate already linked to another household record (a relative's own registration)
+    # says nothing about this member: clustering will refuse the pair anyway, and counting
+    # it would teach u that non-matches share the household's address.
+    holders = anchors.select(pl.col("unique_id").alias("candidate"), "person_id").join(
+        members.select("person_id", pl.col("member").alias("holder")), on="person_id"
+    )
+    taken = (
+        pairs.join(holders, on="candidate")
+        .filter(pl.col("holder") != pl.col("member"))
+        .select("unique_id_l", "unique_id_r", pl.lit(True).alias("taken"))
+        .unique()
     )
     others = (
         pairs.join(
@@ -141,10 +155,16 @@ def household_agreement(
         .group_by("unique_id_l", "unique_id_r")
         .agg((pl.col("other_postcode") == pl.col("postcode").first()).any().alias("agrees"))
     )
-    return pairs.join(others, on=["unique_id_l", "unique_id_r"], how="left").select(
-        "unique_id_l",
-        "unique_id_r",
-        pl.when(pl.col("postcode").is_not_null()).then(pl.col("agrees")).alias("household_agrees"),
+    return (
+        pairs.join(others, on=["unique_id_l", "unique_id_r"], how="left")
+        .join(taken, on=["unique_id_l", "unique_id_r"], how="left")
+        .select(
+            "unique_id_l",
+            "unique_id_r",
+            pl.when(pl.col("postcode").is_not_null() & pl.col("taken").is_null())
+            .then(pl.col("agrees"))
+            .alias("household_agrees"),
+        )
     )
 
 

@@ -183,6 +183,22 @@ def method_section(ctx: ReportContext) -> Section:
             f"<p>The model was not trained in this run: it was loaded from "
             f"<code>{escape(training.get('reused_model'))}</code>.</p>"
         )
+    household = training.get("household")
+    if household:
+        section.add(
+            "<p>Household evidence: after prediction, each census-GP and census-DWP pair was "
+            "rescored by whether the census record's household members are linked (at "
+            f"{figure('training/household/anchor_probability', household['anchor_probability'])}"
+            ") at the candidate's postcode; its m "
+            f"({figure('training/household/m', household['m'])}) and u "
+            f"({figure('training/household/u', household['u'])}) were estimated from the "
+            "scored pairs, so agreement adds "
+            f"{figure('training/household/agree_weight', household['agree_weight'])} to the "
+            "match weight and disagreement "
+            f"{figure('training/household/disagree_weight', household['disagree_weight'])} "
+            f"({figure('training/household/pairs', household['pairs_with_information'])} pairs "
+            "carried household information).</p>"
+        )
     return section
 
 

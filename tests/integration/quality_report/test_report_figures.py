@@ -128,6 +128,16 @@ def test_cluster_sizes_and_threshold_agree(report, tiny_run):
         )
 
 
+def test_household_evidence_agrees_with_the_summary(report, tiny_run):
+    _, parsed = report
+    summary = json.loads((tiny_run / "linkage/linkage_summary.json").read_text())
+    household = summary["training"]["household"]
+    assert household["m"] > household["u"]  # households do move together
+    for name in ("m", "u", "agree_weight", "disagree_weight"):
+        _close(_value(parsed, f"training/household/{name}"), household[name])
+    _close(_value(parsed, "training/household/pairs"), household["pairs_with_information"])
+
+
 def test_model_levels_agree_with_the_saved_model(report, tiny_run):
     _, parsed = report
     model = json.loads((tiny_run / "linkage/model.json").read_text())

@@ -35,7 +35,15 @@ def _edges(rows):
     )
 
 
-EDGES = [(0, 4, 0.99), (1, 5, 0.99), (2, 6, 0.3), (2, 7, 0.3), (3, 8, 0.3), (2, 9, 0.3)]
+EDGES = [
+    (0, 4, 0.99),
+    (1, 5, 0.99),
+    (2, 6, 0.3),
+    (2, 7, 0.3),
+    (3, 8, 0.3),
+    (2, 9, 0.3),
+    (2, 4, 0.3),  # c0's own registration, a candidate for its relative c2
+]
 
 
 def test_agreement_uses_the_other_members_linked_postcodes():
@@ -49,6 +57,7 @@ def test_agreement_uses_the_other_members_linked_postcodes():
     assert found[(0, 4)] is True  # c1 is at P1 too
     assert found[(3, 8)] is None  # nobody else in c3's household
     assert found[(2, 9)] is None  # no postcode to compare
+    assert found[(2, 4)] is None  # already c0's: a relative's record says nothing
 
 
 def test_one_em_step_weights_agreement_by_match_probability():
