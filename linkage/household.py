@@ -10,7 +10,7 @@ After Splink has scored the pairs, every pair of a record with a household (cens
 record of another source gets an extra comparison, ``household``:
 
 - *agrees*: the other record's postcode is the postcode of a record of its source already
-  linked (at :data:`ANCHOR_PROBABILITY`) to another member of the household;
+  linked directly (at :data:`ANCHOR_PROBABILITY`) to another member of the household;
 - *disagrees*: other members are linked in that source, at other postcodes;
 - *null*: no other member is linked in that source, the postcode is missing, or the
   candidate is already linked to another member (a relative's own record).
@@ -27,8 +27,6 @@ import math
 from dataclasses import dataclass
 
 import polars as pl
-
-from linkage.clustering import cluster_records
 
 ANCHOR_PROBABILITY = 0.9
 """Links at least this probable tell where a household's other members are now."""
@@ -67,54 +65,32 @@ class HouseholdWeights:
         }
 
 
-def household_agreement(
-    records: pl.DataFrame, edges: pl.DataFrame, max_per_source: int
-) -> pl.DataFrame:
+def household_agreement(records: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
     """Household agreement of every scored pair between a household record and another
     source's record.
 
     Parameters
     ----------
     records
-        The record frame: ``unique_id``, ``source``, ``record_id``, ``unique_people``,
-        ``person_number``, ``postcode`` and ``household`` (null where a source has none).
+        The record frame: ``unique_id``, ``source``, ``postcode`` and ``household`` (null
+        where a source has none).
     edges
         Scored pairs: ``unique_id_l``, ``unique_id_r``, ``match_probability``,
         ``match_key``.
-    max_per_source
-        As in :func:`linkage.clustering.cluster_records`.
-
     Returns
     -------
     polars.DataFrame
         ``unique_id_l``, ``unique_id_r`` and ``household_agrees`` (bool, null when there
         is no information), one row per pair with a household side.
     """
-    nodes = records.select("unique_id", "source", "record_id", "unique_people", "person_number")
-    anchors = cluster_records(nodes, edges, ANCHOR_PROBABILITY, max_per_source=max_per_source)
-    info = records.select("unique_id", "source", "postcode", "household")
-    clustered = anchors.select("unique_id", "person_id").join(info, on="unique_id")
-    members = clustered.filter(pl.col("household").is_not_null()).select(
-        "person_id", "household", pl.col("unique_id").alias("member")
-    )
-    # Where each household member's linked records of other sources are now.
-    whereabouts = (
-        members.join(
-            clustered.filter(pl.col("household").is_null()).drop_nulls("postcode"),
-            on="person_id",
-        )
-        .select("household", "member", "source", "postcode")
-        .unique()
-    )
-    ends = info.select(
+    ends = records.select(
         pl.col("unique_id").alias("_id"),
         pl.col("source").alias("_source"),
         pl.col("postcode").alias("_postcode"),
         pl.col("household").alias("_household"),
     )
     pairs = (
-        edges.filter(pl.col("match_key") != "exact")
-        .select("unique_id_l", "unique_id_r")
+        edges.select("unique_id_l", "unique_id_r", "match_probability", "match_key")
         .join(ends.rename(lambda c: c + "_l"), left_on="unique_id_l", right_on="_id_l")
         .join(ends.rename(lambda c: c + "_r"), left_on="unique_id_r", right_on="_id_r")
     )
@@ -125,6 +101,8 @@ def household_agreement(
     ).select(
         "unique_id_l",
         "unique_id_r",
+        "match_probability",
+        "match_key",
         pl.when(left_side).then(pl.col("unique_id_l")).otherwise("unique_id_r").alias("member"),
         pl.when(left_side)
         .then(pl.col("_household_l"))
@@ -134,12 +112,16 @@ def household_agreement(
         pl.when(left_side).then(pl.col("_source_r")).otherwise("_source_l").alias("source"),
         pl.when(left_side).then(pl.col("_postcode_r")).otherwise("_postcode_l").alias("postcode"),
     )
+    # Links this sure (deterministic ones included) tell where each member's records are now.
+    anchored = pairs.filter(pl.col("match_probability") >= ANCHOR_PROBABILITY)
+    whereabouts = (
+        anchored.drop_nulls("postcode").select("household", "member", "source", "postcode").unique()
+    )
     # A candidate already linked to another household record (a relative's own registration)
     # says nothing about this member: clustering will refuse the pair anyway, and counting
     # it would teach u that non-matches share the household's address.
-    holders = anchors.select(pl.col("unique_id").alias("candidate"), "person_id").join(
-        members.select("person_id", pl.col("member").alias("holder")), on="person_id"
-    )
+    holders = anchored.select("candidate", pl.col("member").alias("holder")).unique()
+    pairs = pairs.filter(pl.col("match_key") != "exact")
     taken = (
         pairs.join(holders, on="candidate")
         .filter(pl.col("holder") != pl.col("member"))

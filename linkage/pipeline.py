@@ -25,7 +25,7 @@ from linkage.config import DEFAULT_THRESHOLD, LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
 from linkage.inputs import InputSpec, build_records, project_inputs
 from linkage.prediction import choose_threshold, deterministic_pass
-from linkage.training import estimate_prior, register_frequencies, train
+from linkage.training import estimate_prior, frequency_tables, register_frequencies, train
 
 logger = logging.getLogger(__name__)
 
@@ -124,11 +124,12 @@ def link_records(
         # Train on every record (unbiased m and u), predict on the representatives left
         # by the deterministic pass (the pairs that still need scoring).
         everyone = backend.register_records(records)
+        frequencies = frequency_tables(linkable)
         table = db_api.register(representatives.to_arrow(), table_name="representatives")
         if model_path is not None:
             source: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
             training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-            register_frequencies(training_linker, db_api, linkable, suffix="train")
+            register_frequencies(training_linker, db_api, frequencies, suffix="train")
             training: dict[str, Any] = {
                 "reused_model": str(model_path),
                 "prior": estimate_prior(training_linker),
@@ -136,7 +137,7 @@ def link_records(
         else:
             source = model.settings_dict(max_iterations=config.em_max_iterations)
             training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-            register_frequencies(training_linker, db_api, linkable, suffix="train")
+            register_frequencies(training_linker, db_api, frequencies, suffix="train")
             t = lap("set_up", t)
             report = train(
                 training_linker,
@@ -149,7 +150,7 @@ def link_records(
             training = {"prior": report.prior, "em_sessions": report.sessions}
         model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
         linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
-        register_frequencies(linker, db_api, linkable, suffix="predict")
+        register_frequencies(linker, db_api, frequencies, suffix="predict")
         t = lap("training", t)
 
         scored = backend.predict(
@@ -166,7 +167,7 @@ def link_records(
 
         if config.household_evidence:
             training["household"] = _add_household_evidence(
-                records, staging / "predictions.parquet", config.max_records_per_source
+                records, staging / "predictions.parquet"
             )
             t = lap("household_evidence", t)
 
@@ -221,12 +222,10 @@ def link_records(
     }
 
 
-def _add_household_evidence(
-    records: pl.DataFrame, predictions_path: Path, max_per_source: int
-) -> dict[str, Any] | None:
+def _add_household_evidence(records: pl.DataFrame, predictions_path: Path) -> dict[str, Any] | None:
     """Rescore the saved predictions with the household comparison, in place."""
     predictions = pl.read_parquet(predictions_path)
-    agreement = household_agreement(records, predictions, max_per_source)
+    agreement = household_agreement(records, predictions)
     weights = estimate_weights(predictions, agreement)
     if weights is None:
         logger.info("No household information: predictions left as Splink scored them")

@@ -53,13 +53,28 @@ class TrainingReport:
         return all(s["converged"] for s in self.sessions)
 
 
+def frequency_tables(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The population frequency table of every term-frequency column (computed once, then
+    registered with each linker that needs it)."""
+    return {column: population_frequencies(records, column) for column in model.TF_COLUMNS}
+
+
 def register_frequencies(
-    linker: Any, db_api: Any, records: pl.DataFrame, *, suffix: str = ""
+    linker: Any,
+    db_api: Any,
+    records: pl.DataFrame | dict[str, pl.DataFrame],
+    *,
+    suffix: str = "",
 ) -> None:
-    """Register population term-frequency tables for every term-frequency column."""
+    """Register population term-frequency tables for every term-frequency column.
+
+    ``records`` is the record frame, or the tables :func:`frequency_tables` made from it.
+    """
+    tables = records if isinstance(records, dict) else frequency_tables(records)
     for column in model.TF_COLUMNS:
-        table = population_frequencies(records, column).to_arrow()
-        registered = db_api.register(table, table_name=f"population_tf_{column}{suffix}")
+        registered = db_api.register(
+            tables[column].to_arrow(), table_name=f"population_tf_{column}{suffix}"
+        )
         linker.table_management.register_term_frequency_lookup(registered, column)
 
 

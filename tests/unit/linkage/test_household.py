@@ -47,7 +47,7 @@ EDGES = [
 
 
 def test_agreement_uses_the_other_members_linked_postcodes():
-    agreement = household_agreement(_records(), _edges(EDGES), max_per_source=2)
+    agreement = household_agreement(_records(), _edges(EDGES))
     found = {
         (r["unique_id_l"], r["unique_id_r"]): r["household_agrees"]
         for r in agreement.iter_rows(named=True)
@@ -62,7 +62,7 @@ def test_agreement_uses_the_other_members_linked_postcodes():
 
 def test_one_em_step_weights_agreement_by_match_probability():
     edges = _edges(EDGES)
-    weights = estimate_weights(edges, household_agreement(_records(), edges, max_per_source=2))
+    weights = estimate_weights(edges, household_agreement(_records(), edges))
     # Informed pairs: (0,4) .99 T, (1,5) .99 T, (2,6) .3 T, (2,7) .3 F.
     assert weights.m == pytest.approx((0.99 + 0.99 + 0.3) / (0.99 + 0.99 + 0.3 + 0.3))
     assert weights.u == pytest.approx((0.01 + 0.01 + 0.7) / (0.01 + 0.01 + 0.7 + 0.7))
@@ -71,7 +71,7 @@ def test_one_em_step_weights_agreement_by_match_probability():
 
 def test_rescoring_adds_the_bayes_factor_to_the_weight():
     edges = _edges(EDGES)
-    agreement = household_agreement(_records(), edges, max_per_source=2)
+    agreement = household_agreement(_records(), edges)
     weights = estimate_weights(edges, agreement)
     out = apply_household_evidence(edges, agreement, weights)
     row = out.filter((pl.col("unique_id_l") == 2) & (pl.col("unique_id_r") == 6)).row(0, named=True)
@@ -88,4 +88,4 @@ def test_rescoring_adds_the_bayes_factor_to_the_weight():
 def test_no_households_means_no_weights():
     records = _records().with_columns(pl.lit(None, dtype=pl.Utf8).alias("household"))
     edges = _edges(EDGES)
-    assert estimate_weights(edges, household_agreement(records, edges, max_per_source=2)) is None
+    assert estimate_weights(edges, household_agreement(records, edges)) is None
