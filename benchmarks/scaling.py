@@ -55,13 +55,17 @@ elif stage == "evaluate":
 elif stage == "analyse":
     import shutil
     from analysis import analyse_run
-    from linkage import spine_at_threshold
     linkage_dir = run_dir / "linkage"
     if linkage_dir.exists():
         shutil.rmtree(linkage_dir)
     shutil.copytree(run_dir / f"linkage-{backend}", linkage_dir)
-    spines = {t: spine_at_threshold(linkage_dir, t) for t in config.analysis.thresholds}
-    out = analyse_run(run_dir, run_dir / "analysis", config.analysis, threshold_spines=spines)
+    # As the pipeline does it: pseudonymise into analysis_inputs/, then analyse only that.
+    from triangulate.separation import FOLDER, separate_linked_run
+    thresholds = config.analysis.thresholds
+    separate_linked_run(run_dir, thresholds, demo=True)
+    inputs = run_dir / FOLDER
+    spines = {t: inputs / "spines" / f"threshold_{t:g}.parquet" for t in thresholds}
+    out = analyse_run(inputs, run_dir / "analysis", config.analysis, threshold_spines=spines)
 print("RESULT " + json.dumps({"seconds": time.perf_counter() - started, "summary": out},
                              default=str))
 """

@@ -84,3 +84,49 @@ def test_link_reports_bad_mapping(tmp_path):
     assert result.exit_code == 2
     assert "right.csv" in result.output and "surname_typo" in result.output
     assert not (tmp_path / "out").exists()
+
+
+NUMBERED = """key,given,family,birth,postcode,nhs,truth
+n1,Grace,Hall,2001-01-09,E1 6AN,943 476 5919,p6
+n2,Grace,Hall,2001-01-09,E1 6AN,401 023 2137,p7
+n3,Grace,Hall,09/01/2001,E1 6AN,9434765919,p6
+"""
+NUMBERED_MAPPING = """left:
+  record_id: id
+  forename: first
+  surname: last
+  date_of_birth: dob
+  postcode: pc
+  household: household
+  one_record_per_person: true
+right:
+  record_id: key
+  forename: given
+  surname: family
+  date_of_birth: birth
+  postcode: postcode
+  person_number: nhs
+"""
+
+
+def test_person_numbers_keep_namesakes_apart(tmp_path):
+    # Two people named Grace Hall, born the same day at one postcode, in the right file:
+    # only their NHS numbers tell them apart. n3 is n1 again (the same number, spaced
+    # differently). Without numbers all three would join the left file's Grace Hall.
+    left = LEFT + "a5,Grace,Hall,2001-01-09,F,E1 6AN,p6\n"
+    (tmp_path / "left.csv").write_text(
+        "\n".join(
+            line + (",household" if i == 0 else f",h{i}")
+            for i, line in enumerate(left.strip().splitlines())
+        )
+        + "\n"
+    )
+    (tmp_path / "right.csv").write_text(NUMBERED)
+    (tmp_path / "mapping.yaml").write_text(NUMBERED_MAPPING)
+    result = _run(tmp_path)
+    assert result.exit_code == 0, result.output
+    spine = pl.read_parquet(tmp_path / "out" / "spine.parquet")
+    person = dict(zip(spine["record_id"], spine["person_id"], strict=True))
+    assert person["n1"] == person["n3"]  # one person's two records, one number
+    assert person["n2"] != person["n1"]  # the namesake with another number stays apart
+    assert person["a5"] in {person["n1"], person["n2"]}
