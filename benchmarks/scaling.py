@@ -9,7 +9,7 @@ benchmarks/README_scaling.md.
 
     .venv/bin/python benchmarks/scaling.py --people 10000 100000 1000000
     .venv/bin/python benchmarks/scaling.py --compare-backends --people 10000
-    .venv/bin/python benchmarks/scaling.py --fit
+    .venv/bin/python benchmarks/scaling.py --fit [--people 10000 100000 1000000 5000000]
 """
 
 from __future__ import annotations
@@ -183,7 +183,9 @@ def compare_backends(people: int, work: Path) -> None:
         print(f"  {backend}: F1 {100 * f1:.3f}%  link {link['wall_seconds']:.1f} s", flush=True)
 
 
-def fit(path: Path = RESULTS, key: str = "wall_seconds") -> dict[str, Any]:
+def fit(
+    path: Path = RESULTS, key: str = "wall_seconds", sizes: list[int] | None = None
+) -> dict[str, Any]:
     """Print each stage's time and memory by size and its growth exponent on log-log axes.
 
     ``key`` is ``wall_seconds`` (the child process from start to exit, interpreter start
@@ -193,6 +195,8 @@ def fit(path: Path = RESULTS, key: str = "wall_seconds") -> dict[str, Any]:
     """
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     rows = [r for r in rows if r["backend"] == "duckdb" and r["stage"] in STAGES]
+    if sizes:
+        rows = [r for r in rows if r["people"] in sizes]
     latest: dict[tuple[str, int], dict[str, Any]] = {}
     for row in rows:
         latest[(row["stage"], row["people"])] = row
@@ -253,8 +257,10 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="only print the fitted curve")
     args = parser.parse_args()
     if args.fit:
-        fit(key="wall_seconds")
-        fit(key="stage_seconds")
+        # With --people, only those sizes (leaving out older rows at other sizes).
+        sizes = args.people if "--people" in sys.argv else None
+        fit(key="wall_seconds", sizes=sizes)
+        fit(key="stage_seconds", sizes=sizes)
         return
     if args.compare_backends:
         for people in args.people:
