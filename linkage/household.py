@@ -77,6 +77,7 @@ def household_agreement(records: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFr
     edges
         Scored pairs: ``unique_id_l``, ``unique_id_r``, ``match_probability``,
         ``match_key``.
+
     Returns
     -------
     polars.DataFrame
