@@ -17,10 +17,10 @@ from datetime import date
 
 import polars as pl
 
+from linkage.standardise import placeholder_names
 from quality_report.groups import BREAKDOWNS
 from quality_report.stats import wilson_columns
 
-PLACEHOLDER_NAMES: tuple[str, ...] = ("UNKNOWN", "BABY", "TEST", "XXX", "NONE", "NK", "ZZZ")
 POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 NINO = r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$"
 NINO_BARRED_PREFIXES: tuple[str, ...] = ("BG", "GB", "NK", "KN", "TN", "NT", "ZZ")
@@ -58,8 +58,9 @@ def _complete(expr: pl.Expr) -> pl.Expr:
 def _valid(source: str, identifier: str) -> pl.Expr:
     col = pl.col(identifier)
     if identifier in ("forename", "surname"):
-        upper = col.cast(pl.Utf8).str.to_uppercase().str.strip_chars()
-        return upper.str.contains(r"[A-Z]") & ~upper.is_in(list(PLACEHOLDER_NAMES))
+        # A placeholder is judged as linkage standardises names: letters only, upper case.
+        letters = col.cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z]", "")
+        return (letters != "") & ~letters.is_in(list(placeholder_names()))
     if identifier == "date_of_birth":
         return col.is_between(date(1900, 1, 1), EXTRACT_DATE)
     if identifier == "sex":
