@@ -85,7 +85,7 @@ class LinkageConfig(BaseModel):
         "auto",
         description=(
             "Split prediction into this many chunks of records, scored one after another to "
-            "bound memory; 'auto' uses one chunk per million records left for Splink."
+            "bound memory; 'auto' uses one chunk per 4 million records left for Splink."
         ),
     )
     # Backend and Spark resources (linkage/backends.py; docs/scaling.md).

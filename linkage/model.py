@@ -46,9 +46,12 @@ BLOCKING_RULES: tuple[str, ...] = (
     # Same forename (or surname) and full postcode: birth date and the other name both differ.
     "l.forename = r.forename AND l.postcode = r.postcode",
     "l.surname = r.surname AND l.postcode = r.postcode",
-    # Same names where a birth date is missing: nothing else may agree after a move.
-    "l.forename = r.forename AND l.surname = r.surname "
-    "AND (l.date_of_birth IS NULL OR r.date_of_birth IS NULL)",
+    # Same names where a birth date is missing: nothing else may agree after a move. One
+    # rule per side, so the missing birth date filters the records before the join: written
+    # as "either is missing" it was tested on every pair sharing both names, which grows with
+    # the square of the population (23 of the 28 seconds of blocking at 1M people).
+    "l.date_of_birth IS NULL AND l.forename = r.forename AND l.surname = r.surname",
+    "r.date_of_birth IS NULL AND l.forename = r.forename AND l.surname = r.surname",
 )
 """Prediction blocking rules, chosen for recall (their recall is measured in evaluation)."""
 

@@ -55,8 +55,9 @@ def test_restoring_onto_a_different_model_is_refused():
 
 
 def test_prediction_is_chunked_per_million_records_by_default():
-    assert prediction_chunks(LinkageConfig(), 999_999) == 1
-    assert prediction_chunks(LinkageConfig(), 2_500_000) == 3
+    assert prediction_chunks(LinkageConfig(), 3_999_999) == 1
+    assert prediction_chunks(LinkageConfig(), 4_000_001) == 2
+    assert prediction_chunks(LinkageConfig(), 10_000_000) == 3
     assert prediction_chunks(LinkageConfig(predict_chunks=4), 10) == 4
 
 
