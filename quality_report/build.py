@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 
+from linkage.staging import staged_output
 from quality_report import (
     sections_clusters,
     sections_data,
@@ -134,9 +133,7 @@ def build_quality_report(
     out_dir = Path(out_dir)
     seed = int(((run.config or {}).get("run") or {}).get("seed", 20110327))
     ctx = ReportContext(run, redact=redact, seed=seed, clerical_per_band=clerical_per_band)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_output(out_dir) as staging:
         sections = _sections(ctx, staging)
         covered = {i for s in sections for i in s.checklist}
         if covered != set(CHECKLIST_ITEMS):
@@ -158,12 +155,5 @@ def build_quality_report(
                 raise QualityReportError(f"{path.name} would load from the network: {found[:3]}")
         if redact:
             check_redacted(staging, run, ignore_dates=_study_months() | _parameter_dates(run))
-        staging.chmod(0o755)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    staging.rename(out_dir)
     logger.info("Quality report written to %s", out_dir)
     return out_dir / "index.html"

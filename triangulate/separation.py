@@ -26,8 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from typing import Any
 import polars as pl
 
 from analysis.inputs import SOURCE_COLUMNS
+from linkage.staging import staged_output
 from triangulate.pseudonyms import (
     DEMO_KEY,
     KEY_ENV,
@@ -146,9 +145,8 @@ def separate_run(
     """
     run_dir = Path(run_dir)
     target = run_dir / FOLDER
-    staging = Path(tempfile.mkdtemp(prefix=f".{FOLDER}.", dir=run_dir))
     cache: dict[str, pl.DataFrame] = {}  # each distinct id is hashed once per run
-    try:
+    with staged_output(target) as staging:
         tables: dict[str, int] = {}
         (staging / "sources").mkdir()
         for name, (id_column, attributes) in SOURCE_ATTRIBUTES.items():
@@ -194,12 +192,6 @@ def separate_run(
                 json.dumps({**record, "tables": tables}, indent=2, sort_keys=True),
                 encoding="utf-8",
             )
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if target.exists():
-        shutil.rmtree(target)
-    staging.rename(target)
     return {"folder": str(target), "tables": tables, "threshold_spines": written}
 
 
