@@ -12,8 +12,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import duckdb
 import polars as pl
 
 from linkage import model
+from linkage.staging import staged_output
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "synthetic_data" / "reference"
 AGE_REFERENCE_DATE = "2020-03-01"
@@ -280,14 +279,17 @@ def blocking_recall(records_path: Path, record_map: pl.DataFrame) -> pl.DataFram
         con.close()
     names = list(rules)
     sources = sorted(set(pairs.get_column("source_l")) | set(pairs.get_column("source_r")))
-    pair_name = {}
-    for a, b in source_pairs(sources):
-        pair_name[(a, b)] = pair_name[(b, a)] = f"{a}-{b}"
-    pairs = pairs.with_columns(
-        pl.struct("source_l", "source_r")
-        .map_elements(lambda x: pair_name[(x["source_l"], x["source_r"])], return_dtype=pl.Utf8)
-        .alias("source_pair"),
-        pl.any_horizontal(names).alias("any_rule"),
+    # Both orders of each pair map to one name (a join, not a Python call per true pair).
+    pair_names = pl.DataFrame(
+        [
+            {"source_l": left, "source_r": right, "source_pair": f"{a}-{b}"}
+            for a, b in source_pairs(sources)
+            for left, right in {(a, b), (b, a)}
+        ],
+        schema={"source_l": pl.Utf8, "source_r": pl.Utf8, "source_pair": pl.Utf8},
+    )
+    pairs = pairs.join(pair_names, on=["source_l", "source_r"], how="left").with_columns(
+        pl.any_horizontal(names).alias("any_rule")
     )
     summary = pairs.group_by("source_pair").agg(
         pl.len().alias("true_pairs"),
@@ -370,19 +372,10 @@ def evaluate_against_record_map(
         .get_column("value")
         .item(),
     }
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with staged_output(out_dir) as staging:
         pairwise.write_parquet(staging / "pairwise.parquet")
         by_group.write_parquet(staging / "by_group.parquet")
         clusters.write_parquet(staging / "clusters.parquet")
         blocking.write_parquet(staging / "blocking_recall.parquet")
         (staging / "evaluation_summary.json").write_text(json.dumps(summary, indent=2))
-        staging.chmod(0o755)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    staging.rename(out_dir)
     return summary

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,31 +21,13 @@ from linkage.config import DEFAULT_THRESHOLD, LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
 from linkage.inputs import InputSpec, build_records, project_inputs
 from linkage.prediction import choose_threshold, deterministic_pass
+from linkage.staging import staged_output
 from linkage.training import estimate_prior, frequency_tables, register_frequencies, train
 
 logger = logging.getLogger(__name__)
 
 PACKAGED_MODEL = Path(__file__).resolve().parent / "reference" / "default_model.json"
 """A model trained on a generated world, used when the inputs are too small to train."""
-
-
-@contextmanager
-def staged_output(out_dir: Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``out_dir`` only if the block succeeds."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    # A run killed mid-stage leaves its staging folder behind: clear it before starting again.
-    for stale in out_dir.parent.glob(f".{out_dir.name}.*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    staging.chmod(0o755)
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    staging.rename(out_dir)
 
 
 def _save_charts(linker: Any, charts_dir: Path) -> list[str]:
@@ -114,56 +92,68 @@ def link_records(
     with staged_output(out_dir) as staging:
         records.write_parquet(staging / "records.parquet")
         backend = open_backend(config)
-        db_api = backend.db_api
-        model_path = config.model_path
-        if model_path is None and records.height < config.min_records_to_train:
-            model_path = PACKAGED_MODEL
-            logger.warning(
-                "Only %d records: using the packaged model instead of training", records.height
-            )
-        # Train on every record (unbiased m and u), predict on the representatives left
-        # by the deterministic pass (the pairs that still need scoring).
-        everyone = backend.register_records(records)
-        frequencies = frequency_tables(linkable)
-        table = db_api.register(representatives.to_arrow(), table_name="representatives")
-        if model_path is not None:
-            source: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
-            training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-            register_frequencies(training_linker, db_api, frequencies, suffix="train")
-            training: dict[str, Any] = {
-                "reused_model": str(model_path),
-                "prior": estimate_prior(training_linker),
-            }
-        else:
-            source = model.settings_dict(max_iterations=config.em_max_iterations)
-            training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-            register_frequencies(training_linker, db_api, frequencies, suffix="train")
-            t = lap("set_up", t)
-            report = train(
-                training_linker,
-                seed=config.seed,
-                u_max_pairs=config.u_max_pairs,
-                em_max_pairs=config.em_max_pairs,
-                max_iterations=config.em_max_iterations,
-                on_no_convergence=config.on_no_convergence,
-            )
-            training = {"prior": report.prior, "em_sessions": report.sessions}
-        model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
-        linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
-        register_frequencies(linker, db_api, frequencies, suffix="predict")
-        t = lap("training", t)
+        try:
+            db_api = backend.db_api
+            model_path = config.model_path
+            if model_path is None and records.height < config.min_records_to_train:
+                model_path = PACKAGED_MODEL
+                logger.warning(
+                    "Only %d records: using the packaged model instead of training", records.height
+                )
+            # Train on every record (unbiased m and u), predict on the representatives left
+            # by the deterministic pass (the pairs that still need scoring).
+            everyone = backend.register_records(records)
+            frequencies = frequency_tables(linkable)
+            table = db_api.register(representatives.to_arrow(), table_name="representatives")
+            if model_path is not None:
+                source: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
+                training_linker = Linker(
+                    everyone, backend.settings(source), log_level=logging.WARNING
+                )
+                register_frequencies(training_linker, db_api, frequencies, suffix="train")
+                training: dict[str, Any] = {
+                    "reused_model": str(model_path),
+                    "prior": estimate_prior(training_linker),
+                }
+            else:
+                source = model.settings_dict(max_iterations=config.em_max_iterations)
+                training_linker = Linker(
+                    everyone, backend.settings(source), log_level=logging.WARNING
+                )
+                register_frequencies(training_linker, db_api, frequencies, suffix="train")
+                t = lap("set_up", t)
+                report = train(
+                    training_linker,
+                    seed=config.seed,
+                    u_max_pairs=config.u_max_pairs,
+                    em_max_pairs=config.em_max_pairs,
+                    max_iterations=config.em_max_iterations,
+                    on_no_convergence=config.on_no_convergence,
+                )
+                training = {"prior": report.prior, "em_sessions": report.sessions}
+            model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
+            linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
+            register_frequencies(linker, db_api, frequencies, suffix="predict")
+            t = lap("training", t)
 
-        scored = backend.predict(
-            linker, floor=config.prediction_floor, records=representatives.height
-        )
-        columns = [c.unquote().name for c in scored.columns]
-        backend.write_predictions(
-            scored,
-            exact_links,
-            [c for c in columns if c.startswith("mw_")],
-            staging / "predictions.parquet",
-        )
-        t = lap("prediction", t)
+            scored = backend.predict(
+                linker, floor=config.prediction_floor, records=representatives.height
+            )
+            columns = [c.unquote().name for c in scored.columns]
+            backend.write_predictions(
+                scored,
+                exact_links,
+                [c for c in columns if c.startswith("mw_")],
+                staging / "predictions.parquet",
+            )
+            t = lap("prediction", t)
+            # The charts need only the trained model, so Splink's part ends here.
+            charts = _save_charts(training_linker, staging / "charts") if config.charts else []
+        finally:
+            # Closed before the polars steps below, freeing DuckDB's memory (up to
+            # memory_limit) or Spark's JVM; and closed on failure too.
+            backend.close()
+        t = lap("charts_and_close", t)
 
         if config.household_evidence:
             training["household"] = _add_household_evidence(
@@ -203,8 +193,6 @@ def link_records(
         # same data and seed differ at most in the last bits of DuckDB's parallel sums.
         saved = {key: value for key, value in model_dict.items() if key != "linker_uid"}
         (staging / "model.json").write_text(json.dumps(saved, indent=2), encoding="utf-8")
-        charts = _save_charts(training_linker, staging / "charts") if config.charts else []
-        backend.close()
         lap("artefacts", t)
         timings["total"] = round(time.perf_counter() - started, 3)
 
