@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -13,11 +12,9 @@ import reporting
 from analysis.charts import SERIES, altair_series, write_png
 from analysis.config import AnalysisConfig
 from analysis.outputs import atomic_write, write_table, write_text
+from analysis.results import Estimates, Publication
 from analysis.spreadsheet import write_spreadsheet
 from analysis.summary import main_points, main_points_markdown
-
-if TYPE_CHECKING:
-    from analysis.run import Estimates, Publication
 
 SPREADSHEET = "benefit_recipients_2019_2021.xlsx"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from analysis.population import (
     prepare_sources,
 )
 from analysis.rates import standard_weights
+from analysis.results import Estimates, Publication
 from analysis.tables import (
     HEADLINE_TABLES,
     MONTHLY_COLUMNS,
@@ -46,16 +46,6 @@ from analysis.tables import (
 from analysis.weighting import linkage_rates, linkage_weights
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Estimates:
-    """Unrounded results of every estimate, and the sample flow of each population."""
-
-    results: pl.DataFrame
-    flows: pl.DataFrame
-    linkage_rates: pl.DataFrame | None
-    person_months: int
 
 
 def _population_results(
@@ -164,15 +154,6 @@ def estimate_all(
     )
 
 
-@dataclass(frozen=True)
-class Publication:
-    """Every published table (after disclosure control) and the audit log."""
-
-    tables: dict[str, pl.DataFrame]
-    monthly_tables: tuple[str, ...]
-    audit: pl.DataFrame
-
-
 def publish(estimates: Estimates, config: AnalysisConfig) -> Publication:
     """Apply disclosure control to every table and split the monthly results by table."""
     monthly = publish_monthly(estimates.results, config)
@@ -248,6 +229,8 @@ def analyse_run(
         ``tables`` (names written), ``people``, ``person_months``, ``main_points``,
         ``seconds`` and ``out_dir``.
     """
+    # Imported here: its chart and spreadsheet libraries take about 2 s to import, which
+    # every "import analysis" (the CLI, the flows) would otherwise pay.
     from analysis.publication import write_publication
 
     started = time.perf_counter()
