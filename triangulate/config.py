@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.config import AnalysisConfig
 from expectations.config import ExpectationsConfig
@@ -19,6 +19,14 @@ from quality_report.config import ReportConfig
 from synthetic_data.config import WorldConfig
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
+
+
+DISCLOSURE_RULES: dict[str, str] = {
+    "disclosure_min_count": "min_count",
+    "rounding_base": "rounding_base",
+}
+"""Keys of the ``expectations`` section that must equal a key of the ``analysis`` section:
+the published-output gate checks the disclosure rules the analysis applied."""
 
 
 class ConfigError(ValueError):
@@ -49,6 +57,36 @@ class RunConfig(StrictModel):
     analysis: AnalysisConfig = AnalysisConfig()
     report: ReportConfig = ReportConfig()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _gate_follows_the_analysis(cls, data: Any) -> Any:
+        """Left out, the published-output gate's rules are the analysis's own."""
+        if not isinstance(data, dict) or not isinstance(data.get("analysis", {}), dict):
+            return data
+        analysis = data.get("analysis") or {}
+        expectations = data.get("expectations") or {}
+        if not isinstance(expectations, dict):
+            return data
+        filled = dict(expectations)
+        for gate_key, analysis_key in DISCLOSURE_RULES.items():
+            if gate_key not in filled and analysis_key in analysis:
+                filled[gate_key] = analysis[analysis_key]
+        return {**data, "expectations": filled}
+
+    @model_validator(mode="after")
+    def _gate_checks_what_the_analysis_applies(self) -> RunConfig:
+        for gate_key, analysis_key in DISCLOSURE_RULES.items():
+            gate = getattr(self.expectations, gate_key)
+            applied = getattr(self.analysis, analysis_key)
+            if gate != applied:
+                raise ValueError(
+                    f"expectations.{gate_key} ({gate}) differs from analysis.{analysis_key} "
+                    f"({applied}): the published-output gate must check the rule the analysis "
+                    f"applies. Set them equal, or leave expectations.{gate_key} out to follow "
+                    "the analysis."
+                )
+        return self
+
 
 def _describe(error: ValidationError, source: str) -> str:
     lines = [f"Invalid configuration in {source}:"]
@@ -58,7 +96,10 @@ def _describe(error: ValidationError, source: str) -> str:
         if item["type"] == "extra_forbidden":
             parent = _section_fields(item["loc"][:-1])
             message = f"unknown key; valid keys here are: {', '.join(parent)}"
-        lines.append(f"  - {key}: {message}")
+        if key:
+            lines.append(f"  - {key}: {message}")
+        else:  # a rule across sections: its message names the keys
+            lines.append(f"  - {message.removeprefix('Value error, ')}")
     return "\n".join(lines)
 
 

@@ -30,3 +30,20 @@ def test_run_id_depends_on_configuration():
     b = load_config(overrides={"run": {"people": 100}})
     c = load_config(overrides={"run": {"people": 101}})
     assert run_id(a) == run_id(b) != run_id(c)
+
+
+def test_published_gate_follows_the_analysis_disclosure_rules():
+    config = load_config(overrides={"analysis": {"min_count": 20, "rounding_base": 10}})
+    assert config.expectations.disclosure_min_count == 20
+    assert config.expectations.rounding_base == 10
+
+
+def test_published_gate_set_differently_from_the_analysis_is_refused(tmp_path):
+    path = tmp_path / "mismatch.yaml"
+    path.write_text("analysis:\n  min_count: 20\nexpectations:\n  disclosure_min_count: 10\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "expectations.disclosure_min_count (10)" in message
+    assert "analysis.min_count (20)" in message
