@@ -182,11 +182,15 @@ def _defaults() -> dict[str, Any]:
     return yaml.safe_load(DEFAULTS_PATH.read_text(encoding="utf-8"))
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge_mappings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``override``'s values, nested mappings merged key by key (not replaced).
+
+    Also used by the run configuration (:mod:`triangulate.config`) for its overrides.
+    """
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_mappings(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -221,7 +225,7 @@ class WorldConfig(_Strict):
             raise ValueError("the world section must be a mapping")
         defaults = _defaults()
         noise = data.get("noise", "default")
-        data = _merge(
+        data = merge_mappings(
             {k: v for k, v in defaults.items() if k != "noise"},
             {k: v for k, v in data.items() if k != "noise"},
         )
@@ -230,7 +234,7 @@ class WorldConfig(_Strict):
         elif noise == "default" or noise is None:
             data["noise"] = defaults["noise"]
         elif isinstance(noise, dict):
-            data["noise"] = _merge(defaults["noise"], noise)
+            data["noise"] = merge_mappings(defaults["noise"], noise)
         else:
             raise ValueError(f"noise must be 'default', '{NO_NOISE}' or a mapping, not {noise!r}")
         return data

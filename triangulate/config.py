@@ -16,7 +16,7 @@ from analysis.config import AnalysisConfig
 from expectations.config import ExpectationsConfig
 from linkage.config import LinkageConfig
 from quality_report.config import ReportConfig
-from synthetic_data.config import WorldConfig
+from synthetic_data.config import WorldConfig, merge_mappings
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
 
@@ -114,16 +114,6 @@ def _section_fields(loc: tuple[Any, ...]) -> list[str]:
     return sorted(model.model_fields)
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def load_config(
     path: Path | str | None = None, *, overrides: dict[str, Any] | None = None
 ) -> RunConfig:
@@ -157,7 +147,7 @@ def load_config(
         if not isinstance(loaded, dict):
             raise ConfigError(f"Configuration file {path} must hold a mapping of sections.")
         data = loaded
-    data = _merge(data, overrides or {})
+    data = merge_mappings(data, overrides or {})
     try:
         return RunConfig.model_validate(data)
     except ValidationError as exc:

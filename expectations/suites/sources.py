@@ -169,6 +169,32 @@ def _postcode(config: ExpectationsConfig) -> Check:
     )
 
 
+def _child_suite(
+    name: str, title: str, checks: list[Check], *, key: str, parent: str
+) -> SuiteDefinition:
+    """A suite for an extract whose rows belong to another's (conditions to registrations,
+    spells to customers): its own checks, then every ``key`` present in ``parent``.
+
+    The validation boundary adds the boolean column ``in_<parent>`` before validating.
+    """
+    relations = (
+        Check(
+            f"{key}_in_{parent}",
+            "referential_integrity",
+            "critical",
+            E.ExpectColumnValuesToBeInSet(column=f"in_{parent}", value_set=[True]),
+        ),
+    )
+    return SuiteDefinition(
+        name,
+        f"{title} (sources/{name}.parquet)",
+        (
+            Part("extract", name, tuple(checks)),
+            Part("relations", f"{name}_relations", relations, (key,)),
+        ),
+    )
+
+
 def census_suite(config: ExpectationsConfig, *, people: int | None = None) -> SuiteDefinition:
     """The 2011 Census extract: one row per responding person."""
     checks = [
@@ -263,21 +289,8 @@ def gp_conditions_suite(
         _not_after("event_date_not_in_future", "event_date", EXTRACT_DAY),
         *_row_count("gp_conditions", config, people),
     ]
-    relations = (
-        Check(
-            "gp_record_id_in_gp_registrations",
-            "referential_integrity",
-            "critical",
-            E.ExpectColumnValuesToBeInSet(column="in_gp_registrations", value_set=[True]),
-        ),
-    )
-    return SuiteDefinition(
-        "gp_conditions",
-        "GP conditions (sources/gp_conditions.parquet)",
-        (
-            Part("extract", "gp_conditions", tuple(checks)),
-            Part("relations", "gp_conditions_relations", relations, ("gp_record_id",)),
-        ),
+    return _child_suite(
+        "gp_conditions", "GP conditions", checks, key="gp_record_id", parent="gp_registrations"
     )
 
 
@@ -333,19 +346,10 @@ def dwp_benefit_spells_suite(
         ),
         *_row_count("dwp_benefit_spells", config, people),
     ]
-    relations = (
-        Check(
-            "dwp_master_key_in_dwp_customers",
-            "referential_integrity",
-            "critical",
-            E.ExpectColumnValuesToBeInSet(column="in_dwp_customers", value_set=[True]),
-        ),
-    )
-    return SuiteDefinition(
+    return _child_suite(
         "dwp_benefit_spells",
-        "DWP benefit spells (sources/dwp_benefit_spells.parquet)",
-        (
-            Part("extract", "dwp_benefit_spells", tuple(checks)),
-            Part("relations", "dwp_benefit_spells_relations", relations, ("dwp_master_key",)),
-        ),
+        "DWP benefit spells",
+        checks,
+        key="dwp_master_key",
+        parent="dwp_customers",
     )
