@@ -249,7 +249,12 @@ def _slope(people: list[int], seconds: list[float]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--people", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument(
+        "--people",
+        type=int,
+        nargs="+",
+        help="world sizes (default 10000 100000 1000000; with --fit, every size measured)",
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/triangulate-scaling"))
     parser.add_argument("--stages", nargs="+", default=list(STAGES), choices=STAGES)
     parser.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
@@ -257,16 +262,15 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="only print the fitted curve")
     args = parser.parse_args()
     if args.fit:
-        # With --people, only those sizes (leaving out older rows at other sizes).
-        sizes = args.people if "--people" in sys.argv else None
-        fit(key="wall_seconds", sizes=sizes)
-        fit(key="stage_seconds", sizes=sizes)
+        fit(key="wall_seconds", sizes=args.people)
+        fit(key="stage_seconds", sizes=args.people)
         return
+    people_sizes = args.people or [10_000, 100_000, 1_000_000]
     if args.compare_backends:
-        for people in args.people:
+        for people in people_sizes:
             compare_backends(people, args.work)
         return
-    scale(args.people, args.work, tuple(args.stages), args.backend)
+    scale(people_sizes, args.work, tuple(args.stages), args.backend)
     fit()
 
 

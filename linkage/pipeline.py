@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from linkage import model
-from linkage.backends import open_backend
+from linkage.backends import DuckDBBackend, open_backend
 from linkage.clustering import SPINE_COLUMNS, cluster_records
 from linkage.config import DEFAULT_THRESHOLD, LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
@@ -46,6 +46,96 @@ def _save_charts(linker: Any, charts_dir: Path) -> list[str]:
     return written
 
 
+class _Stopwatch:
+    """Seconds spent in each named stage of a run, in order, for ``linkage_summary.json``."""
+
+    def __init__(self) -> None:
+        self.started = self._last = time.perf_counter()
+        self.timings: dict[str, float] = {}
+
+    def lap(self, stage: str) -> None:
+        """Record the time since the previous lap as ``stage``."""
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._last, 3)
+        self._last = now
+
+    def stop(self) -> dict[str, float]:
+        """The timings, with ``total`` since the start."""
+        self.timings["total"] = round(time.perf_counter() - self.started, 3)
+        return self.timings
+
+
+def _run_splink(
+    backend: DuckDBBackend,
+    records: pl.DataFrame,
+    linkable: pl.DataFrame,
+    representatives: pl.DataFrame,
+    exact_links: pl.DataFrame,
+    config: LinkageConfig,
+    staging: Path,
+    clock: _Stopwatch,
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """Train (or reuse) the model, score the blocked pairs into ``predictions.parquet`` and
+    save the charts: everything that needs the backend open.
+
+    Returns the training summary, the trained model's settings and the charts written.
+    """
+    from splink import Linker
+
+    db_api = backend.db_api
+    model_path = config.model_path
+    if model_path is None and records.height < config.min_records_to_train:
+        model_path = PACKAGED_MODEL
+        logger.warning(
+            "Only %d records: using the packaged model instead of training", records.height
+        )
+    # Train on every record (unbiased m and u), predict on the representatives left by the
+    # deterministic pass (the pairs that still need scoring).
+    everyone = backend.register_records(records)
+    frequencies = frequency_tables(linkable)
+    table = db_api.register(representatives.to_arrow(), table_name="representatives")
+    source: Any = (
+        model.settings_dict(max_iterations=config.em_max_iterations)
+        if model_path is None
+        else json.loads(Path(model_path).read_text(encoding="utf-8"))
+    )
+    training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
+    register_frequencies(training_linker, db_api, frequencies, suffix="train")
+    if model_path is not None:
+        training: dict[str, Any] = {
+            "reused_model": str(model_path),
+            "prior": estimate_prior(training_linker),
+        }
+    else:
+        clock.lap("set_up")
+        report = train(
+            training_linker,
+            seed=config.seed,
+            u_max_pairs=config.u_max_pairs,
+            em_max_pairs=config.em_max_pairs,
+            max_iterations=config.em_max_iterations,
+            on_no_convergence=config.on_no_convergence,
+        )
+        training = {"prior": report.prior, "em_sessions": report.sessions}
+    model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
+    linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
+    register_frequencies(linker, db_api, frequencies, suffix="predict")
+    clock.lap("training")
+
+    scored = backend.predict(linker, floor=config.prediction_floor, records=representatives.height)
+    columns = [c.unquote().name for c in scored.columns]
+    backend.write_predictions(
+        scored,
+        exact_links,
+        [c for c in columns if c.startswith("mw_")],
+        staging / "predictions.parquet",
+    )
+    clock.lap("prediction")
+    # The charts need only the trained model, so Splink's part ends here.
+    charts = _save_charts(training_linker, staging / "charts") if config.charts else []
+    return training, model_dict, charts
+
+
 def link_records(
     specs: list[InputSpec], out_dir: Path, config: LinkageConfig | None = None
 ) -> dict[str, Any]:
@@ -59,19 +149,11 @@ def link_records(
     LinkageInputError
         An input is unusable; raised before any training and before anything is written.
     """
-    from splink import Linker
-
     config = config or LinkageConfig()
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-
-    def lap(stage: str, since: float) -> float:
-        now = time.perf_counter()
-        timings[stage] = round(now - since, 3)
-        return now
+    clock = _Stopwatch()
 
     records = build_records(specs)
-    t = lap("read_and_standardise", started)
+    clock.lap("read_and_standardise")
 
     # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
     # its own cluster, but take no part in training or prediction.
@@ -87,79 +169,26 @@ def link_records(
                 "match_probability": pl.Float64,
             }
         )
-    t = lap("deterministic_pass", t)
+    clock.lap("deterministic_pass")
 
     with staged_output(out_dir) as staging:
         records.write_parquet(staging / "records.parquet")
         backend = open_backend(config)
         try:
-            db_api = backend.db_api
-            model_path = config.model_path
-            if model_path is None and records.height < config.min_records_to_train:
-                model_path = PACKAGED_MODEL
-                logger.warning(
-                    "Only %d records: using the packaged model instead of training", records.height
-                )
-            # Train on every record (unbiased m and u), predict on the representatives left
-            # by the deterministic pass (the pairs that still need scoring).
-            everyone = backend.register_records(records)
-            frequencies = frequency_tables(linkable)
-            table = db_api.register(representatives.to_arrow(), table_name="representatives")
-            if model_path is not None:
-                source: Any = json.loads(Path(model_path).read_text(encoding="utf-8"))
-                training_linker = Linker(
-                    everyone, backend.settings(source), log_level=logging.WARNING
-                )
-                register_frequencies(training_linker, db_api, frequencies, suffix="train")
-                training: dict[str, Any] = {
-                    "reused_model": str(model_path),
-                    "prior": estimate_prior(training_linker),
-                }
-            else:
-                source = model.settings_dict(max_iterations=config.em_max_iterations)
-                training_linker = Linker(
-                    everyone, backend.settings(source), log_level=logging.WARNING
-                )
-                register_frequencies(training_linker, db_api, frequencies, suffix="train")
-                t = lap("set_up", t)
-                report = train(
-                    training_linker,
-                    seed=config.seed,
-                    u_max_pairs=config.u_max_pairs,
-                    em_max_pairs=config.em_max_pairs,
-                    max_iterations=config.em_max_iterations,
-                    on_no_convergence=config.on_no_convergence,
-                )
-                training = {"prior": report.prior, "em_sessions": report.sessions}
-            model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
-            linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
-            register_frequencies(linker, db_api, frequencies, suffix="predict")
-            t = lap("training", t)
-
-            scored = backend.predict(
-                linker, floor=config.prediction_floor, records=representatives.height
+            training, model_dict, charts = _run_splink(
+                backend, records, linkable, representatives, exact_links, config, staging, clock
             )
-            columns = [c.unquote().name for c in scored.columns]
-            backend.write_predictions(
-                scored,
-                exact_links,
-                [c for c in columns if c.startswith("mw_")],
-                staging / "predictions.parquet",
-            )
-            t = lap("prediction", t)
-            # The charts need only the trained model, so Splink's part ends here.
-            charts = _save_charts(training_linker, staging / "charts") if config.charts else []
         finally:
             # Closed before the polars steps below, freeing DuckDB's memory (up to
             # memory_limit) or Spark's JVM; and closed on failure too.
             backend.close()
-        t = lap("charts_and_close", t)
+        clock.lap("charts_and_close")
 
         if config.household_evidence:
             training["household"] = _add_household_evidence(
                 records, staging / "predictions.parquet"
             )
-            t = lap("household_evidence", t)
+            clock.lap("household_evidence")
 
         edges = pl.read_parquet(
             staging / "predictions.parquet",
@@ -187,14 +216,14 @@ def link_records(
             nodes, edges, threshold, max_per_source=config.max_records_per_source
         )
         spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
-        t = lap("clustering", t)
+        clock.lap("clustering")
 
         # Splink's linker_uid is random (it names cache tables): left out, so two runs of the
         # same data and seed differ at most in the last bits of DuckDB's parallel sums.
         saved = {key: value for key, value in model_dict.items() if key != "linker_uid"}
         (staging / "model.json").write_text(json.dumps(saved, indent=2), encoding="utf-8")
-        lap("artefacts", t)
-        timings["total"] = round(time.perf_counter() - started, 3)
+        clock.lap("artefacts")
+        timings = clock.stop()
 
         summary = _summary(records, spine, edges, choice, training, charts, timings, config)
         (staging / "linkage_summary.json").write_text(

@@ -61,12 +61,11 @@ class RunConfig(StrictModel):
     @classmethod
     def _gate_follows_the_analysis(cls, data: Any) -> Any:
         """Left out, the published-output gate's rules are the analysis's own."""
-        if not isinstance(data, dict) or not isinstance(data.get("analysis", {}), dict):
+        if not isinstance(data, dict):
             return data
-        analysis = data.get("analysis") or {}
-        expectations = data.get("expectations") or {}
-        if not isinstance(expectations, dict):
-            return data
+        analysis, expectations = data.get("analysis") or {}, data.get("expectations") or {}
+        if not (isinstance(analysis, dict) and isinstance(expectations, dict)):
+            return data  # a malformed section: its own validation names it
         filled = dict(expectations)
         for gate_key, analysis_key in DISCLOSURE_RULES.items():
             if gate_key not in filled and analysis_key in analysis:

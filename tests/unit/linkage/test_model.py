@@ -130,3 +130,13 @@ def test_swap_levels_have_a_fixed_u_in_both_name_comparisons():
         ]
         assert [lvl["u_probability"] for lvl in swaps] == [model.SWAPPED_U, model.SWAPPED_CLOSE_U]
         assert all(lvl["fix_u_probability"] for lvl in swaps)
+
+
+def test_packaged_model_blocks_with_the_current_rules():
+    # A saved model carries its own prediction blocking rules, and the packaged model is
+    # used on small inputs: a rule changed in linkage/model.py must be changed there too.
+    from linkage.pipeline import PACKAGED_MODEL
+
+    saved = json.loads(PACKAGED_MODEL.read_text(encoding="utf-8"))
+    rules = [r["blocking_rule"] for r in saved["blocking_rules_to_generate_predictions"]]
+    assert rules == model.blocking_rules()
