@@ -2,26 +2,27 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
-SPARK_STAMP := $(VENV)/.spark-$(shell cksum requirements-spark.lock | cksum | cut -d' ' -f1)
+LOCKS := requirements-bootstrap.lock requirements.lock pyproject.toml
+STAMP := $(VENV)/.installed-$(shell cksum $(LOCKS) | cksum | cut -d' ' -f1)
+SPARK_STAMP := $(VENV)/.spark-$(shell cksum $(LOCKS) requirements-spark.lock | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv venv-spark run test test-fast lint format ui benchmark clean
+.PHONY: help venv venv-spark run test test-fast lint format ui benchmark doctor chromium clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
-	rm -f $(VENV)/.installed-*
+# tools/install-env bootstraps a locked installer first: the interpreter's own pip may be too old
+# to install the lock itself (see docs/installing.md).
+$(STAMP): $(LOCKS)
+	PYTHON=$(PYTHON) tools/install-env $(VENV) requirements.lock
+	rm -f $(VENV)/.installed-* $(VENV)/.spark-*
 	touch $(STAMP)
 
 venv: $(STAMP) ## Create the virtual environment from the lock file
 
 $(SPARK_STAMP): $(STAMP) requirements-spark.lock
-	$(BIN)/pip install --quiet --require-hashes -r requirements-spark.lock
+	PYTHON=$(PYTHON) tools/install-env $(VENV) requirements-spark.lock
 	rm -f $(VENV)/.spark-*
 	touch $(SPARK_STAMP)
 
@@ -30,7 +31,10 @@ venv-spark: $(SPARK_STAMP) ## Add the optional Spark backend (pyspark, locked) t
 run: venv ## Run the whole pipeline on the embedded default configuration
 	$(BIN)/triangulate run
 
-test: venv-spark ## Run the whole test suite, slow end-to-end and Spark tests included
+chromium: ## Make sure headless Chromium is installed for the browser tests (installs it as root)
+	tools/ensure-chromium
+
+test: venv-spark chromium ## Run the whole test suite, slow end-to-end and Spark tests included
 	$(BIN)/python -m pytest
 
 test-fast: venv ## Run the tests not marked slow
@@ -49,6 +53,9 @@ benchmark: venv ## Run every benchmark script at its default sizes (see benchmar
 	for script in generate validate link analyse quality_report_bench scaling; do \
 		$(BIN)/python benchmarks/$$script.py || exit 1; \
 	done
+
+doctor: ## Check that the lock still installs on a fresh machine: a throwaway venv, the interpreter's own pip
+	tools/doctor
 
 clean: ## Remove generated outputs (not the virtual environment)
 	rm -rf outputs test-output .pytest_cache
