@@ -131,8 +131,13 @@ def _leaks(folder, identifiers):
         grams = {" ".join(words[i : i + 2]) for i in range(len(words) - 1)}
         leaks += [("full_name", v) for v in identifiers["full_name"] if v in grams]
         # Single names only where data is shown, since many names are also English words.
+        # Tokens run over letters and digits together so that a hexadecimal hash (a file's
+        # SHA-256 "...3DADA9...") is one token, not a source of chance names like "ADA".
         shown = {
-            w for cell in _data_cells(text) for w in re.findall(r"[A-Z][A-Z'\-]+", cell.upper())
+            w
+            for cell in _data_cells(text)
+            for w in re.findall(r"[A-Z0-9][A-Z0-9'\-]*", cell.upper())
+            if not any(ch.isdigit() for ch in w)
         }
         leaks += [("name", v) for v in identifiers["name"] if v in shown]
     return leaks
