@@ -176,6 +176,7 @@ def publish(estimates: Estimates, config: AnalysisConfig) -> Publication:
         keys=["estimate", "step"],
         counts=["people", "removed"],
         config=config,
+        zero_safe=True,
     )
     derived.append(("sample_flow", flow))
     if estimates.linkage_rates is not None:
