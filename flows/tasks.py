@@ -210,6 +210,10 @@ def manifest(run_dir: str) -> Path:
 
 @task(name="publish run", **IO_RETRIES)
 def publish(run_dir: str) -> Path:
+    # Imported here: the page's chart libraries are slow to import for every flow.
+    from analysis.front_page import write_front_page
+
+    write_front_page(Path(run_dir))
     published = publish_run(RunFolder.from_work(Path(run_dir)))
     get_run_logger().info("Published the run to %s.", published)
     return published

@@ -88,6 +88,7 @@ def run_summary_tables(run_dir: Path) -> dict[str, tuple[str, list[dict[str, Any
 def run_report_links(run_dir: Path) -> dict[str, tuple[str, Path]]:
     """Link artifacts to the HTML reports of a run."""
     candidates = {
+        "front-page": ("Front page (start here)", run_dir / "index.html"),
         "linkage-quality-report": ("Linkage quality report", run_dir / "report" / "index.html"),
         "validation-reports": ("Validation reports", run_dir / "validation" / "index.html"),
         "study-charts": ("Study charts", run_dir / "analysis" / "charts.html"),
