@@ -31,6 +31,8 @@ RATE_COLUMNS = ("crude_pct", "asr_pct", "asr_lower", "asr_upper")
 #: Groups the study's main points name (STUDY.md section 1): kept published where any other
 #: complement protects a margin as well.
 HEADLINE_GROUPS = ("Bangladeshi", "Black Caribbean", "Pakistani")
+#: Also spared: the reference group every ethnic gap is measured from.
+REFERENCE_GROUPS = ("White British",)
 
 
 def threshold_label(threshold: float) -> str:
@@ -148,7 +150,8 @@ def publish_monthly(results: pl.DataFrame, config: AnalysisConfig) -> Disclosure
         rates=RATE_COLUMNS,
         margins=monthly_margins(cells),
         series=["table", "group", "estimate"],
-        protected=pl.col("group").is_in(HEADLINE_GROUPS) | (pl.col("table") == "overall"),
+        protected=pl.col("group").is_in([*HEADLINE_GROUPS, *REFERENCE_GROUPS])
+        | (pl.col("table") == "overall"),
         min_count=config.min_count,
         rounding_base=config.rounding_base,
         decimals=config.rate_decimals,
