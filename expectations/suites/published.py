@@ -41,13 +41,19 @@ STUDY_MONTHS = [
 SUPPRESSED = "[c]"
 
 
-def _count_checks(column: str, config: ExpectationsConfig) -> list[Check]:
+def _count_checks(
+    column: str, config: ExpectationsConfig, *, zero_allowed: bool = False
+) -> list[Check]:
+    # A sample flow's "nobody removed" (0) reveals nothing about anyone and is published.
+    nonzero = {"row_condition": Column(column) != 0} if zero_allowed else {}
     return [
         Check(
             f"{column}_at_least_{config.disclosure_min_count}",
             "disclosure",
             "critical",
-            E.ExpectColumnValuesToBeBetween(column=column, min_value=config.disclosure_min_count),
+            E.ExpectColumnValuesToBeBetween(
+                column=column, min_value=config.disclosure_min_count, **nonzero
+            ),
         ),
         Check(
             f"{column}_multiple_of_{config.rounding_base}",
@@ -167,7 +173,7 @@ def published_other_suite(
     checks: list[Check] = []
     for column, dtype in schema.items():
         if dtype == pl.Int64:
-            checks += _count_checks(column, config)
+            checks += _count_checks(column, config, zero_allowed=column == "removed")
         elif _is_percentage(column, dtype):
             checks.append(_pct_check(column))
     for column in schema:
