@@ -129,13 +129,24 @@ def write_png(path: Path, frame: pl.DataFrame, table: str) -> Path:
 
 def altair_series(frame: pl.DataFrame, table: str) -> alt.TopLevelMixin:
     """One small panel per group: each estimate's line and 95% band, with tooltips."""
-    data = _series(frame).select(
+    series = _series(frame)
+    # The [u] marker, when the rates carry a low-reliability flag, shows in the tooltip.
+    unreliable = (
+        pl.col("low_reliability").fill_null(False)
+        if "low_reliability" in series.columns
+        else pl.lit(False)
+    )
+    data = series.select(
         "group",
         pl.col("month").cast(pl.String),
         "estimate_label",
         "asr_pct",
         "asr_lower",
         "asr_upper",
+        pl.when(unreliable)
+        .then(pl.lit("[u] low"))
+        .otherwise(pl.lit("not low"))
+        .alias("reliability"),
     )
     order = _groups(data, table)
     colour = alt.Color(
@@ -158,6 +169,7 @@ def altair_series(frame: pl.DataFrame, table: str) -> alt.TopLevelMixin:
         alt.Tooltip("asr_pct:Q", title="Percentage", format=".1f"),
         alt.Tooltip("asr_lower:Q", title="Lower 95% limit", format=".1f"),
         alt.Tooltip("asr_upper:Q", title="Upper 95% limit", format=".1f"),
+        alt.Tooltip("reliability:N", title="Reliability"),
     ]
     base = alt.Chart().encode(x=x, color=colour)
     band = base.mark_area(opacity=0.2).encode(y=y, y2="asr_upper:Q")
