@@ -41,7 +41,8 @@ ESTIMATES = {
 CAPTION = (
     "Age-standardised percentage receiving a working-age benefit. Synthetic data: a "
     "simulated population, not real people. Shaded bands are 95% "
-    "confidence intervals; the vertical axis starts at zero. Suppressed months [c] are gaps."
+    "confidence intervals; the vertical axis starts at zero. Suppressed months [c] have no "
+    "point (the line joins the months either side)."
 )
 Y_TITLE = "Age-standardised % receiving a benefit"
 
@@ -127,6 +128,11 @@ def write_png(path: Path, frame: pl.DataFrame, table: str) -> Path:
     return path
 
 
+def _caption_lines() -> list[str]:
+    """The caption one sentence a line, so it fits above a narrow chart."""
+    return [sentence.rstrip(".") + "." for sentence in CAPTION.split(". ")]
+
+
 def altair_series(frame: pl.DataFrame, table: str) -> alt.TopLevelMixin:
     """One small panel per group: each estimate's line and 95% band, with tooltips."""
     series = _series(frame)
@@ -172,7 +178,8 @@ def altair_series(frame: pl.DataFrame, table: str) -> alt.TopLevelMixin:
         alt.Tooltip("reliability:N", title="Reliability"),
     ]
     base = alt.Chart().encode(x=x, color=colour)
-    band = base.mark_area(opacity=0.2).encode(y=y, y2="asr_upper:Q")
+    # The legend comes from the lines (a pale band swatch is hard to match to its line).
+    band = base.mark_area(opacity=0.2).encode(y=y, y2="asr_upper:Q", color=colour.legend(None))
     band = band.encode(y=alt.Y("asr_lower:Q", title=y_title, scale=alt.Scale(zero=True)))
     line = base.mark_line(point=True).encode(y=y, tooltip=tooltip)
     columns = 1 if len(order) <= 1 else 4
@@ -180,5 +187,5 @@ def altair_series(frame: pl.DataFrame, table: str) -> alt.TopLevelMixin:
         alt.layer(band, line, data=data.to_pandas())
         .properties(width=170 if columns > 1 else 560, height=120 if columns > 1 else 260)
         .facet(facet=alt.Facet("group:N", sort=order, title=None), columns=columns)
-        .properties(title=alt.TitleParams(SERIES[table], subtitle=[CAPTION], anchor="start"))
+        .properties(title=alt.TitleParams(SERIES[table], subtitle=_caption_lines(), anchor="start"))
     )
