@@ -20,7 +20,10 @@ def stage_log_line(stage: str, summary: dict[str, Any]) -> str:
             continue
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
         figures.append(f"{key}={shown}")
-    return f"Stage {stage} finished: " + (", ".join(figures) or "no figures")
+    if "report" in summary:
+        # A page is the stage's product: name it inside the run folder, not its full path.
+        figures.append("wrote " + "/".join(Path(str(summary["report"])).parts[-2:]))
+    return f"Stage {stage} finished: " + (", ".join(figures) or "nothing to report")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
