@@ -18,9 +18,6 @@ from linkage.config import LinkageConfig
 from quality_report.config import ReportConfig
 from synthetic_data.config import WorldConfig, merge_mappings
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
-
-
 DISCLOSURE_RULES: dict[str, str] = {
     "disclosure_min_count": "min_count",
     "rounding_base": "rounding_base",

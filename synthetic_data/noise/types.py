@@ -8,9 +8,6 @@ errors skip blanks), then name, date, category, postcode and identifier errors.
 
 from __future__ import annotations
 
-from typing import Literal
-
-SourceName = Literal["census", "gp", "dwp"]
 SOURCES: tuple[str, ...] = ("census", "gp", "dwp")
 
 #: Column of each source -> kind of value, which decides the applicable noise types.
