@@ -14,8 +14,8 @@ from synthetic_data.frames import labels
 from synthetic_data.health import SNOMED_CODES
 from synthetic_data.identifiers import scrambled_ids
 from synthetic_data.names import NameBank
+from synthetic_data.noise.apply import apply_noise
 from synthetic_data.noise.base import ROW_ID
-from synthetic_data.noise.registry import apply_noise
 from synthetic_data.noise.types import SOURCES
 from synthetic_data.places import Places, SamplingFrame
 from synthetic_data.reference import Geography

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from synthetic_data.noise.types import ROW_NOISE_TYPES, SOURCE_COLUMNS, SOURCES, column_noise_types
+from synthetic_data.noise.registry import column_noise_types, row_noise_types
+from synthetic_data.noise.types import SOURCE_COLUMNS, SOURCES
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "world_defaults.yaml"
 
@@ -154,7 +155,7 @@ def _noise_models() -> type[BaseModel]:
     sources: dict[str, Any] = {}
     for source in SOURCES:
         fields: dict[str, Any] = {}
-        row_types = [t for t, srcs in ROW_NOISE_TYPES.items() if source in srcs]
+        row_types = row_noise_types(source)
         row_model = create_model(
             f"{source.title()}RowNoise",
             __base__=_Strict,
