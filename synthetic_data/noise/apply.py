@@ -19,7 +19,7 @@ def apply_noise(
     data: pl.DataFrame,
     source: str,
     config: WorldConfig,
-    rng_for: Callable[[int, int], np.random.Generator],
+    rng_for: Callable[[str, str], np.random.Generator],
     registry: tuple[NoiseType, ...] = REGISTRY,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Apply every configured noise type to one extract, in registry order.
@@ -33,8 +33,9 @@ def apply_noise(
     config
         The world configuration (probabilities per source, column and noise type).
     rng_for
-        Returns the generator for (noise type position, column position), so that changing
-        one probability leaves every other draw unchanged.
+        Returns the generator for (noise type name, column name). Streams are keyed by name,
+        not by position, so that changing one probability, or adding a noise type anywhere in
+        the registry, leaves every other type's draws unchanged.
     registry
         The noise types to apply, in order (the project's registry unless a test says).
 
@@ -43,15 +44,13 @@ def apply_noise(
     The noisy data, and a log with ``_row``, ``column`` (null for rows) and ``noise_type``.
     """
     logs: list[pl.DataFrame] = []
-    columns = list(SOURCE_COLUMNS[source])
-    for t, entry in enumerate(registry):
+    for entry in registry:
         for column in _targets(entry, source):
             probability = config.probability(source, column, entry.name)
             if probability <= 0:
                 continue
             node = NoiseNode(source, column, entry.name, probability)
-            c = columns.index(column) + 1 if column != "row" else 0
-            result = entry.function(data, node, rng_for(t, c), column)
+            result = entry.function(data, node, rng_for(entry.name, column), column)
             data = result.data
             # An omitted record has no record id to log; the truth tables show who is
             # missing from the extract.
