@@ -16,7 +16,7 @@ import pandas as pd
 import polars as pl
 
 from analysis.breakdowns import breakdowns
-from analysis.outputs import atomic_write
+from common.files import atomic_write
 
 SUPPRESSED_CELL = "[c]"
 LOW_RELIABILITY = "[u]"
