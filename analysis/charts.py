@@ -162,7 +162,8 @@ def altair_series(frame: pl.DataFrame, table: str) -> alt.TopLevelMixin:
             domain=[label for label, _ in ESTIMATES.values()],
             range=[colour for _, colour in ESTIMATES.values()],
         ),
-        legend=alt.Legend(orient="top"),
+        # Solid strokes: a pale band swatch would be hard to match to its line.
+        legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=3, symbolOpacity=1),
     )
     x = alt.X("month:T", title="Month", axis=alt.Axis(format="%b %Y", tickCount=5))
     # Small panels have no room for the long title: the chart subtitle says what % it is.
@@ -178,9 +179,8 @@ def altair_series(frame: pl.DataFrame, table: str) -> alt.TopLevelMixin:
         alt.Tooltip("reliability:N", title="Reliability"),
     ]
     base = alt.Chart().encode(x=x, color=colour)
-    # The legend comes from the lines (a pale band swatch is hard to match to its line).
-    band = base.mark_area(opacity=0.2).encode(y=y, y2="asr_upper:Q", color=colour.legend(None))
-    band = band.encode(y=alt.Y("asr_lower:Q", title=y_title, scale=alt.Scale(zero=True)))
+    lower = alt.Y("asr_lower:Q", title=y_title, scale=alt.Scale(zero=True))
+    band = base.mark_area(opacity=0.2).encode(y=lower, y2="asr_upper:Q")
     line = base.mark_line(point=True).encode(y=y, tooltip=tooltip)
     columns = 1 if len(order) <= 1 else 4
     return (
