@@ -64,6 +64,9 @@ _IMMIGRANT_ETHNIC_P = np.array(
 _IMMIGRANT_ETHNIC_P = _IMMIGRANT_ETHNIC_P / _IMMIGRANT_ETHNIC_P.sum()
 
 KIND_CENSUS, KIND_IMMIGRANT, KIND_BORN = 0, 1, 2
+#: Share of boys among babies: England and Wales register about 105 boys for every 100 girls
+#: (ONS birth registrations), so a child is a boy (sex 0) when a uniform draw falls below it.
+MALE_SHARE_AT_BIRTH = 0.512
 ROLE_REF, ROLE_PARTNER, ROLE_CHILD, ROLE_OTHER = 0, 1, 2, 3
 
 
@@ -193,7 +196,7 @@ def build_households(
     sex[oth] = (rng.random(oth.sum()) < 0.5).astype(np.int8)
     age[oth] = 18 + rng.random(oth.sum()) * 22
     ch = role == ROLE_CHILD
-    sex[ch] = (rng.random(ch.sum()) >= 0.512).astype(np.int8)
+    sex[ch] = (rng.random(ch.sum()) >= MALE_SHARE_AT_BIRTH).astype(np.int8)
     parent_age = ref_age_hh[hh[ch]]
     child_age = parent_age - (18 + rng.random(ch.sum()) * 24)
     fallback = rng.random(ch.sum()) * np.maximum(parent_age - 18, 0.5)
