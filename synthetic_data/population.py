@@ -146,6 +146,61 @@ def build_households(
     ethnic group index (0..17).
     """
     type_p = _IMMIGRANT_TYPE_P if immigrant else _CENSUS_TYPE_P
+    kind, adults, kids, size = _shapes_for(rng, n_people, type_p)
+    keep = len(kind)
+    lsoa, anchor, moved_in, eth_hh = _first_addresses(rng, geo, frame, keep, immigrant=immigrant)
+    slot = rng.integers(0, slots, keep)
+
+    hh = np.repeat(np.arange(keep), size)
+    pos = np.arange(len(hh)) - np.repeat(np.cumsum(size) - size, size)
+    n_adult = adults[hh]
+    hk = kind[hh]
+    role = np.where(pos == 0, ROLE_REF, np.where(pos < n_adult, ROLE_OTHER, ROLE_CHILD))
+    couple = np.isin(hk, [3, 4, 5])
+    role[(pos == 1) & couple] = ROLE_PARTNER
+
+    ref_age_hh = _ref_age(rng, kind)
+    sex, age = _sexes_and_ages(rng, kind, ref_age_hh, hh, role)
+    # Twins: the second child of some families shares the first child's birth date.
+    anchor_p = anchor[hh]
+    dob = anchor_p - np.floor(age * YEAR).astype(np.int64) - rng.integers(0, 365, len(hh))
+    dob = np.minimum(dob, anchor_p - 1)
+    ch = role == ROLE_CHILD
+    first_child = ch & (pos == n_adult)
+    second_child = ch & (pos == n_adult + 1)
+    twin_hh = np.zeros(keep, dtype=bool)
+    twin_hh[hh[second_child]] = rng.random(second_child.sum()) < 0.03
+    twins = second_child & twin_hh[hh]
+    first_dob = np.zeros(keep, dtype=np.int64)
+    first_dob[hh[first_child]] = dob[first_child]
+    dob[twins] = first_dob[hh[twins]]
+    eth = _ethnic_groups(rng, geo, lsoa, eth_hh, hh, role, immigrant=immigrant)
+
+    households = Households(
+        lsoa=lsoa.astype(np.int64),
+        slot=slot.astype(np.int64),
+        size=size,
+        kind=np.full(keep, KIND_IMMIGRANT if immigrant else KIND_CENSUS, dtype=np.int8),
+        anchor=anchor.astype(np.int64),
+        moved_in=moved_in,
+    )
+    members = {
+        "hh": hh.astype(np.int64),
+        "role": role.astype(np.int8),
+        "sex": sex,
+        "dob": dob.astype(np.int64),
+        "eth": eth.astype(np.int8),
+        "twin": twins | (first_child & twin_hh[hh]),
+        "hh_type": hk.astype(np.int8),
+    }
+    return households, members
+
+
+def _shapes_for(
+    rng: np.random.Generator, n_people: int, type_p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Household types, adults, children and sizes of just enough households for
+    ``n_people``; the last household is cut down to fit exactly."""
     n_hh = int(n_people) + 16  # every household holds at least one person
     kind, adults, kids = _household_shapes(rng, n_hh, type_p)
     size = adults + kids
@@ -156,7 +211,19 @@ def build_households(
     size[-1] -= excess
     kids[-1] = max(0, size[-1] - adults[-1])
     adults[-1] = size[-1] - kids[-1]
+    return kind, adults, kids, size
 
+
+def _first_addresses(
+    rng: np.random.Generator,
+    geo: Geography,
+    frame: SamplingFrame,
+    keep: int,
+    *,
+    immigrant: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each household's LSOA, anchor day (Census day or arrival), day it moved in, and the
+    reference person's ethnic group. Immigrants settle more where minorities already live."""
     if immigrant:
         minority = 1.0 - geo.ethnic_cdf[:, 0]
         lsoa = frame.draw(rng, keep, tilt=1 + 6 * minority)
@@ -168,20 +235,21 @@ def build_households(
         anchor = np.full(keep, CENSUS_DAY, dtype=np.int64)
         moved_in = CENSUS_DAY - np.round(rng.exponential(9.0, keep) * YEAR).astype(np.int64)
         eth_hh = _categorical(rng, geo.ethnic_cdf[lsoa])
-    slot = rng.integers(0, slots, keep)
+    return lsoa, anchor, moved_in, eth_hh
 
-    hh = np.repeat(np.arange(keep), size)
-    pos = np.arange(len(hh)) - np.repeat(np.cumsum(size) - size, size)
-    n_adult = adults[hh]
-    hk = kind[hh]
-    role = np.where(pos == 0, ROLE_REF, np.where(pos < n_adult, ROLE_OTHER, ROLE_CHILD))
-    couple = np.isin(hk, [3, 4, 5])
-    role[(pos == 1) & couple] = ROLE_PARTNER
 
+def _sexes_and_ages(
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    ref_age_hh: np.ndarray,
+    hh: np.ndarray,
+    role: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sex and age of every member, by role: partners mostly of the other sex and of a similar
+    age, other adults young, children born to a reference person aged 18 to 42."""
     m = len(hh)
-    ref_age_hh = _ref_age(rng, kind)
     ref_male_p = np.array([0.55, 0.5, 0.35, 0.75, 0.75, 0.75, 0.1, 0.55])[kind]
-    ref_sex_hh = (rng.random(keep) >= ref_male_p).astype(np.int8)
+    ref_sex_hh = (rng.random(len(kind)) >= ref_male_p).astype(np.int8)
     sex = np.empty(m, dtype=np.int8)
     age = np.empty(m)
     is_ref = role == ROLE_REF
@@ -202,21 +270,24 @@ def build_households(
     fallback = rng.random(ch.sum()) * np.maximum(parent_age - 18, 0.5)
     child_age = np.where(child_age < 0, fallback, child_age)
     age[ch] = np.clip(child_age, 0.0, 35.0)
+    return sex, age
 
-    # Twins: the second child of some families shares the first child's birth date.
-    anchor_p = anchor[hh]
-    dob = anchor_p - np.floor(age * YEAR).astype(np.int64) - rng.integers(0, 365, m)
-    dob = np.minimum(dob, anchor_p - 1)
-    first_child = ch & (pos == n_adult)
-    second_child = ch & (pos == n_adult + 1)
-    twin_hh = np.zeros(keep, dtype=bool)
-    twin_hh[hh[second_child]] = rng.random(second_child.sum()) < 0.03
-    twins = second_child & twin_hh[hh]
-    first_dob = np.zeros(keep, dtype=np.int64)
-    first_dob[hh[first_child]] = dob[first_child]
-    dob[twins] = first_dob[hh[twins]]
 
-    eth = np.empty(m, dtype=np.int64)
+def _ethnic_groups(
+    rng: np.random.Generator,
+    geo: Geography,
+    lsoa: np.ndarray,
+    eth_hh: np.ndarray,
+    hh: np.ndarray,
+    role: np.ndarray,
+    *,
+    immigrant: bool,
+) -> np.ndarray:
+    """Ethnic group of every member: partners and other adults mostly share the reference
+    person's; children take their parents' (a mixed group when the parents differ)."""
+    is_ref, part = role == ROLE_REF, role == ROLE_PARTNER
+    oth, ch = role == ROLE_OTHER, role == ROLE_CHILD
+    eth = np.empty(len(hh), dtype=np.int64)
     eth[is_ref] = eth_hh[hh[is_ref]]
     if immigrant:
         partner_draw = rng.choice(18, size=part.sum(), p=_IMMIGRANT_ETHNIC_P)
@@ -229,25 +300,7 @@ def build_households(
     partner_eth = eth_hh.copy()
     partner_eth[hh[part]] = eth[part]
     eth[ch] = _mixed_child_group(eth_hh[hh[ch]], partner_eth[hh[ch]])
-
-    households = Households(
-        lsoa=lsoa.astype(np.int64),
-        slot=slot.astype(np.int64),
-        size=size,
-        kind=np.full(keep, KIND_IMMIGRANT if immigrant else KIND_CENSUS, dtype=np.int8),
-        anchor=anchor.astype(np.int64),
-        moved_in=moved_in,
-    )
-    members = {
-        "hh": hh.astype(np.int64),
-        "role": role.astype(np.int8),
-        "sex": sex,
-        "dob": dob.astype(np.int64),
-        "eth": eth.astype(np.int8),
-        "twin": twins | (first_child & twin_hh[hh]),
-        "hh_type": hk.astype(np.int8),
-    }
-    return households, members
+    return eth
 
 
 def name_people(
