@@ -315,11 +315,33 @@ def name_people(
     surname in use at Census day or on arrival). Household members share the reference
     person's family surname; married partners took it, so their birth surname differs.
     """
+    origin = draw_origin(rng, people["eth"])
+    surname_birth, surname_2011 = _surnames(rng, bank, people, origin)
+    sex = people["sex"]
+    year = birth_year(people["dob"])
+    forename, middle = _forename_and_middle(rng, bank, origin, sex, year)
+    _put_prefix_names_first(rng, bank, origin, sex, forename, middle)
+    _distinct_twin_forenames(rng, bank, people, origin, year, forename)
+    _name_sons_after_fathers(rng, people, forename, config.population.father_son_same_name)
+
+    people["origin"] = origin
+    people["forename"] = forename
+    people["middle"] = middle
+    people["surname_birth"] = surname_birth
+    people["surname_2011"] = surname_2011
+
+
+def _surnames(
+    rng: np.random.Generator,
+    bank: NameBank,
+    people: dict[str, np.ndarray],
+    origin: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Birth and 2011 surnames. Children, and partners of the household's own ethnic group,
+    take the reference person's naming origin (``origin`` is changed in place)."""
     hh = people["hh"]
     role = people["role"]
-    sex = people["sex"]
     n = len(hh)
-    origin = draw_origin(rng, people["eth"])
     n_hh = int(hh.max()) + 1 if n else 0
     ref_origin = np.zeros(n_hh, dtype=np.int8)
     is_ref = role == ROLE_REF
@@ -345,12 +367,22 @@ def name_people(
     surname_birth = surname_2011.copy()
     surname_birth[married_partner] = own[married_partner]
     # Customary surnames (Singh, Kaur, Begum, Miah ...) replace the family name for a share.
-    custom = apply_sex_surnames(rng, bank, surname_2011, origin, sex)
+    custom = apply_sex_surnames(rng, bank, surname_2011, origin, people["sex"])
     changed = custom != surname_2011
     surname_2011[changed] = custom[changed]
     surname_birth[changed] = custom[changed]
+    return surname_birth, surname_2011
 
-    year = birth_year(people["dob"])
+
+def _forename_and_middle(
+    rng: np.random.Generator,
+    bank: NameBank,
+    origin: np.ndarray,
+    sex: np.ndarray,
+    year: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A forename, and for a share that depends on the naming origin a different middle name
+    (``-1`` for none)."""
     forename = draw_forenames(rng, bank, origin, sex, year)
     middle = draw_forenames(rng, bank, origin, sex, year)
     middle_share = np.array(
@@ -358,9 +390,21 @@ def name_people(
     )[origin]
     clash = middle == forename
     middle[clash] = draw_forenames(rng, bank, origin[clash], sex[clash], year[clash])
-    middle = np.where((rng.random(n) < middle_share) & (middle != forename), middle, -1)
-    # Name-order custom: many men of Pakistani or Bangladeshi heritage have Mohammed (or Md)
-    # first and are known by the name that follows it.
+    middle = np.where((rng.random(len(origin)) < middle_share) & (middle != forename), middle, -1)
+    return forename, middle
+
+
+def _put_prefix_names_first(
+    rng: np.random.Generator,
+    bank: NameBank,
+    origin: np.ndarray,
+    sex: np.ndarray,
+    forename: np.ndarray,
+    middle: np.ndarray,
+) -> None:
+    """Name-order custom: many men of Pakistani or Bangladeshi heritage have Mohammed (or Md)
+    first and are known by the name that follows it. Changes ``forename`` and ``middle``."""
+    n = len(origin)
     muslim = np.isin(origin, [ORIGINS.index("pakistani"), ORIGINS.index("bangladeshi")])
     prefix_m = muslim & (sex == 0) & (rng.random(n) < 0.35)
     middle[prefix_m] = forename[prefix_m]
@@ -368,28 +412,40 @@ def name_people(
     prefix_f = muslim & (sex == 1) & (rng.random(n) < 0.05)
     middle[prefix_f] = forename[prefix_f]
     forename[prefix_f] = bank.prefix_forenames["F"].draw(rng, int(prefix_f.sum()))
-    # Twins never share a forename.
-    # Twins never share a forename: the first twin (followed by the second) is redrawn until
-    # the two differ.
+
+
+def _distinct_twin_forenames(
+    rng: np.random.Generator,
+    bank: NameBank,
+    people: dict[str, np.ndarray],
+    origin: np.ndarray,
+    year: np.ndarray,
+    forename: np.ndarray,
+) -> None:
+    """Twins never share a forename: the first twin (followed by the second) is redrawn until
+    the two differ, at most five times. Changes ``forename``."""
+    hh, sex = people["hh"], people["sex"]
     same_hh_next = np.r_[hh[1:] == hh[:-1], False]
     for _ in range(5):
         clash = people["twin"] & same_hh_next & (np.r_[forename[1:], -2] == forename)
         if not clash.any():
             break
         forename[clash] = draw_forenames(rng, bank, origin[clash], sex[clash], year[clash])
-    # Fathers and sons with the same name: a son (living with his father) given his forename.
-    father = np.full(int(hh.max()) + 1 if n else 0, -1, dtype=np.int64)
-    male_ref = is_ref & (sex == 0) & np.isin(people["hh_type"], [5])
-    father[hh[male_ref]] = forename[male_ref]
-    junior = child & (sex == 0) & (father[hh] >= 0)
-    junior &= rng.random(n) < config.population.father_son_same_name
-    forename[junior] = father[hh[junior]]
 
-    people["origin"] = origin
-    people["forename"] = forename
-    people["middle"] = middle
-    people["surname_birth"] = surname_birth
-    people["surname_2011"] = surname_2011
+
+def _name_sons_after_fathers(
+    rng: np.random.Generator, people: dict[str, np.ndarray], forename: np.ndarray, share: float
+) -> None:
+    """Fathers and sons with the same name: a ``share`` of sons living with their father (the
+    reference person of a couple with children) get his forename. Changes ``forename``."""
+    hh, sex = people["hh"], people["sex"]
+    n = len(hh)
+    father = np.full(int(hh.max()) + 1 if n else 0, -1, dtype=np.int64)
+    male_ref = (people["role"] == ROLE_REF) & (sex == 0) & np.isin(people["hh_type"], [5])
+    father[hh[male_ref]] = forename[male_ref]
+    junior = (people["role"] == ROLE_CHILD) & (sex == 0) & (father[hh] >= 0)
+    junior &= rng.random(n) < share
+    forename[junior] = father[hh[junior]]
 
 
 def share_dates_of_birth(
