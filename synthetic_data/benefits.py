@@ -100,12 +100,13 @@ def draw_benefit_spells(
         before=(claim, replacement),
     )
     needs_health = (health_factor > 1.0) | (disability == 1) | autism_ld
-    frames = []
-    for claims, table in ((claim, "standard"), (replacement, "standard")):
-        main = _primary_benefits(rng, claims.who, table, needs_health)
-        frames.append(_spell_frame(claims, main, end))
-    for claims in (step, late):
-        frames.append(_spell_frame(claims, _primary_benefits(rng, claims.who, "pandemic"), end))
+    frames = [
+        _spell_frame(claims, _standard_benefits(rng, claims.who, needs_health), end)
+        for claims in (claim, replacement)
+    ]
+    frames += [
+        _spell_frame(claims, _pandemic_benefits(rng, claims.who), end) for claims in (step, late)
+    ]
     frames += _second_benefits(rng, claim, disability=disability, autism_ld=autism_ld, end=end)
     frames += _excluded_benefits(
         rng,
@@ -231,21 +232,20 @@ def _pandemic_claims(
     return _Claims(step, s_start, s_end), _Claims(late, late_start, np.full(n, NEVER))
 
 
-def _primary_benefits(
-    rng: np.random.Generator,
-    mask: np.ndarray,
-    table: str,
-    needs_health: np.ndarray | None = None,
+def _standard_benefits(
+    rng: np.random.Generator, mask: np.ndarray, needs_health: np.ndarray
 ) -> np.ndarray:
-    """The main benefit of each claim of ``mask``: from the pandemic table, or from the
-    standard table with health-related benefits for people who ``needs_health``."""
-    k = int(mask.sum())
-    if table == "pandemic":
-        return rng.choice(_PANDEMIC, size=k, p=_PANDEMIC_P)
+    """The main benefit of each claim of ``mask`` from the standard table, with
+    health-related benefits for people who ``needs_health``."""
     health = needs_health[mask]
-    out = rng.choice(_STANDARD, size=k, p=_STANDARD_P)
+    out = rng.choice(_STANDARD, size=int(mask.sum()), p=_STANDARD_P)
     out[health] = rng.choice(_HEALTH, size=int(health.sum()), p=_HEALTH_P)
     return out
+
+
+def _pandemic_benefits(rng: np.random.Generator, mask: np.ndarray) -> np.ndarray:
+    """The main benefit of each claim of ``mask`` made in the pandemic step (mostly UC)."""
+    return rng.choice(_PANDEMIC, size=int(mask.sum()), p=_PANDEMIC_P)
 
 
 def _same_benefit(mask: np.ndarray, name: str) -> np.ndarray:

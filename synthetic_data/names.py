@@ -236,8 +236,9 @@ def _origin_forenames(
 def _origin_forename_parts(
     origin: str, own: list[str], sex: str, cohort: int, english: dict, baby_top: _BabyNames
 ) -> list[tuple[list[str], np.ndarray, float]]:
-    """The origin's own names; Irish people and Caribbean people born from 1970 also carry
-    English names, and the UK-born children of anglicising origins baby-list names."""
+    """The parts of one forename pool: the origin's own names; half English names for Irish
+    people and for Caribbean people born from 1970; for origins that anglicise, a share of
+    recent baby names for people born from 1990."""
     parts = [(own, _zipf(len(own), 0.6), 1.0)]
     if origin == "irish" or origin == "caribbean" and cohort >= 1970:
         eng = english["forenames"].get(str(cohort), {}).get(sex)
