@@ -13,7 +13,7 @@ import math
 
 import polars as pl
 
-from quality_report.stats import wilson_columns
+from evaluation.intervals import wilson_columns
 
 BANDS: tuple[tuple[float, float, str], ...] = (
     (-math.inf, 0.0, "below 0"),

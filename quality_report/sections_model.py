@@ -8,10 +8,10 @@ from typing import Any
 
 import polars as pl
 
+from evaluation.linkage import pairwise_metrics
 from quality_report import charts, splink_charts
 from quality_report.context import TARGETS, ReportContext, weight_of
 from quality_report.document import Section, escape, figure, figure_table, number, pct
-from quality_report.spine_metrics import members, pairwise_metrics
 from reporting import altair_chart
 
 
@@ -233,7 +233,7 @@ def _true_at(ctx: ReportContext, threshold: float) -> pl.DataFrame | None:
     except ImportError:
         return None
     spine = spine_at_threshold(ctx.run.path("linkage"), threshold)
-    return pairwise_metrics(members(spine, ctx.record_map))
+    return pairwise_metrics(spine, ctx.record_map)[0]
 
 
 def rebuild_thresholds(ctx: ReportContext, candidates: list[float]) -> list[float]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from quality_report import charts, operational, spine_metrics, validation
+from evaluation import spine as spine_metrics
+from evaluation.groups import BREAKDOWNS, order_of
+from quality_report import charts, operational, validation
 from quality_report.context import TARGETS, ReportContext
 from quality_report.document import Section, card, escape, figure, figure_table, pct
-from quality_report.groups import BREAKDOWNS, ETHNIC_GROUPS, IMD_QUINTILES, order_of
-from quality_report.stats import wilson_columns
 
 RATE_FORMATS = {
     c: pct
@@ -35,13 +35,9 @@ RATE_FORMATS = {
 
 
 def pairwise_table(ctx: ReportContext) -> tuple[pl.DataFrame | None, str]:
-    """Pairwise metrics: the linkage stage's evaluation table, else computed here."""
+    """Pairwise metrics as the evaluation stage wrote them (the report computes none)."""
     table = ctx.evaluation("pairwise")
-    if table is not None:
-        return table, "linkage/evaluation/pairwise.parquet"
-    if ctx.members is not None and ctx.has_truth:
-        return spine_metrics.pairwise_metrics(ctx.members), "computed by the report from the spine"
-    return None, ""
+    return table, ("linkage/evaluation/pairwise.parquet" if table is not None else "")
 
 
 def _badge(ok: bool) -> str:
@@ -174,8 +170,13 @@ def operational_section(ctx: ReportContext) -> Section:
     table = operational.expected_vs_true(labelled, thresholds)
     chosen = table.filter(pl.col("threshold") == ctx.threshold).row(0, named=True)
     # Every true pair, all source pairs together, from the same spine and truth as above.
-    overall = spine_metrics.pairwise_metrics(ctx.members).filter(pl.col("source_pair") == "all")
-    row = overall.row(0, named=True)
+    pairwise, _ = pairwise_table(ctx)
+    if pairwise is None:
+        section.missing("linkage/evaluation/pairwise.parquet", "missed pairs cannot be counted.")
+        return section
+    if "scope" in pairwise.columns:
+        pairwise = pairwise.filter(pl.col("scope") == "all")
+    row = pairwise.filter(pl.col("source_pair") == "all").row(0, named=True)
     missed = int(row["true_pairs"] - row["true_positive"])
     unscored = operational.missed_unscored(labelled, ctx.members, missed)
     section.add(
@@ -285,21 +286,10 @@ def validation_section(ctx: ReportContext) -> Section:
 
 
 def _cross(ctx: ReportContext, target: str) -> pl.DataFrame | None:
-    if ctx.outcomes is None or ctx.groups is None:
+    cells = ctx.evaluation("lowest_recall")
+    if cells is None:
         return None
-    joined = ctx.outcomes.join(ctx.groups, left_on="true_person", right_on="person_id")
-    out = (
-        joined.filter(pl.col(f"true_{target}"))
-        .group_by("ethnic_group", "imd_quintile")
-        .agg(pl.len().alias("true_links"), pl.col(f"correct_{target}").sum().alias("correct"))
-        .with_columns(pl.col("true_links").cast(pl.Int64), pl.col("correct").cast(pl.Int64))
-        .with_columns(*wilson_columns("correct", "true_links", "recall"))
-    )
-    return (
-        out.filter(pl.col("true_links") >= 10)
-        .sort("recall", "ethnic_group", "imd_quintile")
-        .head(10)
-    )
+    return cells.filter(pl.col("target") == target).drop("target")
 
 
 def groups_section(ctx: ReportContext) -> Section:
@@ -312,9 +302,14 @@ def groups_section(ctx: ReportContext) -> Section:
         return section
     section.add(
         "<p>For census records, by the true attributes of the person: the linkage rate (share "
-        "linked to any record of the target source), recall (share of those whose person has "
-        "a record there who were linked to it) and the false-link rate (share of linked "
-        "records joined to another person's record). Bars are Wilson 95% intervals.</p>"
+        "linked to any record of the target source), recall (share of linkable records whose "
+        "person has a record there that were linked to it) and the false-link rate (share of "
+        "linked records joined to another person's record). A group's shortfall is split in "
+        "the table: <code>unlinkable_by_design</code> counts records the linkage leaves out "
+        "on purpose (wholly imputed census records, whose person may well have a record in "
+        "the target), <code>missed</code> the links the model failed to make among the "
+        "others. Recall is over linkable records only, so it measures the model, not census "
+        "imputation. Bars are Wilson 95% intervals.</p>"
     )
     for breakdown in BREAKDOWNS:
         part = ctx.rates.filter(pl.col("breakdown") == breakdown)
@@ -366,10 +361,8 @@ def groups_section(ctx: ReportContext) -> Section:
             "pairwise precision and recall by subgroup from the linkage stage are absent.",
         )
     elif by_group.height:
-        labels = {**ETHNIC_GROUPS, **{str(k): v for k, v in IMD_QUINTILES.items()}}
-        shown = by_group.filter(
-            pl.col("source_pair").is_in(["census-gp", "census-dwp"])
-        ).with_columns(pl.col("group").replace(labels).alias("label"))
+        # Same groups and labels as the rates above (evaluation.groups): nothing to patch.
+        shown = by_group.filter(pl.col("source_pair").is_in(["census-gp", "census-dwp"]))
         section.add(
             "<h3>Pairwise precision and recall by subgroup (linkage evaluation)</h3>",
             "<details><summary>Table</summary>"
