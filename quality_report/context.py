@@ -139,16 +139,20 @@ class ReportContext:
         return self.evaluation("rates_by_group")
 
     @cached_property
+    def record_attributes(self) -> pl.DataFrame:
+        """Sex, date of birth and date of death as each source record gives them."""
+        return validation.record_attributes(
+            self.run.source("census"), self.run.source("gp"), self.run.source("dwp")
+        )
+
+    @cached_property
     def checks(self) -> pl.DataFrame | None:
         """Post-linkage validation flags per cluster."""
         if self.members is None:
             return None
-        attributes = validation.record_attributes(
-            self.run.source("census"), self.run.source("gp"), self.run.source("dwp")
-        )
         return validation.cluster_checks(
             self.members.select("source", "record_id", "cluster_id"),
-            attributes,
+            self.record_attributes,
             self.run.source("dwp_spells"),
         )
 

@@ -40,12 +40,138 @@ def pairwise_table(ctx: ReportContext) -> tuple[pl.DataFrame | None, str]:
     return table, ("linkage/evaluation/pairwise.parquet" if table is not None else "")
 
 
-def _badge(ok: bool) -> str:
-    return (
-        '<span class="badge pass">meets target</span>'
-        if ok
-        else ('<span class="badge fail">below target</span>')
+def target_verdicts(everyone: pl.DataFrame) -> list[dict]:
+    """Per census pair and target metric: the value, its interval, the target and the verdict.
+
+    A target is met only when the whole 95% interval clears it; a point estimate above the
+    target with an interval reaching below it is ``not shown`` rather than a pass.
+    """
+    rows = []
+    for pair in ("census-gp", "census-dwp"):
+        hit = everyone.filter(pl.col("source_pair") == pair)
+        if not hit.height:
+            continue
+        row = hit.row(0, named=True)
+        for metric in ("precision", "recall"):
+            value, lower = row[metric], row[f"{metric}_lower"]
+            target = TARGETS[metric]
+            verdict = _verdict(value, lower, target)
+            rows.append(
+                {
+                    "pair": pair,
+                    "metric": metric,
+                    "value": value,
+                    "lower": lower,
+                    "upper": row[f"{metric}_upper"],
+                    "target": target,
+                    "verdict": verdict,
+                }
+            )
+    return rows
+
+
+def _verdict(value: float | None, lower: float | None, target: float) -> str:
+    if value is None or lower is None:
+        return "not measured"
+    if lower >= target:
+        return "met"
+    return "not met" if value < target else "not shown (interval reaches below)"
+
+
+def _badge(verdict: str) -> str:
+    kind = "pass" if verdict == "met" else "fail"
+    return f'<span class="badge {kind}">{escape(verdict)}</span>'
+
+
+def _pairwise_cards(table: pl.DataFrame, scoped: bool, origin: str) -> list[str]:
+    everyone = table.filter(pl.col("scope") == "all") if scoped else table
+    verdicts = target_verdicts(everyone)
+    cards = [
+        card(
+            f"{v['pair']} {v['metric']}",
+            f"headline/{v['pair']}/{v['metric']}",
+            v["value"],
+            pct,
+            note=f"95% CI {pct(v['lower'])} to {pct(v['upper'])}; target {pct(v['target'])}",
+        )
+        for v in verdicts
+    ]
+    badges = "".join(
+        f"<li>{escape(v['pair'])} {escape(v['metric'])}: {_badge(v['verdict'])}</li>"
+        for v in verdicts
     )
+    scope_note = (
+        " Scope <code>all</code> counts every true pair; <code>linkable</code> leaves "
+        "out records the linkage excludes by design (wholly imputed census records)."
+        if scoped
+        else ""
+    )
+    return [
+        f'<div class="summary">{"".join(cards)}</div>',
+        f"<ul>{badges}</ul>" if badges else "",
+        f'<p class="note">Source: {escape(origin)}. Pairwise counts: two records linked '
+        "when they share a spine cluster, truly matched when they share a true person. "
+        "Rows <code>gp-gp</code> and <code>dwp-dwp</code> are deduplication. Wilson 95% "
+        f"intervals.{scope_note}</p>",
+        figure_table(
+            table,
+            key="pairwise",
+            row_key=["scope", "source_pair"] if scoped else ["source_pair"],
+            formats=RATE_FORMATS,
+        ),
+        _dedupe_list(everyone),
+    ]
+
+
+def _dedupe_list(everyone: pl.DataFrame) -> str:
+    dedupe = everyone.filter(pl.col("source_pair").is_in(["gp-gp", "dwp-dwp"]))
+    if not dedupe.height:
+        return ""
+    items = "".join(
+        f"<li>{escape(r['source_pair'])}: precision "
+        f"{figure('dedupe/' + r['source_pair'] + '/precision', r['precision'], pct)}, "
+        f"recall {figure('dedupe/' + r['source_pair'] + '/recall', r['recall'], pct)}</li>"
+        for r in dedupe.iter_rows(named=True)
+    )
+    return f"<h3>Deduplication</h3><ul>{items}</ul>"
+
+
+def _linkage_rate_part(ctx: ReportContext) -> list[str]:
+    if ctx.rates is None:
+        return []
+    overall = ctx.rates.filter(pl.col("breakdown") == "all").select(
+        "target",
+        "census_records",
+        "linked",
+        "linkage_rate",
+        "linkage_rate_lower",
+        "linkage_rate_upper",
+    )
+    return [
+        "<h3>Linkage rate per source pair</h3>",
+        "<p>Share of census records whose spine cluster holds a record of the target source.</p>",
+        figure_table(overall, key="linkage_rate", row_key=["target"], formats=RATE_FORMATS),
+    ]
+
+
+def _cluster_part(ctx: ReportContext, section: Section) -> list[str]:
+    parts = []
+    if ctx.members is not None:
+        sizes = spine_metrics.cluster_sizes(ctx.members)
+        parts += [
+            "<h3>Cluster sizes</h3>",
+            charts.cluster_size_chart(sizes, "cluster-sizes"),
+            figure_table(sizes, key="cluster_sizes", row_key=["size"]),
+        ]
+    clusters = ctx.evaluation("clusters")
+    if clusters is not None:
+        parts += [
+            "<h3>Cluster-level metrics</h3>",
+            figure_table(clusters, key="clusters", row_key=["metric"]),
+        ]
+    elif ctx.spine is not None:
+        section.missing("linkage/evaluation/clusters.parquet", "cluster-level metrics are absent.")
+    return parts
 
 
 def headline_section(ctx: ReportContext) -> Section:
@@ -53,101 +179,14 @@ def headline_section(ctx: ReportContext) -> Section:
     precision, cluster sizes."""
     section = Section("headline", "7. Headline metrics", (7,))
     table, origin = pairwise_table(ctx)
-    scoped = table is not None and "scope" in table.columns
-    everyone = table.filter(pl.col("scope") == "all") if scoped else table
     if table is None:
         section.missing(
             "linkage/evaluation/pairwise.parquet",
             "precision and recall cannot be shown (no spine or no truth).",
         )
     else:
-        cards = []
-        verdicts = []
-        for pair in ("census-gp", "census-dwp"):
-            hit = everyone.filter(pl.col("source_pair") == pair)
-            if not hit.height:
-                continue
-            row = hit.row(0, named=True)
-            for metric in ("precision", "recall"):
-                ok = row[metric] is not None and row[metric] >= TARGETS[metric]
-                verdicts.append((pair, metric, ok))
-                cards.append(
-                    card(
-                        f"{pair} {metric}",
-                        f"headline/{pair}/{metric}",
-                        row[metric],
-                        pct,
-                        note=f"95% CI {pct(row[f'{metric}_lower'])} to "
-                        f"{pct(row[f'{metric}_upper'])}; target {pct(TARGETS[metric])}",
-                    )
-                )
-        section.add(f'<div class="summary">{"".join(cards)}</div>')
-        if verdicts:
-            section.add(
-                "<ul>"
-                + "".join(
-                    f"<li>{escape(p)} {escape(m)}: {_badge(ok)}</li>" for p, m, ok in verdicts
-                )
-                + "</ul>"
-            )
-        section.add(
-            f'<p class="note">Source: {escape(origin)}. Pairwise counts: two records linked '
-            "when they share a spine cluster, truly matched when they share a true person. "
-            "Rows <code>gp-gp</code> and <code>dwp-dwp</code> are deduplication. Wilson 95% "
-            "intervals."
-            + (
-                " Scope <code>all</code> counts every true pair; <code>linkable</code> leaves "
-                "out records the linkage excludes by design (wholly imputed census records)."
-                if scoped
-                else ""
-            )
-            + "</p>",
-            figure_table(
-                table,
-                key="pairwise",
-                row_key=["scope", "source_pair"] if scoped else ["source_pair"],
-                formats=RATE_FORMATS,
-            ),
-        )
-        dedupe = everyone.filter(pl.col("source_pair").is_in(["gp-gp", "dwp-dwp"]))
-        if dedupe.height:
-            items = "".join(
-                f"<li>{escape(r['source_pair'])}: precision "
-                f"{figure('dedupe/' + r['source_pair'] + '/precision', r['precision'], pct)}, "
-                f"recall {figure('dedupe/' + r['source_pair'] + '/recall', r['recall'], pct)}</li>"
-                for r in dedupe.iter_rows(named=True)
-            )
-            section.add(f"<h3>Deduplication</h3><ul>{items}</ul>")
-    if ctx.rates is not None:
-        overall = ctx.rates.filter(pl.col("breakdown") == "all").select(
-            "target",
-            "census_records",
-            "linked",
-            "linkage_rate",
-            "linkage_rate_lower",
-            "linkage_rate_upper",
-        )
-        section.add(
-            "<h3>Linkage rate per source pair</h3>",
-            "<p>Share of census records whose spine cluster holds a record of the target "
-            "source.</p>",
-            figure_table(overall, key="linkage_rate", row_key=["target"], formats=RATE_FORMATS),
-        )
-    if ctx.members is not None:
-        sizes = spine_metrics.cluster_sizes(ctx.members)
-        section.add(
-            "<h3>Cluster sizes</h3>",
-            charts.cluster_size_chart(sizes, "cluster-sizes"),
-            figure_table(sizes, key="cluster_sizes", row_key=["size"]),
-        )
-    clusters = ctx.evaluation("clusters")
-    if clusters is not None:
-        section.add(
-            "<h3>Cluster-level metrics</h3>",
-            figure_table(clusters, key="clusters", row_key=["metric"]),
-        )
-    elif ctx.spine is not None:
-        section.missing("linkage/evaluation/clusters.parquet", "cluster-level metrics are absent.")
+        section.add(*_pairwise_cards(table, "scope" in table.columns, origin))
+    section.add(*_linkage_rate_part(ctx), *_cluster_part(ctx, section))
     return section
 
 
