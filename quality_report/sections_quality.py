@@ -226,7 +226,11 @@ def operational_section(ctx: ReportContext) -> Section:
         f"{figure('operational/true_false_above', chosen['true_false_above'])}. It expects "
         f"{figure('operational/expected_missed_below', chosen['expected_missed_below'])} "
         "missed matches among the scored pairs below the threshold; the truth shows "
-        f"{figure('operational/true_missed_below', chosen['true_missed_below'])}. After "
+        f"{figure('operational/true_missed_below', chosen['true_missed_below'])}. Reading "
+        "(rule: a count departs from the model only beyond two standard deviations of the sum "
+        "of the pairs' Bernoulli variances): false links "
+        f"{escape(chosen['false_above_verdict'])}; missed links "
+        f"{escape(chosen['missed_below_verdict'])}. After "
         f"clustering, {figure('operational/missed_pairs', missed)} true pairs sit in different "
         f"clusters, of which {figure('operational/missed_unscored', unscored)} were never scored "
         "(no blocking rule brought them together, or they fell below the saved-prediction "
@@ -241,8 +245,12 @@ def operational_section(ctx: ReportContext) -> Section:
         "<h3>Clerical-review sample, stratified by match-weight band</h3>",
         f"<p>Up to {ctx.clerical_per_band} pairs per band, drawn with seed {ctx.seed}; the "
         "synthetic "
-        "truth gives each pair's verdict. Where the reviewed match rate departs from the "
-        "model's mean probability, the model's expected counts above are off in that band.</p>",
+        "truth gives each pair's verdict. Size rule: a band decides only when the Wilson "
+        "95% interval of its reviewed match rate is at most 20 points wide "
+        "(<code>pairs_needed</code> gives the pairs that takes at the model's rate; about 96 "
+        "at 50%). A decided band whose interval excludes the model's mean probability shows "
+        "the model's probabilities are off there; an undecided band shows nothing either "
+        "way, however far apart the two rates look.</p>",
         charts.clerical_chart(summary, "clerical-review"),
         figure_table(summary, key="clerical", row_key=["band"], formats=RATE_FORMATS),
     )
