@@ -177,8 +177,8 @@ def figure_table(
         else ""
     )
     return (
-        f'<table data-table="{html.escape(key)}">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>{more}"
+        f'<div class="table-wrap"><table data-table="{html.escape(key)}">{cap}<thead><tr>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}"
     )
 
 
