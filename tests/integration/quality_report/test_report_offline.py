@@ -74,7 +74,7 @@ def test_no_horizontal_overflow_at_a_laptop_width(report, chromium, tmp_path):
     # The probe goes before the page's own closing tag (the last one: the inlined Vega code
     # holds "</body>" inside a string).
     cut = document.rindex("</body>")
-    probe = index.parent / "overflow-probe.html"
+    probe = tmp_path / "overflow-probe.html"
     probe.write_text(document[:cut] + OVERFLOW_PROBE + document[cut:], encoding="utf-8")
     dom = chromium._run(
         "--window-size=1366,900", "--virtual-time-budget=20000", "--dump-dom", probe.as_uri()
