@@ -196,23 +196,24 @@ def calibration_weights(
     polars.DataFrame
         ``pid`` and ``weight`` for every linked person.
 
+    Census people in a group with no linked person (it cannot be represented) are left out
+    of the margins.
+
     Raises
     ------
     CalibrationError
-        A census group has no linked person (its margin cannot be met), or raking did not
-        converge.
+        Raking did not converge.
     """
     people = _covariate_labels(census_base)
     linked = people.filter(pl.col("linked") & pl.col("pid").is_not_null())
+    # Census people in a group no linked person belongs to (such as sex unknown) cannot be
+    # stood for by anyone: they are left out of every margin, not forced onto others.
+    representable = pl.all_horizontal(
+        pl.col(c).is_in(linked.get_column(c).unique().implode()) for c in COVARIATES
+    )
+    people = people.filter(representable)
     margins = {c: dict(people.group_by(c).agg(pl.len()).iter_rows()) for c in COVARIATES}
     codes = {c: linked[c].to_numpy() for c in COVARIATES}
-    for covariate, census in margins.items():
-        empty = set(census) - set(codes[covariate])
-        if empty:
-            raise CalibrationError(
-                f"No linked person in census group(s) {sorted(empty)} of {covariate}: "
-                "that margin cannot be calibrated."
-            )
     weight = np.full(linked.height, people.height / max(linked.height, 1), dtype=float)
     for _ in range(max_iterations):
         worst = 0.0

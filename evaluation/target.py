@@ -29,12 +29,18 @@ address in the month.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import polars as pl
+import yaml
 
 from analysis.breakdowns import ALL_PEOPLE, person_labels
-from analysis.rates import age_standardised_rates
+from analysis.config import AnalysisConfig
+from analysis.inputs import read_sources, read_spine
+from analysis.monthly import monthly_counts, person_months
+from analysis.population import build_study_population, prepare_sources
+from analysis.rates import age_standardised_rates, standard_weights
 from analysis.reference import (
     AGE_GROUPS,
     INCLUDED_BENEFITS,
@@ -46,7 +52,11 @@ from analysis.reference import (
     esp2013_weights,
     lsoa_lookup,
 )
+from analysis.tables import monthly_results
+from analysis.weighting import CalibrationError, calibration_weights
 from linkage.staging import staged_output
+
+logger = logging.getLogger(__name__)
 
 N_MONTHS = len(MONTHS)
 BREAKDOWNS: tuple[str, ...] = (
@@ -241,7 +251,9 @@ def target_truth(person_months: pl.DataFrame, standard: pl.DataFrame | None = No
 KEYS = ["table", "breakdown", "group", "month"]
 
 
-def compare_with_target(bias: pl.DataFrame, target: pl.DataFrame) -> pl.DataFrame:
+def compare_with_target(
+    bias: pl.DataFrame, target: pl.DataFrame, calibrated: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Each published cell's linked, study-truth, target-truth and weighted estimates, with
     the linked estimate's error decomposed.
 
@@ -252,6 +264,8 @@ def compare_with_target(bias: pl.DataFrame, target: pl.DataFrame) -> pl.DataFram
         ``linked_lower``, ``linked_upper`` and, when weighted, ``ipw_asr``).
     target
         Output of :func:`target_truth`.
+    calibrated
+        Output of :func:`calibrated_estimates` (``KEYS`` and ``asr_pct``), or ``None``.
 
     Returns
     -------
@@ -260,7 +274,8 @@ def compare_with_target(bias: pl.DataFrame, target: pl.DataFrame) -> pl.DataFram
         limits, ``ipw_asr``; ``selection_pp`` (study - target), ``linkage_pp`` (linked -
         study), ``total_pp`` (linked - target), ``sampling_pp`` (half-width of the linked
         interval), ``target_outside_ci`` and ``ipw_moves_toward_target`` (the weighted
-        estimate is closer to the target truth than the linked one; null without weights).
+        estimate is closer to the target truth than the linked one; null without weights),
+        and likewise ``calibrated_asr`` and ``calibrated_moves_toward_target``.
         Only cells with a published linked estimate and a target truth.
     """
     ipw = pl.col("ipw_asr") if "ipw_asr" in bias.columns else pl.lit(None, dtype=pl.Float64)
@@ -280,6 +295,12 @@ def compare_with_target(bias: pl.DataFrame, target: pl.DataFrame) -> pl.DataFram
         on=KEYS,
         how="inner",
     )
+    if calibrated is not None:
+        joined = joined.join(
+            calibrated.select(*KEYS, pl.col("asr_pct").alias("calibrated_asr")), on=KEYS, how="left"
+        )
+    else:
+        joined = joined.with_columns(pl.lit(None, dtype=pl.Float64).alias("calibrated_asr"))
     t = pl.col("target_asr")
     return (
         joined.filter(pl.col("linked_asr").is_not_null() & t.is_not_null())
@@ -291,12 +312,16 @@ def compare_with_target(bias: pl.DataFrame, target: pl.DataFrame) -> pl.DataFram
             ((t < pl.col("linked_lower")) | (t > pl.col("linked_upper"))).alias(
                 "target_outside_ci"
             ),
-            ((pl.col("ipw_asr") - t).abs() < (pl.col("linked_asr") - t).abs()).alias(
-                "ipw_moves_toward_target"
-            ),
+            _closer("ipw_asr").alias("ipw_moves_toward_target"),
+            _closer("calibrated_asr").alias("calibrated_moves_toward_target"),
         )
         .sort(KEYS)
     )
+
+
+def _closer(column: str) -> pl.Expr:
+    target = pl.col("target_asr")
+    return (pl.col(column) - target).abs() < (pl.col("linked_asr") - target).abs()
 
 
 def comparison_summary(comparison: pl.DataFrame) -> dict[str, float | int | None]:
@@ -304,7 +329,13 @@ def comparison_summary(comparison: pl.DataFrame) -> dict[str, float | int | None
     if not comparison.height:
         return {"cells": 0}
     helped = comparison.get_column("ipw_moves_toward_target").drop_nulls()
+    calibrated = comparison.get_column("calibrated_moves_toward_target").drop_nulls()
     return {
+        "calibrated_cells": calibrated.len(),
+        "calibrated_moves_toward_target": int(calibrated.sum()),
+        "mean_abs_calibrated_pp": (comparison["calibrated_asr"] - comparison["target_asr"])
+        .abs()
+        .mean(),
         "cells": comparison.height,
         "mean_abs_total_pp": comparison["total_pp"].abs().mean(),
         "mean_abs_selection_pp": comparison["selection_pp"].abs().mean(),
@@ -315,6 +346,43 @@ def comparison_summary(comparison: pl.DataFrame) -> dict[str, float | int | None
         "ipw_cells": helped.len(),
         "ipw_moves_toward_target": int(helped.sum()),
     }
+
+
+def calibrated_estimates(run_dir: Path, config: AnalysisConfig) -> pl.DataFrame:
+    """The published tables' unrounded rates with the linked people raked to the census
+    margins (:func:`analysis.weighting.calibration_weights`), built with the analysis's own
+    steps (study population, person-months, weighted counts, standardised rates)."""
+    sources = prepare_sources(read_sources(run_dir), config)
+    population = build_study_population(
+        sources, read_spine(Path(run_dir) / "linkage" / "spine.parquet"), config
+    )
+    weights = calibration_weights(population.census_base)
+    counts = monthly_counts(person_months(population, weights), weighted=True)
+    standard = standard_weights(
+        config.standard_population, study_counts=counts.filter(pl.col("table") == "overall")
+    )
+    return monthly_results(
+        counts,
+        standard,
+        estimate="calibrated",
+        weighted=True,
+        confidence=config.confidence_level,
+    )
+
+
+def _calibrated_or_none(run_dir: Path) -> pl.DataFrame | None:
+    config_path = run_dir / "config.yaml"
+    if not (run_dir / "linkage" / "spine.parquet").is_file():
+        return None
+    # The run's own analysis settings (validated by the analysis's model), else its defaults.
+    settings = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
+    config = AnalysisConfig.model_validate((settings or {}).get("analysis") or {})
+    try:
+        return calibrated_estimates(run_dir, config)
+    except CalibrationError as error:
+        # Said in the summary rather than failing the comparison: raking is an alternative.
+        logger.warning("Calibration skipped: %s", error)
+        return None
 
 
 def write_target_comparison(run_dir: Path, out_dir: Path | None = None) -> dict | None:
@@ -330,7 +398,9 @@ def write_target_comparison(run_dir: Path, out_dir: Path | None = None) -> dict 
     if not (truth_dir / "residences.parquet").is_file() or not bias_path.is_file():
         return None
     target = target_truth(target_person_months(truth_dir))
-    comparison = compare_with_target(pl.read_parquet(bias_path), target)
+    comparison = compare_with_target(
+        pl.read_parquet(bias_path), target, _calibrated_or_none(run_dir)
+    )
     summary = comparison_summary(comparison)
     with staged_output(Path(out_dir) if out_dir else run_dir / "evaluation") as staging:
         target.write_parquet(staging / "target_truth.parquet")

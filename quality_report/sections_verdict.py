@@ -64,8 +64,20 @@ def _targets_part(ctx: ReportContext, verdicts: pl.DataFrame | None) -> list[str
     return parts
 
 
+def _correction_line(name: str, helped: int, cells: int, error: float, unweighted: float) -> str:
+    verdict = (
+        "it does <strong>not</strong> correct the selection: no better than chance"
+        if helped <= cells / 2
+        else "it moves toward the target more often than not"
+    )
+    return (
+        f"{name} moves the estimate toward the target truth in {helped:,} of {cells:,} cells "
+        f"({pct(helped / cells, 0)}): {verdict}; its mean absolute error is {points(error)} "
+        f"points against {points(unweighted)} unweighted."
+    )
+
+
 def _risk_lines(summary: dict) -> list[str]:
-    helped, cells = summary.get("ipw_moves_toward_target", 0), summary.get("ipw_cells", 0)
     lines = [
         "Selection by design: the study population's truth differs from the target "
         f"population's by {points(summary['mean_abs_selection_pp'])} percentage points on "
@@ -75,17 +87,22 @@ def _risk_lines(summary: dict) -> list[str]:
         f"The target truth lies outside the linked 95% interval in "
         f"{summary['target_outside_ci']:,} of {summary['cells']:,} published cells.",
     ]
-    if cells:
-        verdict = (
-            "it does <strong>not</strong> correct the selection: no better than chance"
-            if helped <= cells / 2
-            else "it helps more often than not"
-        )
+    for name, key in (
+        ("Inverse-probability weighting (model of being in the linked population)", "ipw"),
+        ("Calibration to the census margins (raking)", "calibrated"),
+    ):
+        cells = summary.get(f"{key}_cells") or 0
+        if not cells:
+            lines.append(f"{name}: not computed for this run.")
+            continue
         lines.append(
-            f"Inverse-probability weighting moves the estimate toward the target truth in "
-            f"{helped:,} of {cells:,} cells ({pct(helped / cells, 0)}): {verdict}; its mean "
-            f"absolute error is {points(summary['mean_abs_ipw_pp'])} points against "
-            f"{points(summary['mean_abs_total_pp'])} unweighted."
+            _correction_line(
+                name,
+                summary[f"{key}_moves_toward_target"],
+                cells,
+                summary[f"mean_abs_{key}_pp"],
+                summary["mean_abs_total_pp"],
+            )
         )
     return lines
 
@@ -111,6 +128,7 @@ def _risks_part(ctx: ReportContext) -> list[str]:
             "study_asr",
             "linked_asr",
             "ipw_asr",
+            "calibrated_asr",
             "selection_pp",
             "linkage_pp",
             "sampling_pp",
@@ -150,14 +168,14 @@ def _actions(ctx: ReportContext, verdicts: pl.DataFrame | None) -> list[str]:
             "Publish the estimates as describing the linked study population, not all "
             "residents; state the selection by design beside every table."
         )
-        if (
-            summary.get("ipw_cells")
-            and summary["ipw_moves_toward_target"] <= summary["ipw_cells"] / 2
-        ):
-            actions.append(
-                "Do not present the weighted estimates as a correction toward the population: "
-                "they do not move toward the target truth more often than chance."
-            )
+        for name, key in (("inverse-probability", "ipw"), ("calibrated", "calibrated")):
+            cells = summary.get(f"{key}_cells") or 0
+            if cells and summary[f"{key}_moves_toward_target"] <= cells / 2:
+                actions.append(
+                    f"Do not present the {name} estimates as a correction toward the "
+                    "population: they do not move toward the target truth more often than "
+                    "chance."
+                )
     if not actions:
         actions.append("No action: every target is met and no risk was measured.")
     return [

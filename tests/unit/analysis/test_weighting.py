@@ -100,3 +100,18 @@ def test_calibration_with_one_covariate_is_the_census_over_linked_ratio():
     out, off = _rake_once(weight, codes, {"a": 6, "b": 3})
     assert out.tolist() == [2.0, 2.0, 2.0, 3.0]
     assert off == 2.0
+
+
+def test_a_census_group_without_linked_people_is_left_out_of_the_margins():
+    from analysis.weighting import calibration_weights
+
+    base = _census_base(n=600)
+    # Two census people of unknown sex, neither linked: nobody can stand for them.
+    extra = base.head(2).with_columns(
+        pl.lit(None, dtype=pl.UInt32).alias("pid").cast(base["pid"].dtype),
+        pl.lit(False).alias("linked"),
+        pl.lit("9").alias("sex"),
+    )
+    with_unknown = pl.concat([base, extra])
+    weights = calibration_weights(with_unknown)
+    assert weights["weight"].sum() == pytest.approx(base.height, rel=1e-6)
