@@ -102,11 +102,15 @@ def test_error_is_decomposed_into_selection_and_linkage():
         }
     )
     target = pl.DataFrame({**keys, "month": months, "people": [100, 100], "asr_pct": [12.0, 12.5]})
-    out = compare_with_target(bias, target).sort("month")
+    calibrated = pl.DataFrame({**keys, "month": months, "asr_pct": [10.0, 12.4]})
+    out = compare_with_target(bias, target, calibrated).sort("month")
     assert out["selection_pp"].to_list() == pytest.approx([-2.0, -0.5])
     assert out["linkage_pp"].to_list() == pytest.approx([0.5, -1.0])
     assert out["total_pp"].to_list() == pytest.approx([-1.5, -1.5])
     assert out["target_outside_ci"].to_list() == [True, True]
     assert out["ipw_moves_toward_target"].to_list() == [True, True]
+    # Raked: 10.0 is further from 12.0 than 10.5 is; 12.4 is closer to 12.5 than 11.0 is.
+    assert out["calibrated_moves_toward_target"].to_list() == [False, True]
     summary = comparison_summary(out)
+    assert summary["calibrated_moves_toward_target"] == 1
     assert summary["ipw_moves_toward_target"] == 2 and summary["target_outside_ci"] == 2

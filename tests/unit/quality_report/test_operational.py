@@ -95,3 +95,12 @@ def test_a_large_band_far_from_the_model_is_called_a_discrepancy():
     )
     summary = clerical_summary(clerical_sample(labelled, per_band=200, seed=1), labelled)
     assert summary.row(0, named=True)["verdict"] == "model differs from review"
+
+
+def test_a_target_is_met_only_when_the_whole_interval_clears_it():
+    from quality_report.sections_quality import _verdict
+
+    assert _verdict(0.9995, 0.9991, 0.999) == "met"
+    assert _verdict(0.9995, 0.9985, 0.999) == "not shown (interval reaches below)"
+    assert _verdict(0.998, 0.997, 0.999) == "not met"
+    assert _verdict(None, None, 0.999) == "not measured"
