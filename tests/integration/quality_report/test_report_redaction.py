@@ -147,7 +147,7 @@ def test_redacted_report_holds_no_identifier(redacted, tiny_run):
     assert not (index.parent / "comparison_viewer.html").exists()
     assert not (index.parent / "cluster_studio.html").exists()
     # Still a full report: every section, the waterfall charts with weights only.
-    assert len(parsed.sections) == 17
+    assert len(parsed.sections) == 18  # the verdict, then one per checklist item
     assert index.read_text(encoding="utf-8").count('id="waterfall-') == 3
 
 
