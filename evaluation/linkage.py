@@ -19,11 +19,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from common.files import staged_output
 from evaluation.groups import BREAKDOWNS, person_groups
 from evaluation.intervals import wilson, wilson_columns
 from evaluation.spine import lowest_recall_cells, members, rates_by_group, record_outcomes
 from linkage import model
-from linkage.staging import staged_output
 
 DIMENSIONS = BREAKDOWNS
 

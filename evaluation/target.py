@@ -54,7 +54,7 @@ from analysis.reference import (
 )
 from analysis.tables import monthly_results
 from analysis.weighting import CalibrationError, calibration_weights
-from linkage.staging import staged_output
+from common.files import staged_output
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import re
 from datetime import date
 from pathlib import Path
 
+from common.files import staged_output
 from evaluation.target import write_target_comparison
-from linkage.staging import staged_output
 from quality_report import (
     sections_clusters,
     sections_data,
