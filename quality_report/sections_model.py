@@ -362,7 +362,13 @@ def threshold_section(ctx: ReportContext) -> Section:
         section.add(
             "<p>Pairwise precision and recall of the scored pairs as the threshold moves "
             "(before clustering); dashed lines are the targets, the black line the threshold "
-            "chosen.</p>",
+            "chosen. This recall is <em>not</em> the recall the targets apply to: it counts "
+            "every true pair of every source pair (deduplication pairs within GP and DWP "
+            "included), pairs of wholly imputed census records, which are unlinkable by "
+            "design, and true pairs no blocking rule brought together, and it is measured "
+            "before clustering adds links by transitivity. It shows how the trade-off moves "
+            "with the threshold; the targets are judged in the verdict on census pairs of "
+            "linkable records after clustering.</p>",
             charts.precision_recall_threshold(
                 curve,
                 threshold=weight_of(t) if t is not None and 0 < t < 1 else None,
