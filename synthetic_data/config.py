@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
+from common.mappings import merge_mappings
 from synthetic_data.noise.registry import column_noise_types, row_noise_types
 from synthetic_data.noise.types import SOURCE_COLUMNS, SOURCES
 
@@ -181,20 +182,6 @@ NoiseSection = _noise_models()
 @lru_cache(maxsize=1)
 def _defaults() -> dict[str, Any]:
     return yaml.safe_load(DEFAULTS_PATH.read_text(encoding="utf-8"))
-
-
-def merge_mappings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``override``'s values, nested mappings merged key by key (not replaced).
-
-    Also used by the run configuration (:mod:`triangulate.config`) for its overrides.
-    """
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_mappings(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 class WorldConfig(_Strict):

@@ -13,10 +13,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.config import AnalysisConfig
+from common.mappings import merge_mappings
 from expectations.config import ExpectationsConfig
 from linkage.config import LinkageConfig
 from quality_report.config import ReportConfig
-from synthetic_data.config import WorldConfig, merge_mappings
+from synthetic_data.config import WorldConfig
 
 DISCLOSURE_RULES: dict[str, str] = {
     "disclosure_min_count": "min_count",
