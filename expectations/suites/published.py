@@ -33,6 +33,7 @@ RATE_COLUMNS = {
     "asr_pct": "Float64",
     "asr_lower": "Float64",
     "asr_upper": "Float64",
+    "low_reliability": "bool",
     "status": "str",
 }
 STUDY_MONTHS = [
