@@ -159,8 +159,9 @@ def _standardisation_bands(
     return fine
 
 
-def _banded_counts(counts: pl.DataFrame, by: list[str], standard: pl.DataFrame) -> pl.DataFrame:
-    """Counts summed to each series' standardisation bands, with the fixed weight shares."""
+def banded_counts(counts: pl.DataFrame, by: list[str], standard: pl.DataFrame) -> pl.DataFrame:
+    """Counts summed to each series' standardisation bands (``_band``, ``broad_bands``),
+    with each band's fixed share ``_w`` of the whole standard."""
     total = standard["weight"].sum()
     shares = standard.select(
         "age_band",
@@ -224,7 +225,7 @@ def age_standardised_rates(
         broad bands) and ``low_reliability``. ``asr_*`` are null where a band is empty.
     """
     by = list(by)
-    frame = _banded_counts(counts.filter(pl.col("n") > 0), by, standard)
+    frame = banded_counts(counts.filter(pl.col("n") > 0), by, standard)
     if weighted:
         rate = pl.col("swy") / pl.col("sw")
         band_var = (
