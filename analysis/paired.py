@@ -53,7 +53,7 @@ def _band_lookup(counts: pl.DataFrame, standard: pl.DataFrame, weighted: bool) -
         "group",
         pl.col("k").replace_strict({k: i for i, k in enumerate(PAIRED_MONTHS)}).alias("pair"),
         pl.col("fine").replace_strict({b: i for i, b in enumerate(STANDARD_BANDS)}).alias("band"),
-        (pl.col("_w") / pl.col(size)).alias("c"),
+        (pl.col("_w") / pl.col("_scope_w") / pl.col(size)).alias("c"),
         (pl.col(hits) / pl.col(size)).alias("p"),
     )
 

@@ -7,6 +7,8 @@ the same in prose):
   standard's band weights FIXED: every group is standardised to the whole standard, so
   groups and months stay comparable and no handful of people in a thinly populated band can
   carry the weight of the empty bands around it.
+- Age-band groups (16-24 ...) are standardised over their own five-year bands: the standard
+  restricted to the group's age range, fixed by the group's definition.
 - Sparse groups (a stated rule, applied per series so that a series never switches mid-way):
   a group is standardised over the ten five-year bands when each band holds at least
   :data:`MIN_BAND_PEOPLE` people in every month; otherwise over the four broad bands
@@ -143,25 +145,53 @@ def standard_weights(
     raise ValueError(f"Unknown standard population {kind!r}; valid options: esp2013, study.")
 
 
-def _standardisation_bands(
-    counts: pl.DataFrame, by: list[str], standard: pl.DataFrame
-) -> pl.DataFrame:
+def _scope(counts: pl.DataFrame, standard: pl.DataFrame) -> pl.DataFrame:
+    """Each row's standard: the whole standard, except that an age-band group is
+    standardised over its own bands (the standard restricted to its age range, fixed by
+    the group's definition and never by which bands happen to hold people).
+
+    Adds ``_scope_bands`` (bands in the group's standard) and ``_scope_w`` (their share of
+    the whole standard)."""
+    total = standard["weight"].sum()
+    whole = counts.with_columns(
+        pl.lit(standard.height).alias("_scope_bands"), pl.lit(1.0).alias("_scope_w")
+    )
+    if "breakdown" not in counts.columns:
+        return whole
+    rows = []
+    for label, low, high in AGE_GROUPS:
+        inside = standard.filter(
+            pl.col("age_band").str.split("-").list.first().cast(pl.Int64).is_between(low, high)
+        )
+        rows.append(("age_band", label, inside.height, inside["weight"].sum() / total))
+    scopes = pl.DataFrame(rows, schema=["breakdown", "group", "_age_bands", "_age_w"], orient="row")
+    return (
+        whole.join(scopes, on=["breakdown", "group"], how="left")
+        .with_columns(
+            pl.coalesce("_age_bands", "_scope_bands").alias("_scope_bands"),
+            pl.coalesce("_age_w", "_scope_w").alias("_scope_w"),
+        )
+        .drop("_age_bands", "_age_w")
+    )
+
+
+def _standardisation_bands(counts: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """``_fine`` per series (``by`` without the month ``k``): standardise over five-year
     bands (true) or the broad bands (a five-year band is thin or empty in some month)."""
     series = [column for column in by if column != "k"] or by
-    n_bands = standard.height
     per_cell = counts.group_by(by).agg(
-        (pl.len() == n_bands).alias("_full"), pl.col("n").min().alias("_fewest")
+        (pl.len() == pl.col("_scope_bands").first()).alias("_full"),
+        pl.col("n").min().alias("_fewest"),
     )
-    fine = per_cell.group_by(series).agg(
+    return per_cell.group_by(series).agg(
         (pl.col("_full") & (pl.col("_fewest") >= MIN_BAND_PEOPLE)).all().alias("_fine")
     )
-    return fine
 
 
 def banded_counts(counts: pl.DataFrame, by: list[str], standard: pl.DataFrame) -> pl.DataFrame:
     """Counts summed to each series' standardisation bands (``_band``, ``broad_bands``),
-    with each band's fixed share ``_w`` of the whole standard."""
+    with each band's fixed share ``_w`` of the whole standard and ``_scope_w``, the share
+    of the group's standard (1, or an age-band group's own range)."""
     total = standard["weight"].sum()
     shares = standard.select(
         "age_band",
@@ -169,7 +199,8 @@ def banded_counts(counts: pl.DataFrame, by: list[str], standard: pl.DataFrame) -
         pl.col("age_band").replace_strict(BROAD_BAND, default=None).alias("_broad"),
     )
     broad = shares.group_by("_broad").agg(pl.col("_w").sum()).rename({"_broad": "_band"})
-    fine = _standardisation_bands(counts, by, standard)
+    counts = _scope(counts, standard)
+    fine = _standardisation_bands(counts, by)
     series = [column for column in by if column != "k"] or by
     sums = [c for c in ("n", "d", "sw", "swy", "sw2", "sw2y") if c in counts.columns]
     banded = (
@@ -183,7 +214,7 @@ def banded_counts(counts: pl.DataFrame, by: list[str], standard: pl.DataFrame) -
             pl.col("_fine").not_().alias("broad_bands"),
         )
         .group_by([*by, "_band", "broad_bands"])
-        .agg(pl.col(sums).sum())
+        .agg(pl.col(sums).sum(), pl.col("_scope_w").first())
     )
     weights = pl.concat([shares.select(pl.col("age_band").alias("_band"), "_w"), broad])
     return banded.join(weights, on="_band", how="inner")
@@ -245,14 +276,17 @@ def age_standardised_rates(
         ) / pl.col("sw").sum() ** 2
     else:
         crude_var = crude * (1.0 - crude) / pl.col("n").sum()
-    covered = (pl.col("_w").sum() - 1.0).abs() < 1e-9
+    scope = pl.col("_scope_w").first()
+    covered = (pl.col("_w").sum() - scope).abs() < 1e-9
     grouped = (
         frame.group_by(by)
         .agg(
             pl.col("n").sum().alias("people"),
             pl.col("d").sum().alias("recipients"),
-            pl.when(covered).then((pl.col("_w") * pl.col("_rate")).sum()).alias("_dsr"),
-            pl.when(covered).then((pl.col("_w") ** 2 * pl.col("_var")).sum()).alias("_dsr_var"),
+            pl.when(covered).then((pl.col("_w") * pl.col("_rate")).sum() / scope).alias("_dsr"),
+            pl.when(covered)
+            .then((pl.col("_w") ** 2 * pl.col("_var")).sum() / scope**2)
+            .alias("_dsr_var"),
             crude.alias("_crude"),
             crude_var.alias("_crude_var"),
             kish.alias("_kish"),
