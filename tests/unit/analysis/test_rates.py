@@ -203,3 +203,22 @@ def test_weighted_proportion_uses_the_weights():
     assert result["asr_pct"] == pytest.approx(50.0)
     # sum(w^2 (y - p)^2) / W^2 = (0.25 + 0.25 + 1 + 1) / 36.
     assert result["asr_var"] == pytest.approx(2.5 / 36 * 1e4)
+
+
+def test_age_band_group_is_standardised_over_its_own_bands():
+    # 16-24: 10 of 100 at 16-19 and 30 of 100 at 20-24; ESP weights 5500 and 6000:
+    # (5500 * 0.1 + 6000 * 0.3) / 11500 = 0.204348.
+    counts = pl.DataFrame(
+        {
+            "breakdown": ["age_band", "age_band"],
+            "group": ["16-24", "16-24"],
+            "age_band": ["16-19", "20-24"],
+            "n": [100, 100],
+            "d": [10, 30],
+        }
+    )
+    result = age_standardised_rates(
+        counts, ["breakdown", "group"], standard_weights("esp2013")
+    ).row(0, named=True)
+    assert result["broad_bands"] is False
+    assert result["asr_pct"] == pytest.approx(20.4348, abs=1e-3)
