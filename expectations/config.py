@@ -94,8 +94,9 @@ class ExpectationsConfig(_Section):
         4.0,
         gt=0,
         description=(
-            "Warn when a month-on-month change exceeds this many standard errors (from the "
-            "published intervals, months treated as independent: a conservative bound)."
+            "Warn when a month-on-month change on a small base exceeds this many standard "
+            "errors (from the published intervals, months treated as independent: a "
+            "conservative bound)."
         ),
     )
     rounding_base: int = Field(5, ge=1, description="Published counts are multiples of this.")

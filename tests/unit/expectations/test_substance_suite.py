@@ -81,8 +81,11 @@ def test_jump_beyond_its_interval_warns():
     jump = pl.concat(
         [GOOD, _rates([("overall", "All", "linked", MAR, 5000, 20.0, 20.0, 20.0 - Z, 20.0 + Z)])]
     )
-    # 6 points over sqrt(2) = 4.24 standard errors > 4.
-    assert failed(_run(jump), "warning") == {"month_on_month_jump_within_4_standard_errors"}
+    # 6 points over sqrt(2) = 4.24 standard errors > 4: a real step on 5,000 people ...
+    assert failed(_run(jump)) == set()
+    # ... and a warning on 500.
+    small = jump.with_columns(pl.lit(500).alias("people"))
+    assert failed(_run(small), "warning") == {"month_on_month_jump_within_4_standard_errors"}
 
 
 def test_main_point_claiming_an_unsupported_change_fails():
