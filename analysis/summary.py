@@ -120,21 +120,14 @@ def _deprivation_point(tables: dict[str, pl.DataFrame]) -> str | None:
             "Before the pandemic there was no clear difference in benefit receipt between "
             "the most and least deprived fifths of areas."
         )
-    most = _value(
-        tables.get("by_imd_quintile", frame.head(0)),
-        "asr_pct",
-        estimate=LINKED,
-        month=BEFORE_MONTH,
-        group=quintile_label(1),
-    )
-    least = _value(
-        tables.get("by_imd_quintile", frame.head(0)),
-        "asr_pct",
-        estimate=LINKED,
-        month=BEFORE_MONTH,
-        group=quintile_label(5),
-    )
-    rates = f" ({most:.1f}% against {least:.1f}%)" if most is not None and least is not None else ""
+    rates = ""
+    if "by_imd_quintile" in tables:
+        quintiles = tables["by_imd_quintile"]
+        where = {"estimate": LINKED, "month": BEFORE_MONTH}
+        most = _value(quintiles, "asr_pct", group=quintile_label(1), **where)
+        least = _value(quintiles, "asr_pct", group=quintile_label(5), **where)
+        if most is not None and least is not None:
+            rates = f" ({most:.1f}% against {least:.1f}%)"
     return (
         "Before the pandemic, people in the most deprived fifth of areas were "
         f"{row['value']:.1f} times as likely to receive a benefit as those in the least "
