@@ -19,7 +19,7 @@ from linkage.backends import DuckDBBackend, open_backend
 from linkage.clustering import SPINE_COLUMNS, cluster_records
 from linkage.config import DEFAULT_THRESHOLD, LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
-from linkage.inputs import InputSpec, build_records, project_inputs
+from linkage.inputs import InputSpec, project_inputs, read_inputs
 from linkage.prediction import choose_threshold, deterministic_pass
 from linkage.staging import staged_output
 from linkage.training import estimate_prior, frequency_tables, register_frequencies, train
@@ -152,7 +152,7 @@ def link_records(
     config = config or LinkageConfig()
     clock = _Stopwatch()
 
-    records = build_records(specs)
+    records, input_report = read_inputs(specs, max_invalid_share=config.max_invalid_share)
     clock.lap("read_and_standardise")
 
     # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
@@ -226,6 +226,7 @@ def link_records(
         timings = clock.stop()
 
         summary = _summary(records, spine, edges, choice, training, charts, timings, config)
+        summary["inputs"] = input_report.as_dict()
         (staging / "linkage_summary.json").write_text(
             json.dumps(summary, indent=2, default=str), encoding="utf-8"
         )
@@ -236,6 +237,7 @@ def link_records(
         "threshold": threshold,
         "seconds": timings["total"],
         "out_dir": str(out_dir),
+        **input_report.as_dict(),
     }
 
 

@@ -17,7 +17,9 @@ The rules (applied identically to every source, so that equal people compare equ
   ``20110327`` and ``2011/03/27``. Day-first wins where a date is ambiguous (UK records).
 - postcodes: upper case, spaces and punctuation removed, then written ``OUTWARD INWARD`` when
   the shape is a valid UK postcode (otherwise null); outward code (district), sector
-  (outward plus the first inward digit) and area (leading letters) derived.
+  (outward plus the first inward digit) and area (leading letters) derived. An input whose
+  postcodes are mostly not UK-shaped (zip codes) keeps them as compact letters and digits,
+  compared whole (``linkage/repairs.py``).
 - sex: ``M`` or ``F``; census ``1``/``2``, GP ``M``/``F``/``U``, DWP ``Male``/``Female``;
   unknown codes become null.
 """
@@ -238,7 +240,9 @@ def standardise_postcode(expr: pl.Expr) -> pl.Expr:
 
 def postcode_parts(postcode: str = "postcode") -> list[pl.Expr]:
     """Expressions deriving district (outward code), sector and area from a normalised postcode."""
-    pc = pl.col(postcode)
+    # Only UK postcodes (written "OUTWARD INWARD") have sectors, districts and areas; another
+    # country's postcode (a zip code) is compared whole.
+    pc = pl.when(pl.col(postcode).str.contains(" ")).then(pl.col(postcode))
     outward = pc.str.split(" ").list.first()
     return [
         outward.alias("postcode_district"),
