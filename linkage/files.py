@@ -18,6 +18,9 @@ The mapping is a YAML file with one entry per input name (see ``docs/linkage.md`
       forename: given
       surname: family
       date_of_birth: birth_date
+      address: [house_number, street]      # one column, or several joined in order
+      locality: town
+      shared_number: nhs_number            # held by two or more inputs for one person
 """
 
 from __future__ import annotations
@@ -79,6 +82,17 @@ def _file_options(path: Path, name: str, entry: dict[str, Any]) -> dict[str, Any
     return options
 
 
+def _mapped_columns(path: Path, name: str, role: str, value: Any) -> str | tuple[str, ...]:
+    """One column, or for an address a list of columns joined in order."""
+    if isinstance(value, list):
+        if role != "address" or not value or not all(isinstance(v, str) for v in value):
+            raise LinkageInputError(
+                str(path), None, f"input '{name}': only address may list several columns"
+            )
+        return tuple(value)
+    return str(value)
+
+
 def _input_spec(path: Path, name: str, file: Path, entry: Any, mapped: list[str]) -> InputSpec:
     if not isinstance(entry, dict):
         raise LinkageInputError(
@@ -98,7 +112,7 @@ def _input_spec(path: Path, name: str, file: Path, entry: Any, mapped: list[str]
             f"input '{name}' maps unknown roles {unknown}; valid roles: record_id, "
             f"{', '.join(IDENTIFIERS)}, {FLAG}, {', '.join(FILE_OPTIONS)}",
         )
-    columns = {role: str(col) for role, col in entry.items() if col}
+    columns = {role: _mapped_columns(path, name, role, col) for role, col in entry.items() if col}
     return InputSpec(name, Path(file), str(record_id), columns, unique, **options)
 
 

@@ -18,10 +18,12 @@ from linkage.errors import LinkageInputError
 from linkage.reading import read_table, table_columns
 from linkage.repairs import DEFAULT_MAX_INVALID_SHARE, ColumnRepair, repair_values
 from linkage.standardise import (
+    address_parts,
     forename_group,
     postcode_parts,
     standardise_names,
     standardise_person_number,
+    standardise_place,
     standardise_sex,
 )
 
@@ -38,8 +40,16 @@ IDENTIFIERS: tuple[str, ...] = (
     "postcode",
     "person_number",
     "household",
+    "address",
+    "locality",
+    "shared_number",
 )
 """Identifier roles an input may map; any may be absent, the record id may not.
+
+``address`` is one column, or a list of columns joined in order (house number, street,
+lines); ``locality`` a town or suburb; ``shared_number`` a number two or more inputs hold
+for the same person (an NHS number in hospital and GP data, a social security number),
+compared across inputs with one mistyped character allowed.
 
 ``person_number`` is the source's own number for a person (NHS number in GP records,
 National Insurance number in DWP records): compared only between two records of the same
@@ -71,6 +81,11 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "postcode_area",
     "person_number",
     "household",
+    "address",
+    "address_tokens",
+    "address_number",
+    "locality",
+    "shared_number",
 )
 """Columns of the standardised record frame (``household`` is not compared by Splink)."""
 
@@ -88,7 +103,8 @@ class InputSpec:
     record_id
         Column holding the record id, unique within the table.
     columns
-        Identifier role (see :data:`IDENTIFIERS`) to column name in the file.
+        Identifier role (see :data:`IDENTIFIERS`) to column name in the file; an
+        ``address`` may be a tuple of columns, joined in order.
     unique_people
         True when the table holds at most one record per person (the census), so no two of
         its records are ever linked to each other.
@@ -108,12 +124,21 @@ class InputSpec:
     name: str
     path: Path
     record_id: str
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     unique_people: bool = False
     unlinkable_flag: str | None = None
     date_format: tuple[str, ...] = ()
     encoding: str = "utf-8"
     delimiter: str | None = None
+
+    def file_columns(self, role: str) -> tuple[str, ...]:
+        """The file's columns mapped to ``role`` (several for a joined address)."""
+        value = self.columns[role]
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    def label(self, role: str) -> str:
+        """The column (or columns, joined with +) mapped to ``role``, for messages."""
+        return "+".join(self.file_columns(role))
 
     def read(self, columns: list[str] | None = None) -> pl.DataFrame:
         """The file's table (only ``columns`` when given), read with this input's options."""
@@ -149,7 +174,9 @@ def project_inputs(sources_dir: Path) -> list[InputSpec]:
 
 
 def _check_columns(spec: InputSpec, available: list[str]) -> None:
-    for role, column in [("record_id", spec.record_id), *spec.columns.items()]:
+    mapped = [("record_id", spec.record_id)]
+    mapped += [(role, column) for role in spec.columns for column in spec.file_columns(role)]
+    for role, column in mapped:
         if role != "record_id" and role not in IDENTIFIERS:
             raise LinkageInputError(
                 str(spec.path),
@@ -172,30 +199,30 @@ _TEXT_ROLES = (
     "postcode",
     "person_number",
     "household",
+    "address",
+    "locality",
+    "shared_number",
 )
-_NUMBER_ROLES = ("sex", "person_number", "household")
-"""Roles that may also arrive as integers (sex codes, NHS numbers, household numbers)."""
+_NUMBER_ROLES = ("sex", "person_number", "household", "address", "shared_number")
+"""Roles that may also arrive as integers (sex codes, NHS numbers, household numbers, a
+house-number column of an address)."""
 
 
 def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
-    for role in _TEXT_ROLES:
-        column = spec.columns.get(role)
-        if column is None:
-            continue
-        dtype = frame.schema[column]
-        if not (
-            dtype == pl.Utf8 or dtype == pl.Null or (role in _NUMBER_ROLES and dtype.is_integer())
-        ):
-            raise LinkageInputError(
-                str(spec.path), column, f"expected text for {role}, found {dtype}"
-            )
-    column = spec.columns.get("date_of_birth")
-    if column is not None:
-        dtype = frame.schema[column]
-        if not (dtype in (pl.Date, pl.Utf8, pl.Null) or isinstance(dtype, pl.Datetime)):
-            raise LinkageInputError(
-                str(spec.path), column, f"expected a date or date text, found {dtype}"
-            )
+    for role in spec.columns:
+        for column in spec.file_columns(role):
+            dtype = frame.schema[column]
+            if role == "date_of_birth":
+                if not (dtype in (pl.Date, pl.Utf8, pl.Null) or isinstance(dtype, pl.Datetime)):
+                    raise LinkageInputError(
+                        str(spec.path), column, f"expected a date or date text, found {dtype}"
+                    )
+            elif role in _TEXT_ROLES and not (
+                dtype in (pl.Utf8, pl.Null) or (role in _NUMBER_ROLES and dtype.is_integer())
+            ):
+                raise LinkageInputError(
+                    str(spec.path), column, f"expected text for {role}, found {dtype}"
+                )
 
 
 MAX_TEXT_LENGTH = 255
@@ -204,7 +231,8 @@ string comparisons cost time in proportion to the product of the lengths)."""
 
 
 def _check_values(spec: InputSpec, frame: pl.DataFrame) -> None:
-    for role, column in spec.columns.items():
+    for role in spec.columns:
+        column = spec.label(role)
         values = frame.get_column(role)
         if values.null_count() == frame.height:
             raise LinkageInputError(
@@ -261,10 +289,21 @@ def _read_mapped_columns(spec: InputSpec) -> pl.DataFrame:
             str(spec.path), spec.unlinkable_flag, "missing column (flag of unlinkable records)"
         )
     flag = [spec.unlinkable_flag] if spec.unlinkable_flag else []
-    frame = spec.read(list(dict.fromkeys([spec.record_id, *spec.columns.values(), *flag])))
+    mapped = [column for role in spec.columns for column in spec.file_columns(role)]
+    frame = spec.read(list(dict.fromkeys([spec.record_id, *mapped, *flag])))
     if frame.height == 0:
         raise LinkageInputError(str(spec.path), None, "the table is empty")
     return frame
+
+
+def _role_column(spec: InputSpec, role: str) -> pl.Expr:
+    """A role's column, or its columns joined with spaces (an address in parts)."""
+    columns = spec.file_columns(role)
+    if len(columns) == 1:
+        return pl.col(columns[0]).alias(role)
+    parts = [pl.col(c).cast(pl.Utf8) for c in columns]
+    joined = pl.concat_str(parts, separator=" ", ignore_nulls=True)
+    return pl.when(joined.str.strip_chars() != "").then(joined).alias(role)
 
 
 def load_input(
@@ -284,7 +323,7 @@ def load_input(
     ids = _check_record_ids(spec, frame)
     out = frame.select(
         ids.alias("record_id"),
-        *[pl.col(col).alias(role) for role, col in spec.columns.items()],
+        *[_role_column(spec, role) for role in spec.columns],
         _linkable(spec, frame).alias("linkable"),
     )
     _check_values(spec, out)
@@ -292,7 +331,7 @@ def load_input(
         out,
         input_name=spec.name,
         path=str(spec.path),
-        columns=spec.columns,
+        columns={role: spec.label(role) for role in spec.columns},
         date_formats=spec.date_format,
         max_invalid_share=max_invalid_share,
     )
@@ -316,9 +355,12 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
         standardise_sex(pl.col("sex")).alias("sex"),
         forename_group(pl.col("forename")).alias("forename_group"),
         standardise_person_number(pl.col("person_number")).alias("person_number"),
+        standardise_person_number(pl.col("shared_number")).alias("shared_number"),
+        standardise_place(pl.col("address")).alias("address"),
+        standardise_place(pl.col("locality")).alias("locality"),
         # Household ids are only meaningful within their source.
         pl.format("{}:{}", pl.lit(spec.name), pl.col("household").cast(pl.Utf8)).alias("household"),
-    ).with_columns(postcode_parts())
+    ).with_columns(*postcode_parts(), *address_parts())
     return frame.select(RECORD_COLUMNS)
 
 
@@ -348,7 +390,8 @@ def _missing_warnings(
     """A warning, with the reason, for each mapped role mostly missing after standardising."""
     repaired = {r.role: r for r in repairs}
     warnings = []
-    for role, column in spec.columns.items():
+    for role in spec.columns:
+        column = spec.label(role)
         # Middle names are blank for many people, and a household id is not compared.
         if role in ("household", "middle_names") or role not in records.columns:
             continue

@@ -74,6 +74,7 @@ def _run_splink(
     config: LinkageConfig,
     staging: Path,
     clock: _Stopwatch,
+    roles: set[str],
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Train (or reuse) the model, score the blocked pairs into ``predictions.parquet`` and
     save the charts: everything that needs the backend open.
@@ -95,7 +96,7 @@ def _run_splink(
     frequencies = frequency_tables(linkable)
     table = db_api.register(representatives.to_arrow(), table_name="representatives")
     source: Any = (
-        model.settings_dict(max_iterations=config.em_max_iterations)
+        model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)
         if model_path is None
         else json.loads(Path(model_path).read_text(encoding="utf-8"))
     )
@@ -104,7 +105,7 @@ def _run_splink(
     if model_path is not None:
         training: dict[str, Any] = {
             "reused_model": str(model_path),
-            "prior": estimate_prior(training_linker),
+            "prior": estimate_prior(training_linker, roles),
         }
     else:
         clock.lap("set_up")
@@ -115,8 +116,13 @@ def _run_splink(
             em_max_pairs=config.em_max_pairs,
             max_iterations=config.em_max_iterations,
             on_no_convergence=config.on_no_convergence,
+            roles=roles,
         )
-        training = {"prior": report.prior, "em_sessions": report.sessions}
+        training = {
+            "prior": report.prior,
+            "em_sessions": report.sessions,
+            "untrained_comparisons": report.untrained,
+        }
     model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
     linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
     register_frequencies(linker, db_api, frequencies, suffix="predict")
@@ -176,7 +182,15 @@ def link_records(
         backend = open_backend(config)
         try:
             training, model_dict, charts = _run_splink(
-                backend, records, linkable, representatives, exact_links, config, staging, clock
+                backend,
+                records,
+                linkable,
+                representatives,
+                exact_links,
+                config,
+                staging,
+                clock,
+                {role for spec in specs for role in spec.columns},
             )
         finally:
             # Closed before the polars steps below, freeing DuckDB's memory (up to
@@ -211,7 +225,9 @@ def link_records(
                 "candidates": choose_threshold(scored_probabilities)["candidates"],
             }
         threshold = float(choice["threshold"])
-        nodes = records.select("unique_id", "source", "record_id", "unique_people", "person_number")
+        nodes = records.select(
+            "unique_id", "source", "record_id", "unique_people", "person_number", "shared_number"
+        )
         spine = cluster_records(
             nodes, edges, threshold, max_per_source=config.max_records_per_source
         )
