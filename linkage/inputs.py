@@ -147,7 +147,8 @@ class InputSpec:
 
 def project_inputs(sources_dir: Path) -> list[InputSpec]:
     """Specs of the project's census, GP and DWP extracts (``docs/data_contracts.md``)."""
-    common = {role: role for role in IDENTIFIERS if role not in ("person_number", "household")}
+    names = ("forename", "middle_names", "surname", "date_of_birth", "sex", "postcode")
+    common = {role: role for role in names}
     no_middle = {k: v for k, v in common.items() if k != "middle_names"}
     return [
         InputSpec(
