@@ -94,10 +94,17 @@ def read_csv_text(
     """Read a CSV file as text columns after decoding, sniffing and the ragged-line check."""
     text = decode_text(path, encoding)
     separator = delimiter or sniff_delimiter(text)
-    check_ragged(path, text, separator)
-    frame = pl.read_csv(
-        text.encode("utf-8"), columns=columns, separator=separator, infer_schema=False
+    header = check_ragged(path, text, separator)
+    frame = pl.read_csv(text.encode("utf-8"), separator=separator, infer_schema=False)
+    # Some exports pad the header ("rec_id, given_name"): names are matched without it.
+    frame.columns = (
+        [name.strip() for name in header] if len(header) == frame.width else frame.columns
     )
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise pl.exceptions.ColumnNotFoundError(", ".join(missing))
+        frame = frame.select(columns)
     # Blank lines (often at the end of an export) are read as rows with every field empty.
     return frame.filter(~pl.all_horizontal(pl.all().is_null()))
 

@@ -83,3 +83,10 @@ def test_empty_file(tmp_path):
     path = _write(tmp_path, b"")
     with pytest.raises(LinkageInputError, match="empty CSV"):
         read_table(path)
+
+
+def test_padded_header_names_are_matched_without_their_spaces(tmp_path):
+    path = _write(tmp_path, b"rec_id, given_name, surname\nrec-1-org, ann, lee\n")
+    frame = read_table(path, ["rec_id", "surname"])
+    assert frame.columns == ["rec_id", "surname"]
+    assert frame.get_column("surname").to_list() == [" lee"]  # values are standardised later
