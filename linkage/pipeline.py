@@ -86,10 +86,18 @@ def _run_splink(
     db_api = backend.db_api
     model_path = config.model_path
     if model_path is None and records.height < config.min_records_to_train:
-        model_path = PACKAGED_MODEL
-        logger.warning(
-            "Only %d records: using the packaged model instead of training", records.height
-        )
+        # The packaged model compares the project's roles only: inputs mapping others
+        # (address, locality, a shared number) would lose them, so those are trained.
+        if roles - {"household"} <= set(model.PROJECT_ROLES):
+            model_path = PACKAGED_MODEL
+            logger.warning(
+                "Only %d records: using the packaged model instead of training", records.height
+            )
+        else:
+            logger.warning(
+                "Only %d records, but roles the packaged model lacks are mapped: training",
+                records.height,
+            )
     # Train on every record (unbiased m and u), predict on the representatives left by the
     # deterministic pass (the pairs that still need scoring).
     everyone = backend.register_records(records)
