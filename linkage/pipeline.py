@@ -65,6 +65,22 @@ class _Stopwatch:
         return self.timings
 
 
+def _model_to_reuse(records: int, roles: set[str], config: LinkageConfig) -> Path | None:
+    """The saved model to reuse: the configured one, else the packaged one for inputs too
+    small to train on, else none (train)."""
+    if config.model_path is not None or records >= config.min_records_to_train:
+        return config.model_path
+    # The packaged model compares the project's roles only: inputs mapping others
+    # (address, locality, a shared number) would lose them, so those are trained.
+    if roles - {"household"} <= set(model.PROJECT_ROLES):
+        logger.warning("Only %d records: using the packaged model instead of training", records)
+        return PACKAGED_MODEL
+    logger.warning(
+        "Only %d records, but roles the packaged model lacks are mapped: training", records
+    )
+    return None
+
+
 def _run_splink(
     backend: DuckDBBackend,
     records: pl.DataFrame,
@@ -84,20 +100,7 @@ def _run_splink(
     from splink import Linker
 
     db_api = backend.db_api
-    model_path = config.model_path
-    if model_path is None and records.height < config.min_records_to_train:
-        # The packaged model compares the project's roles only: inputs mapping others
-        # (address, locality, a shared number) would lose them, so those are trained.
-        if roles - {"household"} <= set(model.PROJECT_ROLES):
-            model_path = PACKAGED_MODEL
-            logger.warning(
-                "Only %d records: using the packaged model instead of training", records.height
-            )
-        else:
-            logger.warning(
-                "Only %d records, but roles the packaged model lacks are mapped: training",
-                records.height,
-            )
+    model_path = _model_to_reuse(records.height, roles, config)
     # Train on every record (unbiased m and u), predict on the representatives left by the
     # deterministic pass (the pairs that still need scoring).
     everyone = backend.register_records(records)
