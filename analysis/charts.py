@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import polars as pl  # noqa: E402
 
 from analysis.breakdowns import breakdown  # noqa: E402
-from analysis.outputs import atomic_write  # noqa: E402
 from analysis.reference import MONTHS  # noqa: E402
+from common.files import atomic_write  # noqa: E402
 
 SERIES = {
     "overall": "All people aged 16 to 64",

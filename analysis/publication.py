@@ -11,10 +11,11 @@ import polars as pl
 import reporting
 from analysis.charts import SERIES, altair_series, write_png
 from analysis.config import AnalysisConfig
-from analysis.outputs import atomic_write, write_table, write_text
+from analysis.outputs import write_table
 from analysis.results import Estimates, Publication
 from analysis.spreadsheet import write_spreadsheet
 from analysis.summary import main_points, main_points_markdown
+from common.files import atomic_write, write_text
 
 SPREADSHEET = "benefit_recipients_2019_2021.xlsx"
 

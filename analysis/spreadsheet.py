@@ -10,7 +10,7 @@ import pandas as pd
 import polars as pl
 
 from analysis.breakdowns import breakdowns
-from analysis.outputs import atomic_write
+from common.files import atomic_write
 
 NOTES = {
     "note1": "Synthetic data: every figure comes from a simulated population, not real people.",

@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from common.files import staged_output
 from linkage import model
-from linkage.staging import staged_output
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "synthetic_data" / "reference"
 AGE_REFERENCE_DATE = "2020-03-01"

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from common.files import staged_output
 from linkage import model
 from linkage.backends import DuckDBBackend, open_backend
 from linkage.clustering import SPINE_COLUMNS, cluster_records
@@ -21,7 +22,6 @@ from linkage.config import DEFAULT_THRESHOLD, LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
 from linkage.inputs import InputSpec, project_inputs, read_inputs
 from linkage.prediction import choose_threshold, deterministic_pass
-from linkage.staging import staged_output
 from linkage.training import estimate_prior, frequency_tables, register_frequencies, train
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from linkage.staging import staged_output
+from common.files import staged_output
 from quality_report import (
     sections_clusters,
     sections_data,

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from synthetic_data.assemble import build_persons
-from synthetic_data.blocks import Block
+from synthetic_data.blocks import Block, name_key
 from synthetic_data.calendar import EXTRACT_DAY, NEVER
 from synthetic_data.config import WorldConfig
 from synthetic_data.extracts import census_extract, dwp_extract, gp_extract
@@ -14,8 +14,8 @@ from synthetic_data.frames import labels
 from synthetic_data.health import SNOMED_CODES
 from synthetic_data.identifiers import scrambled_ids
 from synthetic_data.names import NameBank
+from synthetic_data.noise.apply import apply_noise
 from synthetic_data.noise.base import ROW_ID
-from synthetic_data.noise.registry import apply_noise
 from synthetic_data.noise.types import SOURCES
 from synthetic_data.places import Places, SamplingFrame
 from synthetic_data.reference import Geography
@@ -97,7 +97,12 @@ def generate_block(
     stride = 4 * block.block_size
     for s, source in enumerate(SOURCES):
         data, log = apply_noise(
-            raw[source], source, config, lambda t, c, s=s: block.rng("noise", s, t, c)
+            raw[source],
+            source,
+            config,
+            lambda noise_type, column, s=s: block.rng(
+                "noise", s, name_key(noise_type), name_key(column)
+            ),
         )
         # Census records stay in enumeration (household) order; GP and DWP rows are shuffled.
         # Ids are then a scrambled global number, so they reveal neither order nor person.
