@@ -189,7 +189,11 @@ def prepare() -> None:
 def _measured(command: list[str]) -> dict[str, float]:
     """Run a command; its wall seconds and peak resident memory (MB), from wait4."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The working tree's packages first, whatever the environment's install lists.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     output = process.stdout.read().decode() + process.stderr.read().decode()
