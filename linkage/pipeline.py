@@ -65,6 +65,39 @@ class _Stopwatch:
         return self.timings
 
 
+def shared_number_rule(model_dict: dict[str, Any]) -> dict[str, Any]:
+    """Whether clustering may refuse to join records with different shared numbers.
+
+    Decided by the trained model, not by any truth: the m probability of its "all other"
+    level is the model's estimate of how often one person's records carry numbers more
+    than one character apart. Where that exceeds :data:`linkage.model.DIFFERENT_NUMBER_M`
+    (the one in a hundred assumed for person numbers) the numbers are too noisy to forbid
+    joins, and serve as evidence only.
+    """
+    comparison = next(
+        (
+            c
+            for c in model_dict.get("comparisons", [])
+            if c["output_column_name"] == "shared_number"
+        ),
+        None,
+    )
+    if comparison is None:
+        return {}
+    different = comparison["comparison_levels"][-1].get("m_probability")
+    applied = different is not None and different <= model.DIFFERENT_NUMBER_M
+    return {
+        "applied": applied,
+        "m_different_numbers": different,
+        "limit": model.DIFFERENT_NUMBER_M,
+        "reasoning": (
+            "one person's records carry different shared numbers in an estimated "
+            f"{different if different is not None else 'unknown'} share of true pairs; a "
+            f"cluster is held to one number only at or below {model.DIFFERENT_NUMBER_M}"
+        ),
+    }
+
+
 def _model_to_reuse(records: int, roles: set[str], config: LinkageConfig) -> Path | None:
     """The saved model to reuse: the configured one, else the packaged one for inputs too
     small to train on, else none (train)."""
@@ -236,8 +269,11 @@ def link_records(
                 "candidates": choose_threshold(scored_probabilities)["candidates"],
             }
         threshold = float(choice["threshold"])
+        number_rule = shared_number_rule(model_dict)
+        training["shared_number_constraint"] = number_rule
+        constrained = ["shared_number"] if number_rule.get("applied") else []
         nodes = records.select(
-            "unique_id", "source", "record_id", "unique_people", "person_number", "shared_number"
+            "unique_id", "source", "record_id", "unique_people", "person_number", *constrained
         )
         spine = cluster_records(
             nodes, edges, threshold, max_per_source=config.max_records_per_source
