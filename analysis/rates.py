@@ -25,31 +25,12 @@ from scipy import stats
 
 from analysis.reference import STANDARD_BANDS, esp2013_weights
 
+# The project's one Wilson interval lives with the other measurements; re-exported here.
+from evaluation.intervals import wilson_interval  # noqa: F401
+
 
 def _z(confidence: float) -> float:
     return float(stats.norm.ppf(0.5 + confidence / 2.0))
-
-
-def wilson_interval(
-    successes: np.ndarray, totals: np.ndarray, *, confidence: float = 0.95
-) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for proportions (as fractions, not per cent).
-
-    Parameters
-    ----------
-    successes, totals
-        Counts; ``totals`` must be positive.
-    confidence
-        Two-sided level, e.g. 0.95.
-    """
-    d = np.asarray(successes, dtype=float)
-    n = np.asarray(totals, dtype=float)
-    z = _z(confidence)
-    p = d / n
-    denominator = 1.0 + z**2 / n
-    centre = (p + z**2 / (2.0 * n)) / denominator
-    half = z * np.sqrt(p * (1.0 - p) / n + z**2 / (4.0 * n**2)) / denominator
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def poisson_limits(

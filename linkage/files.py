@@ -176,7 +176,7 @@ def link_files(
     dict
         The linkage summary, with ``evaluation`` when a truth column was given.
     """
-    from linkage.evaluation import evaluate_against_record_map
+    from evaluation.linkage import evaluate_against_record_map
 
     specs = read_mapping(mapping, inputs)
     record_map = truth_record_map(specs, truth_column) if truth_column else None
