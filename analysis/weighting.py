@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 
 from analysis.breakdowns import person_labels
-from analysis.rates import wilson_interval
 from analysis.reference import STANDARD_BANDS, UNKNOWN
+from evaluation.intervals import wilson_interval
 
 COVARIATES = ("age_band", "sex", "ethnic_group", "imd_quintile", "region", "disability")
 

@@ -26,7 +26,9 @@ def z_for(confidence: float) -> float:
 
 def _wilson_limits(successes: Any, trials: Any, z: float) -> tuple[Any, Any, Any]:
     # Works unchanged on floats, numpy arrays and polars expressions (no sqrt function:
-    # ``** 0.5`` is understood by all three). Limits are not clipped here.
+    # ``** 0.5`` is understood by all three). Limits are not clipped here. The exact limits
+    # always hold p, but at p = 0 or 1 rounding can leave a limit a hair inside it
+    # (0.9999999999999999 at p = 1): the wrappers widen the limits to p.
     p = successes / trials
     denominator = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denominator
@@ -39,7 +41,7 @@ def wilson(successes: float, trials: float, z: float = Z95) -> tuple[float, floa
     if trials <= 0:
         return (math.nan, math.nan, math.nan)
     p, lower, upper = _wilson_limits(float(successes), float(trials), z)
-    return (p, max(0.0, lower), min(1.0, upper))
+    return (p, max(0.0, min(lower, p)), min(1.0, max(upper, p)))
 
 
 def wilson_interval(
@@ -49,7 +51,8 @@ def wilson_interval(
     k = np.asarray(successes, dtype=float)
     n = np.asarray(totals, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        _, lower, upper = _wilson_limits(k, n, z_for(confidence))
+        p, lower, upper = _wilson_limits(k, n, z_for(confidence))
+        lower, upper = np.minimum(lower, p), np.maximum(upper, p)
     valid = n > 0
     return (
         np.where(valid, np.clip(lower, 0.0, 1.0), np.nan),
@@ -65,6 +68,6 @@ def wilson_columns(successes: str, trials: str, prefix: str, z: float = Z95) -> 
     valid = n > 0
     return [
         pl.when(valid).then(p).alias(prefix),
-        pl.when(valid).then(lower.clip(0.0, 1.0)).alias(f"{prefix}_lower"),
-        pl.when(valid).then(upper.clip(0.0, 1.0)).alias(f"{prefix}_upper"),
+        pl.when(valid).then(pl.min_horizontal(lower, p).clip(0.0, 1.0)).alias(f"{prefix}_lower"),
+        pl.when(valid).then(pl.max_horizontal(upper, p).clip(0.0, 1.0)).alias(f"{prefix}_upper"),
     ]

@@ -48,3 +48,14 @@ def test_pair_counts_within_and_across_sources():
     assert pairs[("census", "gp")] == 3  # census first in a pair name
     assert pairs[("census", "census")] == 0
     assert ("dwp", "census") not in pairs and ("census", "dwp") not in pairs
+
+
+def test_limits_hold_the_proportion_at_its_bounds_despite_rounding():
+    """At p = 1 the exact upper limit is 1; rounding must not leave it below p."""
+    for k, n in [(757, 757), (0, 757), (30817, 30817), (1, 1)]:
+        p, lower, upper = wilson(k, n)
+        assert lower <= p <= upper
+        lo, up = wilson_interval(np.array([k]), np.array([n]))
+        assert lo[0] <= k / n <= up[0]
+        row = pl.DataFrame({"k": [k], "n": [n]}).select(wilson_columns("k", "n", "r")).row(0)
+        assert row[1] <= row[0] <= row[2]
