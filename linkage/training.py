@@ -198,6 +198,27 @@ def _em_session(
     )
 
 
+class _ConfiguredMaxPairs(logging.Filter):
+    """Drops Splink's notice that ``max_pairs`` is at its default: here it is always the
+    configured ``linkage.u_max_pairs`` (1e6 by default, chosen for the run-time budget and
+    recorded with the model), and a user cannot act on a warning about a default they set."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "default value for `max_pairs`" not in record.getMessage()
+
+
+def estimate_u(linker: Any, *, max_pairs: float, seed: int) -> None:
+    """u probabilities from ``max_pairs`` random record pairs (Splink's random sampling)."""
+    splink_training = logging.getLogger("splink.internals.linker_components.training")
+    quiet = _ConfiguredMaxPairs()
+    splink_training.addFilter(quiet)
+    try:
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    finally:
+        splink_training.removeFilter(quiet)
+    logger.info("u probabilities estimated from %s random record pairs", f"{max_pairs:,.0f}")
+
+
 def train(
     linker: Any,
     *,
@@ -218,7 +239,7 @@ def train(
     """
     report = TrainingReport()
     report.prior = estimate_prior(linker, roles)
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
     for rule in model.training_rules(roles):
         report.sessions.append(
             _em_session(
