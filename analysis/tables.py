@@ -25,6 +25,7 @@ MONTHLY_COLUMNS = (
     "asr_pct",
     "asr_lower",
     "asr_upper",
+    "low_reliability",
     "status",
 )
 RATE_COLUMNS = ("crude_pct", "asr_pct", "asr_lower", "asr_upper")
@@ -159,6 +160,11 @@ def publish_monthly(results: pl.DataFrame, config: AnalysisConfig) -> Disclosure
     published = result.published.with_columns(
         pl.col("people").cast(pl.Int64), pl.col("recipients").cast(pl.Int64)
     )
+    if "low_reliability" in published.columns:
+        # The reliability flag says which side of 20 a count lies: hidden with the cell.
+        published = published.with_columns(
+            pl.when(pl.col("status") == "published").then(pl.col("low_reliability"))
+        )
     return DisclosureResult(published=published, audit=result.audit)
 
 

@@ -19,8 +19,9 @@ from prefect.artifacts import (
 )
 
 from analysis import analyse_run
+from evaluation.linkage import evaluate_linkage
 from expectations import validate_linkage, validate_published, validate_sources
-from linkage import evaluate_linkage, link_sources
+from linkage import link_sources
 from quality_report import build_quality_report
 from synthetic_data import generate_world
 from triangulate.config import RunConfig, config_from_parameters, load_config

@@ -24,6 +24,7 @@ MONTHLY_SCHEMA = {
     "asr_pct": pl.Float64,
     "asr_lower": pl.Float64,
     "asr_upper": pl.Float64,
+    "low_reliability": pl.Boolean,
     "status": pl.String,
 }
 
