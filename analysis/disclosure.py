@@ -47,6 +47,16 @@ class DisclosureResult:
     audit: pl.DataFrame
 
 
+def published_round(value: pl.Expr, decimals: int) -> pl.Expr:
+    """Round for publication, without a negative zero. A difference of two estimates that
+    agree (a linked rate and its truth) is a rounding error either side of zero, and its
+    sign depends on the order of floating-point sums across threads; "-0.0" would make the
+    same run publish different bytes."""
+    rounded = value.round(decimals)
+    # (Adding 0.0 would be simplified away by the query optimiser.)
+    return pl.when(rounded == 0).then(pl.lit(0.0)).otherwise(rounded).name.keep()
+
+
 def round_to_base(values: pl.Expr, base: int) -> pl.Expr:
     """Round counts to the nearest multiple of ``base``, halves up (12.5 -> 15)."""
     return ((values.cast(pl.Float64) / base + 0.5).floor() * base).cast(pl.Int64)
@@ -203,7 +213,7 @@ def _publish_values(
         *(
             pl.when(pl.col("_sup_rate"))
             .then(None)
-            .otherwise(pl.col(rate).round(decimals))
+            .otherwise(published_round(pl.col(rate), decimals))
             .alias(rate)
             for rate in rates
         ),
@@ -415,7 +425,10 @@ def suppress_derived(
     marked = frame.with_columns(hidden.fill_null(True).alias("_hidden"))
     published = marked.with_columns(
         *(
-            pl.when(pl.col("_hidden")).then(None).otherwise(pl.col(v).round(decimals)).alias(v)
+            pl.when(pl.col("_hidden"))
+            .then(None)
+            .otherwise(published_round(pl.col(v), decimals))
+            .alias(v)
             for v in values
         ),
         pl.when(pl.col("_hidden"))
