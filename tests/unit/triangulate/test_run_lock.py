@@ -21,7 +21,7 @@ import sys, time
 from pathlib import Path
 from triangulate.run_lock import RunLockedError, acquire_run_lock
 out, name, start, hold, mode = sys.argv[1:6]
-while not start.exists():
+while not Path(start).exists():
     time.sleep(0.005)
 try:
     notify = lambda m: print("WAITING", m, flush=True)
