@@ -348,11 +348,18 @@ def publish_run(folder: RunFolder) -> Path:
     if folder.published.exists():
         shutil.rmtree(folder.published)
     os.replace(folder.work, folder.published)
-    latest = folder.published.parent / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(folder.published.name)
+    point_latest_at(folder.published)
     return folder.published
+
+
+def point_latest_at(published: Path) -> None:
+    """Point ``latest`` at a published run in one rename: a reader never finds it missing."""
+    latest = published.parent / "latest"
+    staged = published.parent / f".latest.{os.getpid()}"
+    if staged.is_symlink() or staged.exists():
+        staged.unlink()
+    staged.symlink_to(published.name)
+    os.replace(staged, latest)
 
 
 def run_once(
