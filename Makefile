@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum $(LOCKS) | cksum | cut -d' ' -f1)
 SPARK_STAMP := $(VENV)/.spark-$(shell cksum $(LOCKS) requirements-spark.lock | cksum | cut -d' ' -f1)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv venv-spark run test test-fast lint format ui benchmark doctor chromium clean
+.PHONY: help venv venv-spark run test test-fast lint format hooks ui benchmark doctor chromium clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ lint: venv ## Check style with ruff
 
 format: venv ## Format the code with ruff
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+hooks: venv ## Install a git pre-commit hook that runs the lint checks on staged files
+	mkdir -p "$$(git rev-parse --git-path hooks)" && install -m 755 tools/pre-commit "$$(git rev-parse --git-path hooks)/pre-commit"
 
 ui: venv ## Start a Prefect server on 127.0.0.1:4200 and serve the deployments
 	$(BIN)/triangulate serve

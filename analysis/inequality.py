@@ -2,9 +2,13 @@
 
 Methods:
 
-- Change: March 2021 minus February 2020 (percentage points), with a normal interval from the
-  two months' variances treated as independent (the same people are in both months, and
-  their positive correlation makes this interval conservative); relative change in per cent.
+- Change: March 2021 minus February 2020 (percentage points) within the same cohort, with a
+  normal interval from the paired variance ``var(before) + var(after) - 2 cov`` where the
+  covariance comes from person-level data (:mod:`analysis.paired`; column ``asr_cov``);
+  without it the months are treated as independent (conservative). Relative change in per
+  cent.
+- Widening of an ethnic gap (change in the gap to White British): the group's and the
+  reference's changes are independent (different people), each paired over the months.
 - Slope index of inequality (SII): the slope of a weighted least-squares line through the
   quintiles' age-standardised percentages, each placed at the midpoint of its cumulative
   population share (ridit) ranked from least (0) to most (1) deprived and weighted by that
@@ -81,6 +85,18 @@ def _z(confidence: float) -> float:
     return float(stats.norm.ppf(0.5 + confidence / 2.0))
 
 
+def _with_covariance(results: pl.DataFrame) -> pl.DataFrame:
+    """``asr_cov`` (0, the independent-months bound, where the results carry none)."""
+    if "asr_cov" in results.columns:
+        return results.with_columns(pl.col("asr_cov").fill_null(0.0))
+    return results.with_columns(pl.lit(0.0).alias("asr_cov"))
+
+
+def _paired_variance(before: str, during: str, covariance: str) -> pl.Expr:
+    """``var(during - before)``, floored at zero against rounding."""
+    return (pl.col(before) + pl.col(during) - 2.0 * pl.col(covariance)).clip(lower_bound=0.0)
+
+
 def change_table(results: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
     """February 2020 against March 2021 for every table, group and estimate.
 
@@ -88,7 +104,8 @@ def change_table(results: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataF
     ----------
     results
         Unrounded monthly results: ``table``, ``breakdown``, ``group``, ``estimate``,
-        ``month``, ``asr_pct``, ``asr_var`` and ``status``.
+        ``month``, ``asr_pct``, ``asr_var``, ``status`` and optionally ``asr_cov`` (the
+        covariance of the group's two months, per cent squared).
 
     Returns
     -------
@@ -98,13 +115,14 @@ def change_table(results: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataF
         and ``hidden`` (an input cell is suppressed).
     """
     keys = ["table", "breakdown", "group", "estimate"]
-    columns = [*keys, "asr_pct", "asr_var", "status"]
+    results = _with_covariance(results)
+    columns = [*keys, "asr_pct", "asr_var", "asr_cov", "status"]
     before = results.filter(pl.col("month") == BEFORE_MONTH).select(columns)
     during = results.filter(pl.col("month") == DURING_MONTH).select(columns)
     z = _z(confidence)
     joined = before.join(during, on=keys, how="full", coalesce=True, suffix="_during")
     change = pl.col("asr_pct_during") - pl.col("asr_pct")
-    half = z * (pl.col("asr_var") + pl.col("asr_var_during")).sqrt()
+    half = z * _paired_variance("asr_var", "asr_var_during", "asr_cov").sqrt()
     return joined.select(
         *keys,
         pl.col("asr_pct").alias("asr_before"),
@@ -196,19 +214,25 @@ def ethnic_gaps(results: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFr
     -------
     polars.DataFrame
         ``estimate``, ``group``, ``gap_before``, ``gap_before_lower``, ``gap_before_upper``,
-        ``gap_during`` (and limits), ``gap_widening`` (during minus before) and ``hidden``.
+        ``gap_during`` (and limits), ``gap_widening`` (during minus before) with its paired
+        limits ``gap_widening_lower`` and ``gap_widening_upper``, and ``hidden``.
     """
     z = _z(confidence)
-    ethnic = results.filter(
-        (pl.col("table") == "by_ethnic_group")
-        & pl.col("month").is_in([BEFORE_MONTH, DURING_MONTH])
-        & (pl.col("group") != UNKNOWN)
-    ).select("estimate", "group", "month", "asr_pct", "asr_var", "status")
+    ethnic = (
+        _with_covariance(results)
+        .filter(
+            (pl.col("table") == "by_ethnic_group")
+            & pl.col("month").is_in([BEFORE_MONTH, DURING_MONTH])
+            & (pl.col("group") != UNKNOWN)
+        )
+        .select("estimate", "group", "month", "asr_pct", "asr_var", "asr_cov", "status")
+    )
     reference = ethnic.filter(pl.col("group") == WHITE_BRITISH).select(
         "estimate",
         "month",
         pl.col("asr_pct").alias("_ref"),
         pl.col("asr_var").alias("_ref_var"),
+        pl.col("asr_cov").alias("_ref_cov"),
         pl.col("status").alias("_ref_status"),
     )
     gaps = (
@@ -225,6 +249,14 @@ def ethnic_gaps(results: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFr
     before = gaps.filter(pl.col("month") == BEFORE_MONTH)
     during = gaps.filter(pl.col("month") == DURING_MONTH)
     joined = before.join(during, on=["estimate", "group"], how="inner", suffix="_during")
+    widening = pl.col("gap_during") - pl.col("gap")
+    widening_half = (
+        z
+        * (
+            _paired_variance("asr_var", "asr_var_during", "asr_cov")
+            + _paired_variance("_ref_var", "_ref_var_during", "_ref_cov")
+        ).sqrt()
+    )
     return joined.select(
         "estimate",
         "group",
@@ -234,6 +266,8 @@ def ethnic_gaps(results: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFr
         pl.col("gap_during"),
         (pl.col("gap_during") - pl.col("_half_during")).alias("gap_during_lower"),
         (pl.col("gap_during") + pl.col("_half_during")).alias("gap_during_upper"),
-        (pl.col("gap_during") - pl.col("gap")).alias("gap_widening"),
+        widening.alias("gap_widening"),
+        (widening - widening_half).alias("gap_widening_lower"),
+        (widening + widening_half).alias("gap_widening_upper"),
         (pl.col("_hidden") | pl.col("_hidden_during")).alias("hidden"),
     )

@@ -9,28 +9,41 @@ from pathlib import Path
 import polars as pl
 
 import reporting
-from analysis.charts import SERIES, altair_series, write_png
+from analysis.charts import CAPTION, SERIES, altair_series, write_png
 from analysis.config import AnalysisConfig
-from analysis.outputs import atomic_write, write_table, write_text
+from analysis.outputs import write_table
 from analysis.results import Estimates, Publication
 from analysis.spreadsheet import write_spreadsheet
 from analysis.summary import main_points, main_points_markdown
+from common.files import atomic_write, write_text
 
 SPREADSHEET = "benefit_recipients_2019_2021.xlsx"
 
 
-def _charts_page(tables: dict[str, pl.DataFrame], points: list[str]) -> str:
-    body = ["<h1>Benefit receipt by month, linked against truth</h1>", "<ul>"]
-    body += [f"<li>{html.escape(p)}</li>" for p in points]
-    body.append("</ul>")
-    for table in SERIES:
+def _chart_sections(tables: dict[str, pl.DataFrame], names: tuple[str, ...]) -> list[str]:
+    body = []
+    for table in names:
         if table in tables:
-            body.append(f"<h2>{SERIES[table]}</h2>")
+            body.append(f"<h2>{html.escape(SERIES[table])}</h2>")
             body.append(
                 reporting.altair_chart(altair_series(tables[table], table), f"chart-{table}")
             )
+    return body
+
+
+def _charts_page(tables: dict[str, pl.DataFrame], points: list[str]) -> str:
+    body = [
+        "<h1>Benefit receipt by month, every published breakdown</h1>",
+        f'<p class="note">{html.escape(CAPTION)} The axis starts at zero so that the size of '
+        "a change reads against the whole percentage.</p>",
+        "<h2>Main points</h2>",
+        "<ul>",
+    ]
+    body += [f"<li>{html.escape(p)}</li>" for p in points]
+    body.append("</ul>")
+    body += _chart_sections(tables, tuple(SERIES))
     return reporting.page(
-        "Benefit recipients during the pandemic (synthetic)",
+        "Benefit recipients during the pandemic (synthetic data)",
         "\n".join(body),
         charts=True,
         subtitle="Published (disclosure-controlled) monthly age-standardised percentages",

@@ -23,6 +23,7 @@ from analysis.inputs import (
     read_threshold_spines,
 )
 from analysis.monthly import monthly_counts, person_months
+from analysis.paired import paired_covariances
 from analysis.population import (
     PreparedSources,
     StudyPopulation,
@@ -63,13 +64,16 @@ def _population_results(
     pm = person_months(population, weights)
     counts = monthly_counts(pm, tables=tables, weighted=weighted)
     n_person_months = pm.height
-    del pm
     if standard is None:
         standard = standard_weights(
             config.standard_population, study_counts=counts.filter(pl.col("table") == "overall")
         )
+    # Changes are paired (the same people in both months): each estimate carries the
+    # covariance of its two months' rates.
     parts = [
-        monthly_results(counts, standard, estimate=estimate, confidence=config.confidence_level)
+        monthly_results(
+            counts, standard, estimate=estimate, confidence=config.confidence_level
+        ).join(paired_covariances(pm, counts, standard), on=["table", "group"], how="left")
     ]
     if weighted:
         parts.append(
@@ -79,8 +83,13 @@ def _population_results(
                 estimate="ipw",
                 weighted=True,
                 confidence=config.confidence_level,
+            ).join(
+                paired_covariances(pm, counts, standard, weighted=True),
+                on=["table", "group"],
+                how="left",
             )
         )
+    del pm
     flow = population.flow.with_columns(pl.lit(estimate).alias("estimate"))
     return pl.concat(parts), flow, population, standard, n_person_months
 
@@ -176,6 +185,7 @@ def publish(estimates: Estimates, config: AnalysisConfig) -> Publication:
         keys=["estimate", "step"],
         counts=["people", "removed"],
         config=config,
+        zero_safe=True,
     )
     derived.append(("sample_flow", flow))
     if estimates.linkage_rates is not None:

@@ -25,9 +25,15 @@ MONTHLY_COLUMNS = (
     "asr_pct",
     "asr_lower",
     "asr_upper",
+    "low_reliability",
     "status",
 )
 RATE_COLUMNS = ("crude_pct", "asr_pct", "asr_lower", "asr_upper")
+#: Groups the study's main points name (STUDY.md section 1): kept published where any other
+#: complement protects a margin as well.
+HEADLINE_GROUPS = ("Bangladeshi", "Black Caribbean", "Pakistani")
+#: Also spared: the reference group every ethnic gap is measured from.
+REFERENCE_GROUPS = ("White British",)
 
 
 def threshold_label(threshold: float) -> str:
@@ -130,7 +136,13 @@ def monthly_margins(cells: pl.DataFrame) -> pl.DataFrame:
 
 
 def publish_monthly(results: pl.DataFrame, config: AnalysisConfig) -> DisclosureResult:
-    """Apply disclosure control to every monthly table at once (margins cross tables)."""
+    """Apply disclosure control to every monthly table at once (margins cross tables).
+
+    One pass over every margin of every month: each table holds one category scheme, and a
+    nested scheme (ethnic groups within their high-level group, deciles within quintiles)
+    is suppressed jointly with its parent through the nested margins. Complements are the
+    same group in every month of a series, and spare the headline groups and the totals.
+    """
     cells = sort_monthly(results)
     result = apply_disclosure_control(
         cells,
@@ -138,6 +150,9 @@ def publish_monthly(results: pl.DataFrame, config: AnalysisConfig) -> Disclosure
         keys=["table", "group", "month", "estimate"],
         rates=RATE_COLUMNS,
         margins=monthly_margins(cells),
+        series=["table", "group", "estimate"],
+        protected=pl.col("group").is_in([*HEADLINE_GROUPS, *REFERENCE_GROUPS])
+        | (pl.col("table") == "overall"),
         min_count=config.min_count,
         rounding_base=config.rounding_base,
         decimals=config.rate_decimals,
@@ -145,6 +160,11 @@ def publish_monthly(results: pl.DataFrame, config: AnalysisConfig) -> Disclosure
     published = result.published.with_columns(
         pl.col("people").cast(pl.Int64), pl.col("recipients").cast(pl.Int64)
     )
+    if "low_reliability" in published.columns:
+        # The reliability flag says which side of 20 a count lies: hidden with the cell.
+        published = published.with_columns(
+            pl.when(pl.col("status") == "published").then(pl.col("low_reliability"))
+        )
     return DisclosureResult(published=published, audit=result.audit)
 
 
@@ -286,8 +306,12 @@ def publish_counts(
     numerator: str | None = None,
     denominator: str | None = None,
     rates: tuple[str, ...] = (),
+    zero_safe: bool = False,
 ) -> DisclosureResult:
-    """Disclosure control of a table of people counts without margins (flow, linkage rates)."""
+    """Disclosure control of a table of people counts without margins (flow, linkage rates).
+
+    ``zero_safe`` publishes zeros: in a flow table "nobody removed" reveals nothing.
+    """
     return apply_disclosure_control(
         frame,
         table=table,
@@ -296,6 +320,7 @@ def publish_counts(
         numerator=numerator,
         denominator=denominator,
         rates=rates,
+        zero_safe=zero_safe,
         min_count=config.min_count,
         rounding_base=config.rounding_base,
         decimals=config.rate_decimals,

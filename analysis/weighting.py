@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 
 from analysis.breakdowns import person_labels
-from analysis.rates import wilson_interval
 from analysis.reference import STANDARD_BANDS, UNKNOWN
+from evaluation.intervals import wilson_interval
 
 COVARIATES = ("age_band", "sex", "ethnic_group", "imd_quintile", "region", "disability")
 
@@ -170,3 +170,68 @@ def linkage_rates(census_base: pl.DataFrame, *, confidence: float = 0.95) -> pl.
         pl.Series("linked_lower", lower * 100),
         pl.Series("linked_upper", upper * 100),
     )
+
+
+class CalibrationError(RuntimeError):
+    """Raking did not reproduce the census margins."""
+
+
+def calibration_weights(
+    census_base: pl.DataFrame, *, max_iterations: int = 100, tolerance: float = 1e-9
+) -> pl.DataFrame:
+    """Weights that make the linked people reproduce the census margins (raking).
+
+    The alternative to :func:`linkage_weights`: no model, only the requirement that the
+    weighted linked people have the census's count in every group of every covariate
+    (iterative proportional fitting, one covariate at a time, until no margin is off by
+    more than ``tolerance`` as a share). Uses only census characteristics, never the truth.
+
+    Parameters
+    ----------
+    census_base
+        :attr:`analysis.population.StudyPopulation.census_base`.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``pid`` and ``weight`` for every linked person.
+
+    Census people in a group with no linked person (it cannot be represented) are left out
+    of the margins.
+
+    Raises
+    ------
+    CalibrationError
+        Raking did not converge.
+    """
+    people = _covariate_labels(census_base)
+    linked = people.filter(pl.col("linked") & pl.col("pid").is_not_null())
+    # Census people in a group no linked person belongs to (such as sex unknown) cannot be
+    # stood for by anyone: they are left out of every margin, not forced onto others.
+    representable = pl.all_horizontal(
+        pl.col(c).is_in(linked.get_column(c).unique().implode()) for c in COVARIATES
+    )
+    people = people.filter(representable)
+    margins = {c: dict(people.group_by(c).agg(pl.len()).iter_rows()) for c in COVARIATES}
+    codes = {c: linked[c].to_numpy() for c in COVARIATES}
+    weight = np.full(linked.height, people.height / max(linked.height, 1), dtype=float)
+    for _ in range(max_iterations):
+        worst = 0.0
+        for covariate, census in margins.items():
+            weight, off = _rake_once(weight, codes[covariate], census)
+            worst = max(worst, off)
+        if worst < tolerance:
+            return linked.select("pid").with_columns(pl.Series("weight", weight)).sort("pid")
+    raise CalibrationError(f"Raking did not converge in {max_iterations} iterations.")
+
+
+def _rake_once(
+    weight: np.ndarray, codes: np.ndarray, census: dict[str, int]
+) -> tuple[np.ndarray, float]:
+    """Scale weights so one covariate's weighted counts equal the census; return the
+    largest relative gap found before scaling."""
+    levels, index = np.unique(codes, return_inverse=True)
+    totals = np.bincount(index, weights=weight, minlength=len(levels))
+    target = np.array([census[level] for level in levels], dtype=float)
+    factors = target / totals
+    return weight * factors[index], float(np.max(np.abs(factors - 1.0)))

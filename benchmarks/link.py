@@ -126,7 +126,7 @@ def _in_process(target: Any, *args: str) -> dict[str, Any]:
 def _scores(spine_path: Path, truth: Path, records_path: Path) -> dict[str, float]:
     """Precision, recall and F1 over all true pairs, and over pairs of linkable records
     (without the census's wholly imputed records, which no model can link)."""
-    from linkage.evaluation import pairwise_metrics
+    from evaluation.linkage import pairwise_metrics
 
     excluded = (
         pl.read_parquet(records_path, columns=["source", "record_id", "linkable"])
@@ -153,7 +153,7 @@ def _scores(spine_path: Path, truth: Path, records_path: Path) -> dict[str, floa
 
 def benchmark(people: int, seed: int, work: Path, toy: bool, baseline: bool) -> dict[str, Any]:
     """Link one world with our model (and the baseline) and return the figures."""
-    from linkage.evaluation import evaluate_linkage
+    from evaluation.linkage import evaluate_linkage
 
     run_dir = make_world(people, seed, work, toy)
     ours_dir = run_dir / "linkage"

@@ -17,7 +17,8 @@ from pathlib import Path
 import yaml
 
 from analysis import analyse_run
-from linkage import evaluate_linkage, link_sources, spine_at_threshold
+from evaluation.linkage import evaluate_linkage
+from linkage import link_sources, spine_at_threshold
 from quality_report import build_quality_report
 from synthetic_data.world import generate_world
 from triangulate.config import load_config

@@ -50,7 +50,7 @@ elif stage == "link":
     linkage = config.linkage.model_copy(update={"backend": backend, "charts": False})
     out = link_sources(run_dir / "sources", run_dir / f"linkage-{backend}", linkage)
 elif stage == "evaluate":
-    from linkage import evaluate_linkage
+    from evaluation.linkage import evaluate_linkage
     out = evaluate_linkage(run_dir / f"linkage-{backend}", run_dir / "truth")
 elif stage == "analyse":
     import shutil

@@ -76,6 +76,29 @@ class ExpectationsConfig(_Section):
         description="Share of linked benefit spells allowed before birth or after death.",
     )
     disclosure_min_count: int = Field(10, ge=1, description="Smallest publishable count.")
+    small_base_people: int = Field(
+        1000,
+        ge=1,
+        description="Rates on fewer people are checked against their crude rate.",
+    )
+    max_asr_crude_gap_pp: float = Field(
+        5.0,
+        ge=0,
+        description=(
+            "Warn when a standardised rate on a small base departs from its crude rate by "
+            "more than this many percentage points (a sign that a few people carry the "
+            "weight of a band)."
+        ),
+    )
+    max_jump_standard_errors: float = Field(
+        4.0,
+        gt=0,
+        description=(
+            "Warn when a month-on-month change on a small base exceeds this many standard "
+            "errors (from the published intervals, months treated as independent: a "
+            "conservative bound)."
+        ),
+    )
     rounding_base: int = Field(5, ge=1, description="Published counts are multiples of this.")
     sample_size: int = Field(
         5, ge=1, le=50, description="Offending record ids shown per failing expectation."

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import polars as pl
 
+from common.files import atomic_write
 from expectations.runner import SuiteResult
 
 logger = logging.getLogger(__name__)
@@ -39,10 +38,6 @@ def write_quarantine(frame: pl.DataFrame, result: SuiteResult, path: Path) -> in
     rows = frame[positions].with_columns(
         pl.Series("reason", ["; ".join(reasons[p]) for p in positions], dtype=pl.String)
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    rows.write_parquet(tmp)
-    os.replace(tmp, path)
+    atomic_write(path, rows.write_parquet)
     logger.info("Quarantined %d rows of %s", len(positions), result.suite)
     return len(positions)

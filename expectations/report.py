@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from common.files import write_json
 from expectations.runner import SuiteResult
 from reporting import html_table, page, write_page
 
@@ -59,7 +58,7 @@ def write_results(
         "outcomes": [o.to_dict() for o in result.outcomes],
         "tables": {name: frame.to_dicts() for name, frame in (tables or {}).items()},
     }
-    _write_json(out_dir / "results" / f"{_slug(result.suite)}.json", record)
+    write_json(out_dir / "results" / f"{_slug(result.suite)}.json", record)
     suite_page = write_page(out_dir / f"{_slug(result.suite)}.html", _suite_page(record))
     write_index(out_dir)
     return suite_page
@@ -222,11 +221,3 @@ def _status_badge(counts: dict[str, int]) -> str:
 
 def _slug(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-
-
-def _write_json(path: Path, record: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(record, stream, indent=1, default=str)
-    os.replace(tmp, path)

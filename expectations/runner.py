@@ -106,6 +106,9 @@ class SuiteResult:
 @cache
 def _batch_definition() -> Any:
     """One ephemeral GX context per process, with a whole-dataframe pandas batch."""
+    # An ephemeral context announces the temporary docs folder it never uses; users cannot
+    # act on that line, so it is kept out of the run's log.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     # GX draws tqdm bars per metric batch; pipelines log instead.
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)

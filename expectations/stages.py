@@ -7,6 +7,7 @@ expectation fails, after the reports are written. Warnings are logged and return
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from expectations import prepare
+from expectations import prepare, substance
 from expectations.config import ExpectationsConfig
 from expectations.errors import InputFileError, ValidationFailed
 from expectations.frames import read_frame
@@ -30,6 +31,7 @@ from expectations.suites import (
     linkage_suite,
     published_other_suite,
     published_rates_suite,
+    published_substance_suite,
 )
 from expectations.suites.base import GX_TYPES
 
@@ -194,6 +196,19 @@ def _unprepared(definition: SuiteDefinition, part: Part, exc: Exception) -> Outc
     )
 
 
+def _validate_substance(analysis_dir: Path, rates: pl.DataFrame | None, section: Any) -> Any:
+    """The substance suite on the monthly rates and the main points (manifest.json)."""
+    frames: dict[str, pl.DataFrame] = {}
+    if rates is not None:
+        frames["rate_substance"] = substance.rate_substance(rates)
+    manifest = analysis_dir / "manifest.json"
+    if manifest.is_file():
+        points = json.loads(manifest.read_text(encoding="utf-8")).get("main_points", [])
+        frames["main_point_claims"] = substance.main_point_claims(list(points))
+    definition = published_substance_suite(section)
+    return run_suite(definition, frames, sample_size=section.sample_size)
+
+
 def validate_published(
     analysis_dir: Path | str, out_dir: Path | str, config: Any
 ) -> dict[str, Any]:
@@ -226,7 +241,8 @@ def validate_published(
         if path not in rate_paths:
             suite = published_other_suite(frame.schema, section)
             batches.append((f"published.{path.stem}", path.name, suite, frame))
-    results = []
+    results = [_validate_substance(Path(analysis_dir), rates if rate_paths else None, section)]
+    write_results(results[0], out_dir)
     for name, files, definition, frame in batches:
         definition = SuiteDefinition(
             name,

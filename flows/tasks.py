@@ -21,8 +21,9 @@ from prefect.artifacts import (
 )
 
 from analysis import analyse_run
+from evaluation.linkage import evaluate_linkage
 from expectations import validate_linkage, validate_published, validate_sources
-from linkage import evaluate_linkage, link_sources
+from linkage import link_sources
 from quality_report import build_quality_report
 from synthetic_data import generate_world
 from triangulate.config import RunConfig, config_from_parameters, load_config
@@ -226,6 +227,10 @@ def manifest(run_dir: str) -> Path:
 
 @task(name="publish run", **IO_RETRIES)
 def publish(run_dir: str) -> Path:
+    # Imported here: the page's chart libraries are slow to import for every flow.
+    from analysis.front_page import write_front_page
+
+    write_front_page(Path(run_dir))
     published = publish_run(RunFolder.from_work(Path(run_dir)))
     get_run_logger().info("Published the run to %s.", published)
     return published

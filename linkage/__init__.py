@@ -5,7 +5,6 @@ from linkage.backends import BackendUnavailableError
 from linkage.clustering import spine_at_threshold
 from linkage.config import LinkageConfig
 from linkage.errors import ConvergenceError, LinkageInputError
-from linkage.evaluation import evaluate_linkage
 from linkage.files import link_files
 from linkage.pipeline import link_records, link_sources
 
@@ -14,7 +13,6 @@ __all__ = [
     "ConvergenceError",
     "LinkageConfig",
     "LinkageInputError",
-    "evaluate_linkage",
     "link_files",
     "link_records",
     "link_sources",

@@ -36,6 +36,92 @@ def same_number(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
 
 
+def _number_codes(numbers: pl.Series) -> tuple[np.ndarray, list[str]]:
+    """Each record's number as a code into the sorted distinct numbers (-1 for none)."""
+    coded = (numbers.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
+    return coded, numbers.drop_nulls().unique().sort().to_list()
+
+
+class _Clusters:
+    """Union-find over records that refuses joins breaking a cluster's constraints.
+
+    Flat arrays indexed ``root * width + slot`` keep it compact (millions of records at 5M
+    people). ``counts`` holds a cluster's records from each source. ``numbers`` holds, for
+    each source, the code of the person number its records of that source carry, and in a
+    last slot the code of the shared number (held across sources) when there is one; -1
+    for none (records without a number add nothing).
+    """
+
+    def __init__(self, nodes: pl.DataFrame, max_per_source: int) -> None:
+        n = nodes.height
+        sources = sorted(nodes.get_column("source").unique().to_list())
+        index = {name: i for i, name in enumerate(sources)}
+        source_of = nodes.get_column("source").replace_strict(index, return_dtype=pl.Int64)
+        k = self.k = len(sources)
+        self.limits = [max_per_source] * k
+        for name in nodes.filter(pl.col("unique_people")).get_column("source").unique():
+            self.limits[index[name]] = 1
+        flat = np.zeros(n * k, dtype=np.int32)
+        flat[np.arange(n, dtype=np.int64) * k + source_of.to_numpy()] = 1
+        self.counts = array("i", flat.tobytes())
+        del flat
+        self.slots = k + 1
+        codes = np.full(n * self.slots, -1, dtype=np.int64)
+        self.texts: list[list[str]] = [[], []]
+        rows = np.arange(n, dtype=np.int64) * self.slots
+        for which, (column, slot) in enumerate(
+            [("person_number", rows + source_of.to_numpy()), ("shared_number", rows + k)]
+        ):
+            if column in nodes.columns:
+                coded, self.texts[which] = _number_codes(nodes.get_column(column))
+                present = coded >= 0
+                codes[slot[present]] = coded[present]
+        self.numbers = array("q", codes.tobytes())
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        """The root of ``x``'s cluster (compressing the path)."""
+        parent = self.parent
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def _compatible(self, ra: int, rb: int) -> bool:
+        oa, ob = ra * self.slots, rb * self.slots
+        for s in range(self.slots):
+            x, y = self.numbers[oa + s], self.numbers[ob + s]
+            texts = self.texts[1 if s == self.k else 0]
+            if x != y and x >= 0 and y >= 0 and not same_number(texts[x], texts[y]):
+                return False
+        ca, cb = ra * self.k, rb * self.k
+        return all(
+            self.counts[ca + s] + self.counts[cb + s] <= self.limits[s] for s in range(self.k)
+        )
+
+    def join(self, a: int, b: int) -> bool:
+        """Join the clusters of ``a`` and ``b`` unless that breaks a constraint; True when
+        they end up in one cluster."""
+        find = self.find
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return True
+        if not self._compatible(ra, rb):
+            return False
+        # The smaller id becomes the root, so a cluster is named after its first record.
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        for s in range(self.k):
+            self.counts[ra * self.k + s] += self.counts[rb * self.k + s]
+        for s in range(self.slots):
+            if self.numbers[ra * self.slots + s] < 0:
+                self.numbers[ra * self.slots + s] = self.numbers[rb * self.slots + s]
+        return True
+
+
 def cluster_records(
     nodes: pl.DataFrame,
     edges: pl.DataFrame,
@@ -50,7 +136,9 @@ def cluster_records(
     nodes
         One row per record: ``unique_id`` (0..n-1), ``source``, ``record_id`` and
         ``unique_people`` (bool, the source holds one record per person); optionally
-        ``person_number`` (the source's own number for the person, null when unknown).
+        ``person_number`` (the source's own number for the person, null when unknown) and
+        ``shared_number`` (a number several sources hold for the person: a cluster holds
+        one, give or take a mistyped character).
     edges
         Links: ``unique_id_l``, ``unique_id_r``, ``match_probability``.
     threshold
@@ -68,86 +156,24 @@ def cluster_records(
         ``unique_id``.
     """
     n = nodes.height
-    ids = nodes.get_column("unique_id").to_numpy()
-    if not np.array_equal(ids, np.arange(n)):
+    if not np.array_equal(nodes.get_column("unique_id").to_numpy(), np.arange(n)):
         raise ValueError("node unique_id must run 0..n-1 in order")
-    sources = sorted(nodes.get_column("source").unique().to_list())
-    index = {name: i for i, name in enumerate(sources)}
-    source_of = nodes.get_column("source").replace_strict(index, return_dtype=pl.Int64).to_numpy()
-    k = len(sources)
-    limits = [max_per_source] * k
-    for name in nodes.filter(pl.col("unique_people")).get_column("source").unique().to_list():
-        limits[index[name]] = 1
-    # Flat arrays indexed root * k + source (compact: millions of records at 5M people).
-    # counts: a cluster's records from each source. numbers: the code of the person number
-    # its records of that source carry, -1 for none (records without a number add nothing).
-    slot = np.arange(n, dtype=np.int64) * k + source_of
-    flat = np.zeros(n * k, dtype=np.int32)
-    flat[slot] = 1
-    counts = array("i", flat.tobytes())
-    codes = np.full(n * k, -1, dtype=np.int64)
-    texts: list[str] = []
-    if "person_number" in nodes.columns:
-        number = nodes.get_column("person_number")
-        present = number.is_not_null().to_numpy()
-        # Dense ranks of the sorted distinct numbers index ``texts``.
-        coded = (number.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
-        codes[slot[present]] = coded[present]
-        texts = number.drop_nulls().unique().sort().to_list()
-    numbers = array("q", codes.tobytes())
-    del flat, codes, slot
-
-    def compatible(ra: int, rb: int) -> bool:
-        for s in range(k):
-            x, y = numbers[ra * k + s], numbers[rb * k + s]
-            if x != y and x >= 0 and y >= 0 and not same_number(texts[x], texts[y]):
-                return False
-        return True
-
-    accepted = edges.filter(pl.col("match_probability") >= threshold).sort(
+    clusters = _Clusters(nodes, max_per_source)
+    accepted = edges.select("unique_id_l", "unique_id_r", "match_probability")
+    accepted = accepted.filter(pl.col("match_probability") >= threshold).sort(
         ["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]
     )
-    left = accepted.get_column("unique_id_l").to_list()
-    right = accepted.get_column("unique_id_r").to_list()
-    prob = accepted.get_column("match_probability").to_list()
+    left, right, prob = (accepted.get_column(c).to_list() for c in accepted.columns[:3])
     del accepted
-
-    parent = list(range(n))
     best = [0.0] * n
-
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
+    join = clusters.join  # bound once: this loop runs once per link, millions of times
     for a, b, p in zip(left, right, prob, strict=True):
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            joined = True
-        else:
-            oa, ob = ra * k, rb * k
-            joined = all(
-                counts[oa + s] + counts[ob + s] <= limits[s] for s in range(k)
-            ) and compatible(ra, rb)
-            if joined:
-                # The smaller id becomes the root, so a cluster is named after its first record.
-                if rb < ra:
-                    ra, rb, oa, ob = rb, ra, ob, oa
-                parent[rb] = ra
-                for s in range(k):
-                    counts[oa + s] += counts[ob + s]
-                    if numbers[oa + s] < 0:
-                        numbers[oa + s] = numbers[ob + s]
-        if joined:
+        if join(a, b):
             if p > best[a]:
                 best[a] = p
             if p > best[b]:
                 best[b] = p
-
-    roots = np.fromiter((find(i) for i in range(n)), dtype=np.int64, count=n)
+    roots = np.fromiter((clusters.find(i) for i in range(n)), dtype=np.int64, count=n)
     width = max(9, len(str(n)))
     spine = nodes.select("unique_id", "source", "record_id").with_columns(
         pl.Series("root", roots),
@@ -186,7 +212,7 @@ def spine_at_threshold(
         A spine with the contract columns (see ``docs/data_contracts.md``).
     """
     path = linkage_dir / "records.parquet"
-    wanted = ["unique_id", "source", "record_id", "unique_people", "person_number"]
+    wanted = ["unique_id", "source", "record_id", "unique_people", "person_number", "shared_number"]
     nodes = pl.read_parquet(path, columns=[c for c in wanted if c in pl.read_parquet_schema(path)])
     edges = pl.read_parquet(
         linkage_dir / "predictions.parquet",

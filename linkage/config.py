@@ -51,6 +51,15 @@ class LinkageConfig(BaseModel):
             "postcode (linkage/household.py)."
         ),
     )
+    max_invalid_share: float = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Unreadable dates, postcodes and numbers become missing and are counted; an input "
+            "column with a larger share of its recorded values unreadable is refused."
+        ),
+    )
     memory_limit: str = Field("8GB", description="DuckDB memory limit, e.g. '8GB'.")
     threads: int = Field(2, gt=0, description="DuckDB worker threads.")
     temp_directory: Path | None = Field(

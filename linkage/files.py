@@ -11,10 +11,16 @@ The mapping is a YAML file with one entry per input name (see ``docs/linkage.md`
       postcode: post_code
       one_record_per_person: true
     hospital:
+      date_format: ["%m/%d/%Y", "%Y%m%d"]   # tried in order; default: ISO and UK forms
+      encoding: cp1252                     # default utf-8 (a byte-order mark is dropped)
+      delimiter: ";"                       # default: sniffed from the first lines
       record_id: episode_id
       forename: given
       surname: family
       date_of_birth: birth_date
+      address: [house_number, street]      # one column, or several joined in order
+      locality: town
+      shared_number: nhs_number            # held by two or more inputs for one person
 """
 
 from __future__ import annotations
@@ -27,21 +33,15 @@ import yaml
 
 from linkage.config import LinkageConfig
 from linkage.errors import LinkageInputError
-from linkage.inputs import IDENTIFIERS, InputSpec, read_table
+from linkage.inputs import IDENTIFIERS, InputSpec
 from linkage.pipeline import link_records
 
 FLAG = "one_record_per_person"
+FILE_OPTIONS: tuple[str, ...] = ("date_format", "encoding", "delimiter")
+"""How an input's file is written, given beside its roles (see :class:`InputSpec`)."""
 
 
-def read_mapping(path: Path, inputs: dict[str, Path]) -> list[InputSpec]:
-    """Build input specs from a mapping file and the named input paths.
-
-    Raises
-    ------
-    LinkageInputError
-        The mapping is not YAML, misses an input, names an unknown role or lacks a
-        record id.
-    """
+def _load_mapping(path: Path) -> dict[str, Any]:
     try:
         mapping = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -50,36 +50,93 @@ def read_mapping(path: Path, inputs: dict[str, Path]) -> list[InputSpec]:
         raise LinkageInputError(str(path), None, f"not valid YAML: {exc}") from None
     if not isinstance(mapping, dict):
         raise LinkageInputError(str(path), None, "must map each input name to its columns")
-    specs = []
-    for name, file in inputs.items():
-        entry = mapping.get(name)
-        if not isinstance(entry, dict):
-            raise LinkageInputError(
-                str(path), None, f"no mapping for input '{name}' (mapped: {list(mapping)})"
-            )
-        entry = dict(entry)
-        unique = bool(entry.pop(FLAG, False))
-        record_id = entry.pop("record_id", None)
-        if not record_id:
-            raise LinkageInputError(str(path), None, f"input '{name}' needs a record_id column")
-        unknown = sorted(set(entry) - set(IDENTIFIERS))
-        if unknown:
+    return mapping
+
+
+def _file_options(path: Path, name: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """Pop and check an entry's file options: date formats, encoding, delimiter."""
+    options: dict[str, Any] = {}
+    formats = entry.pop("date_format", None)
+    if formats is not None:
+        formats = [formats] if isinstance(formats, str) else formats
+        if not isinstance(formats, list) or not all(
+            isinstance(f, str) and "%" in f for f in formats
+        ):
             raise LinkageInputError(
                 str(path),
                 None,
-                f"input '{name}' maps unknown roles {unknown}; valid roles: record_id, "
-                f"{', '.join(IDENTIFIERS)}, {FLAG}",
+                f"input '{name}': date_format must be a strftime pattern such as '%m/%d/%Y' "
+                "or a list of them",
             )
-        columns = {role: str(col) for role, col in entry.items() if col}
-        specs.append(InputSpec(name, Path(file), str(record_id), columns, unique))
-    return specs
+        options["date_format"] = tuple(formats)
+    encoding = entry.pop("encoding", None)
+    if encoding is not None:
+        options["encoding"] = str(encoding)
+    delimiter = entry.pop("delimiter", None)
+    if delimiter is not None:
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            raise LinkageInputError(
+                str(path), None, f"input '{name}': delimiter must be one character"
+            )
+        options["delimiter"] = delimiter
+    return options
+
+
+def _mapped_columns(path: Path, name: str, role: str, value: Any) -> str | tuple[str, ...]:
+    """One column, or for an address a list of columns joined in order."""
+    if isinstance(value, list):
+        if role != "address" or not value or not all(isinstance(v, str) for v in value):
+            raise LinkageInputError(
+                str(path), None, f"input '{name}': only address may list several columns"
+            )
+        return tuple(value)
+    return str(value)
+
+
+def _input_spec(path: Path, name: str, file: Path, entry: Any, mapped: list[str]) -> InputSpec:
+    if not isinstance(entry, dict):
+        raise LinkageInputError(
+            str(path), None, f"no mapping for input '{name}' (mapped: {mapped})"
+        )
+    entry = dict(entry)
+    unique = bool(entry.pop(FLAG, False))
+    options = _file_options(path, name, entry)
+    record_id = entry.pop("record_id", None)
+    if not record_id:
+        raise LinkageInputError(str(path), None, f"input '{name}' needs a record_id column")
+    unknown = sorted(set(entry) - set(IDENTIFIERS))
+    if unknown:
+        raise LinkageInputError(
+            str(path),
+            None,
+            f"input '{name}' maps unknown roles {unknown}; valid roles: record_id, "
+            f"{', '.join(IDENTIFIERS)}, {FLAG}, {', '.join(FILE_OPTIONS)}",
+        )
+    columns = {role: _mapped_columns(path, name, role, col) for role, col in entry.items() if col}
+    return InputSpec(name, Path(file), str(record_id), columns, unique, **options)
+
+
+def read_mapping(path: Path, inputs: dict[str, Path]) -> list[InputSpec]:
+    """Build input specs from a mapping file and the named input paths.
+
+    Raises
+    ------
+    LinkageInputError
+        The mapping is not YAML, misses an input, names an unknown role, lacks a record id
+        or gives a malformed file option.
+    """
+    mapping = _load_mapping(path)
+    return [
+        _input_spec(path, name, file, mapping.get(name), list(mapping))
+        for name, file in inputs.items()
+    ]
 
 
 def truth_record_map(specs: list[InputSpec], truth_column: str) -> pl.DataFrame:
     """Read a truth column from each input as a record map (for evaluation only)."""
     parts = []
     for spec in specs:
-        frame = read_table(spec.path)
+        frame = spec.read()
         if truth_column not in frame.columns:
             raise LinkageInputError(str(spec.path), truth_column, "truth column not found")
         parts.append(
@@ -119,7 +176,7 @@ def link_files(
     dict
         The linkage summary, with ``evaluation`` when a truth column was given.
     """
-    from linkage.evaluation import evaluate_against_record_map
+    from evaluation.linkage import evaluate_against_record_map
 
     specs = read_mapping(mapping, inputs)
     record_map = truth_record_map(specs, truth_column) if truth_column else None

@@ -8,21 +8,28 @@ an error names the file, the column and the problem.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from linkage.errors import LinkageInputError
+from linkage.reading import read_table, table_columns
+from linkage.repairs import DEFAULT_MAX_INVALID_SHARE, ColumnRepair, repair_values
 from linkage.standardise import (
+    address_parts,
     forename_group,
     postcode_parts,
-    standardise_date_column,
     standardise_names,
     standardise_person_number,
-    standardise_postcode,
+    standardise_place,
     standardise_sex,
 )
+
+__all__ = ["read_table"]
+
+logger = logging.getLogger(__name__)
 
 IDENTIFIERS: tuple[str, ...] = (
     "forename",
@@ -33,8 +40,16 @@ IDENTIFIERS: tuple[str, ...] = (
     "postcode",
     "person_number",
     "household",
+    "address",
+    "locality",
+    "shared_number",
 )
 """Identifier roles an input may map; any may be absent, the record id may not.
+
+``address`` is one column, or a list of columns joined in order (house number, street,
+lines); ``locality`` a town or suburb; ``shared_number`` a number two or more inputs hold
+for the same person (an NHS number in hospital and GP data, a social security number),
+compared across inputs with one mistyped character allowed.
 
 ``person_number`` is the source's own number for a person (NHS number in GP records,
 National Insurance number in DWP records): compared only between two records of the same
@@ -66,6 +81,11 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "postcode_area",
     "person_number",
     "household",
+    "address",
+    "address_tokens",
+    "address_number",
+    "locality",
+    "shared_number",
 )
 """Columns of the standardised record frame (``household`` is not compared by Splink)."""
 
@@ -83,7 +103,8 @@ class InputSpec:
     record_id
         Column holding the record id, unique within the table.
     columns
-        Identifier role (see :data:`IDENTIFIERS`) to column name in the file.
+        Identifier role (see :data:`IDENTIFIERS`) to column name in the file; an
+        ``address`` may be a tuple of columns, joined in order.
     unique_people
         True when the table holds at most one record per person (the census), so no two of
         its records are ever linked to each other.
@@ -91,19 +112,43 @@ class InputSpec:
         Optional boolean column marking records that carry no information about their
         person (the census's wholly imputed records); they stay in the spine, each its own
         cluster, and are never linked.
+    date_format
+        strftime patterns tried in order on a text date of birth; empty tries the common
+        UK forms (:data:`linkage.standardise.DATE_FORMATS`).
+    encoding
+        Text encoding of a CSV file (a UTF-8 byte-order mark is dropped).
+    delimiter
+        Field delimiter of a CSV file; ``None`` sniffs it from the first lines.
     """
 
     name: str
     path: Path
     record_id: str
-    columns: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     unique_people: bool = False
     unlinkable_flag: str | None = None
+    date_format: tuple[str, ...] = ()
+    encoding: str = "utf-8"
+    delimiter: str | None = None
+
+    def file_columns(self, role: str) -> tuple[str, ...]:
+        """The file's columns mapped to ``role`` (several for a joined address)."""
+        value = self.columns[role]
+        return (value,) if isinstance(value, str) else tuple(value)
+
+    def label(self, role: str) -> str:
+        """The column (or columns, joined with +) mapped to ``role``, for messages."""
+        return "+".join(self.file_columns(role))
+
+    def read(self, columns: list[str] | None = None) -> pl.DataFrame:
+        """The file's table (only ``columns`` when given), read with this input's options."""
+        return read_table(self.path, columns, encoding=self.encoding, delimiter=self.delimiter)
 
 
 def project_inputs(sources_dir: Path) -> list[InputSpec]:
     """Specs of the project's census, GP and DWP extracts (``docs/data_contracts.md``)."""
-    common = {role: role for role in IDENTIFIERS if role not in ("person_number", "household")}
+    names = ("forename", "middle_names", "surname", "date_of_birth", "sex", "postcode")
+    common = {role: role for role in names}
     no_middle = {k: v for k, v in common.items() if k != "middle_names"}
     return [
         InputSpec(
@@ -129,25 +174,10 @@ def project_inputs(sources_dir: Path) -> list[InputSpec]:
     ]
 
 
-def read_table(path: Path, columns: list[str] | None = None) -> pl.DataFrame:
-    """Read a Parquet or CSV file (CSV columns arrive as text)."""
-    if not path.exists():
-        raise LinkageInputError(str(path), None, "file not found")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".parquet":
-            return pl.read_parquet(path, columns=columns)
-        if suffix in (".csv", ".txt"):
-            return pl.read_csv(path, columns=columns, infer_schema=False)
-    except pl.exceptions.ColumnNotFoundError as exc:
-        raise LinkageInputError(str(path), None, f"column not found: {exc}") from None
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise LinkageInputError(str(path), None, f"cannot be read: {exc}") from None
-    raise LinkageInputError(str(path), None, "must be a .parquet or .csv file")
-
-
 def _check_columns(spec: InputSpec, available: list[str]) -> None:
-    for role, column in [("record_id", spec.record_id), *spec.columns.items()]:
+    mapped = [("record_id", spec.record_id)]
+    mapped += [(role, column) for role in spec.columns for column in spec.file_columns(role)]
+    for role, column in mapped:
         if role != "record_id" and role not in IDENTIFIERS:
             raise LinkageInputError(
                 str(spec.path),
@@ -170,30 +200,30 @@ _TEXT_ROLES = (
     "postcode",
     "person_number",
     "household",
+    "address",
+    "locality",
+    "shared_number",
 )
-_NUMBER_ROLES = ("sex", "person_number", "household")
-"""Roles that may also arrive as integers (sex codes, NHS numbers, household numbers)."""
+_NUMBER_ROLES = ("sex", "person_number", "household", "address", "shared_number")
+"""Roles that may also arrive as integers (sex codes, NHS numbers, household numbers, a
+house-number column of an address)."""
 
 
 def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
-    for role in _TEXT_ROLES:
-        column = spec.columns.get(role)
-        if column is None:
-            continue
-        dtype = frame.schema[column]
-        if not (
-            dtype == pl.Utf8 or dtype == pl.Null or (role in _NUMBER_ROLES and dtype.is_integer())
-        ):
-            raise LinkageInputError(
-                str(spec.path), column, f"expected text for {role}, found {dtype}"
-            )
-    column = spec.columns.get("date_of_birth")
-    if column is not None:
-        dtype = frame.schema[column]
-        if not (dtype in (pl.Date, pl.Utf8, pl.Null) or isinstance(dtype, pl.Datetime)):
-            raise LinkageInputError(
-                str(spec.path), column, f"expected a date or date text, found {dtype}"
-            )
+    for role in spec.columns:
+        for column in spec.file_columns(role):
+            dtype = frame.schema[column]
+            if role == "date_of_birth":
+                if not (dtype in (pl.Date, pl.Utf8, pl.Null) or isinstance(dtype, pl.Datetime)):
+                    raise LinkageInputError(
+                        str(spec.path), column, f"expected a date or date text, found {dtype}"
+                    )
+            elif role in _TEXT_ROLES and not (
+                dtype in (pl.Utf8, pl.Null) or (role in _NUMBER_ROLES and dtype.is_integer())
+            ):
+                raise LinkageInputError(
+                    str(spec.path), column, f"expected text for {role}, found {dtype}"
+                )
 
 
 MAX_TEXT_LENGTH = 255
@@ -202,7 +232,8 @@ string comparisons cost time in proportion to the product of the lengths)."""
 
 
 def _check_values(spec: InputSpec, frame: pl.DataFrame) -> None:
-    for role, column in spec.columns.items():
+    for role in spec.columns:
+        column = spec.label(role)
         values = frame.get_column(role)
         if values.null_count() == frame.height:
             raise LinkageInputError(
@@ -220,35 +251,7 @@ def _check_values(spec: InputSpec, frame: pl.DataFrame) -> None:
                 )
 
 
-def load_input(spec: InputSpec) -> pl.DataFrame:
-    """Read and validate one input, returning its raw columns renamed to their roles.
-
-    Raises
-    ------
-    LinkageInputError
-        The file is missing or empty, a mapped column is missing or of the wrong type, a
-        record id is null or repeated, or dates do not parse.
-    """
-    if spec.path.suffix.lower() == ".parquet" and spec.path.exists():
-        try:
-            available = list(pl.read_parquet_schema(spec.path))
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            raise LinkageInputError(
-                str(spec.path), None, f"cannot be read as Parquet (truncated or corrupt?): {exc}"
-            ) from None
-    else:
-        available = read_table(spec.path).columns
-    _check_columns(spec, available)
-    if spec.unlinkable_flag is not None and spec.unlinkable_flag not in available:
-        raise LinkageInputError(
-            str(spec.path), spec.unlinkable_flag, "missing column (flag of unlinkable records)"
-        )
-    flag = [spec.unlinkable_flag] if spec.unlinkable_flag else []
-    wanted = [spec.record_id, *spec.columns.values(), *flag]
-    frame = read_table(spec.path, columns=list(dict.fromkeys(wanted)))
-    if frame.height == 0:
-        raise LinkageInputError(str(spec.path), None, "the table is empty")
-    _check_types(spec, frame)
+def _check_record_ids(spec: InputSpec, frame: pl.DataFrame) -> pl.Series:
     ids = frame.get_column(spec.record_id).cast(pl.Utf8)
     if ids.null_count():
         raise LinkageInputError(
@@ -262,38 +265,77 @@ def load_input(spec: InputSpec) -> pl.DataFrame:
             spec.record_id,
             f"{int(duplicated.sum())} rows share a record id (first rows: {rows})",
         )
-    if spec.unlinkable_flag is not None and frame.schema[spec.unlinkable_flag] != pl.Boolean:
+    return ids
+
+
+def _linkable(spec: InputSpec, frame: pl.DataFrame) -> pl.Expr:
+    """True for records that may be linked (all, unless the input flags unlinkable ones)."""
+    if spec.unlinkable_flag is None:
+        return pl.lit(True)
+    if frame.schema[spec.unlinkable_flag] != pl.Boolean:
         raise LinkageInputError(
             str(spec.path),
             spec.unlinkable_flag,
             f"expected a boolean flag, found {frame.schema[spec.unlinkable_flag]}",
         )
-    linkable = (
-        ~pl.col(spec.unlinkable_flag).fill_null(False)
-        if spec.unlinkable_flag is not None
-        else pl.lit(True)
-    )
+    return ~pl.col(spec.unlinkable_flag).fill_null(False)
+
+
+def _read_mapped_columns(spec: InputSpec) -> pl.DataFrame:
+    """The record id, mapped and flag columns of an input, checked to exist and not empty."""
+    available = table_columns(spec.path, encoding=spec.encoding, delimiter=spec.delimiter)
+    _check_columns(spec, available)
+    if spec.unlinkable_flag is not None and spec.unlinkable_flag not in available:
+        raise LinkageInputError(
+            str(spec.path), spec.unlinkable_flag, "missing column (flag of unlinkable records)"
+        )
+    flag = [spec.unlinkable_flag] if spec.unlinkable_flag else []
+    mapped = [column for role in spec.columns for column in spec.file_columns(role)]
+    frame = spec.read(list(dict.fromkeys([spec.record_id, *mapped, *flag])))
+    if frame.height == 0:
+        raise LinkageInputError(str(spec.path), None, "the table is empty")
+    return frame
+
+
+def _role_column(spec: InputSpec, role: str) -> pl.Expr:
+    """A role's column, or its columns joined with spaces (an address in parts)."""
+    columns = spec.file_columns(role)
+    if len(columns) == 1:
+        return pl.col(columns[0]).alias(role)
+    parts = [pl.col(c).cast(pl.Utf8) for c in columns]
+    joined = pl.concat_str(parts, separator=" ", ignore_nulls=True)
+    return pl.when(joined.str.strip_chars() != "").then(joined).alias(role)
+
+
+def load_input(
+    spec: InputSpec, *, max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE
+) -> tuple[pl.DataFrame, list[ColumnRepair]]:
+    """Read and validate one input, returning its raw columns renamed to their roles, with
+    unreadable dates, postcodes and numbers made missing, and those repairs counted.
+
+    Raises
+    ------
+    LinkageInputError
+        The file is missing or empty, a mapped column is missing or of the wrong type, a
+        record id is null or repeated, or a column is mostly unreadable.
+    """
+    frame = _read_mapped_columns(spec)
+    _check_types(spec, frame)
+    ids = _check_record_ids(spec, frame)
     out = frame.select(
         ids.alias("record_id"),
-        *[pl.col(col).alias(role) for role, col in spec.columns.items()],
-        linkable.alias("linkable"),
+        *[_role_column(spec, role) for role in spec.columns],
+        _linkable(spec, frame).alias("linkable"),
     )
     _check_values(spec, out)
-    if "date_of_birth" in out.columns:
-        parsed = standardise_date_column(out, "date_of_birth")
-        bad = parsed.is_null() & out.get_column("date_of_birth").is_not_null()
-        if out.schema["date_of_birth"] == pl.Utf8:
-            bad = bad & (out.get_column("date_of_birth").str.strip_chars() != "")
-        if bad.any():
-            rows = bad.arg_true().head(5).to_list()
-            raise LinkageInputError(
-                str(spec.path),
-                spec.columns["date_of_birth"],
-                f"{int(bad.sum())} dates cannot be parsed (first rows: {rows}); "
-                "use ISO 2011-03-27 or day-first 27/03/2011",
-            )
-        out = out.with_columns(parsed.alias("date_of_birth"))
-    return out
+    return repair_values(
+        out,
+        input_name=spec.name,
+        path=str(spec.path),
+        columns={role: spec.label(role) for role in spec.columns},
+        date_formats=spec.date_format,
+        max_invalid_share=max_invalid_share,
+    )
 
 
 def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl.DataFrame:
@@ -312,28 +354,97 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
         pl.col("date_of_birth").dt.year().alias("birth_year"),
         pl.col("date_of_birth").dt.strftime("%Y%m%d").alias("birth_date_text"),
         standardise_sex(pl.col("sex")).alias("sex"),
-        standardise_postcode(pl.col("postcode")).alias("postcode"),
         forename_group(pl.col("forename")).alias("forename_group"),
         standardise_person_number(pl.col("person_number")).alias("person_number"),
+        standardise_person_number(pl.col("shared_number")).alias("shared_number"),
+        standardise_place(pl.col("address")).alias("address"),
+        standardise_place(pl.col("locality")).alias("locality"),
         # Household ids are only meaningful within their source.
         pl.format("{}:{}", pl.lit(spec.name), pl.col("household").cast(pl.Utf8)).alias("household"),
-    ).with_columns(postcode_parts())
+    ).with_columns(*postcode_parts(), *address_parts())
     return frame.select(RECORD_COLUMNS)
 
 
-def build_records(specs: list[InputSpec]) -> pl.DataFrame:
+@dataclass
+class InputReport:
+    """What reading the inputs repaired and what it found mostly missing."""
+
+    repairs: list[ColumnRepair] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list]:
+        """For ``linkage_summary.json``: repairs per input and column, and the warnings."""
+        return {
+            "repairs": [r.as_dict() for r in self.repairs if r.invalid],
+            "warnings": list(self.warnings),
+        }
+
+
+MOSTLY_MISSING = 0.5
+"""A mapped role missing from more than this share of an input's records is warned about:
+the comparison can still use it, but it carries little evidence."""
+
+
+def _missing_warnings(
+    spec: InputSpec, records: pl.DataFrame, repairs: list[ColumnRepair]
+) -> list[str]:
+    """A warning, with the reason, for each mapped role mostly missing after standardising."""
+    repaired = {r.role: r for r in repairs}
+    warnings = []
+    for role in spec.columns:
+        column = spec.label(role)
+        # Middle names are blank for many people, and a household id is not compared.
+        if role in ("household", "middle_names") or role not in records.columns:
+            continue
+        missing = records.get_column(role).null_count()
+        if missing <= MOSTLY_MISSING * records.height:
+            continue
+        invalid = repaired[role].invalid if role in repaired else 0
+        warnings.append(
+            f"input '{spec.name}', column '{column}' ({role}): {missing} of {records.height} "
+            f"records missing after standardisation ({invalid} unreadable, the rest blank "
+            "or placeholders); it carries little evidence"
+        )
+    return warnings
+
+
+def read_inputs(
+    specs: list[InputSpec], *, max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE
+) -> tuple[pl.DataFrame, InputReport]:
     """Validate every input, then standardise and stack them into one record frame.
 
     All inputs are validated before any is standardised, so a bad file stops the run early.
+    Repairs and warnings are logged (counts and column names only) and returned.
     """
     names = [s.name for s in specs]
     if len(specs) < 2 and not any(not s.unique_people for s in specs):
         raise LinkageInputError("inputs", None, "link at least two inputs or one to deduplicate")
     if len(set(names)) != len(names):
         raise LinkageInputError("inputs", None, f"input names must be unique: {names}")
-    raws = [load_input(spec) for spec in specs]
+    loaded = [load_input(spec, max_invalid_share=max_invalid_share) for spec in specs]
+    report = InputReport()
     parts, next_id = [], 0
-    for spec, raw in zip(specs, raws, strict=True):
-        parts.append(standardise_records(spec, raw, next_id))
+    for spec, (raw, repairs) in zip(specs, loaded, strict=True):
+        part = standardise_records(spec, raw, next_id)
+        parts.append(part)
         next_id += raw.height
-    return pl.concat(parts, how="vertical")
+        report.repairs.extend(repairs)
+        report.warnings.extend(_missing_warnings(spec, part, repairs))
+    for repair in report.repairs:
+        if repair.invalid:
+            logger.warning(
+                "Input '%s', column '%s': %d of %d values are not %s; made missing",
+                repair.input,
+                repair.column,
+                repair.invalid,
+                repair.recorded,
+                repair.rule,
+            )
+    for warning in report.warnings:
+        logger.warning(warning)
+    return pl.concat(parts, how="vertical"), report
+
+
+def build_records(specs: list[InputSpec]) -> pl.DataFrame:
+    """The stacked, standardised record frame of the inputs (see :func:`read_inputs`)."""
+    return read_inputs(specs)[0]

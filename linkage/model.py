@@ -11,6 +11,8 @@ blocking rule, so the census never links to itself.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from typing import Any
 
 NOT_WITHIN_UNIQUE_SOURCE = "NOT (l.source = r.source AND l.unique_people)"
@@ -80,6 +82,90 @@ PRIOR_RULES: tuple[str, ...] = (
 
 PRIOR_RECALL = 0.8
 """Assumed recall of :data:`PRIOR_RULES`, used to scale up the deterministic match count."""
+
+PROJECT_ROLES: tuple[str, ...] = (
+    "forename",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "postcode",
+    "person_number",
+)
+"""Roles of the project's own extracts: the model built for them is the model measured on
+synthetic worlds (benchmarks/README_linkage.md), and stays exactly as it was."""
+
+COLUMN_ROLES: dict[str, tuple[str, ...]] = {
+    "forename": ("forename",),
+    "forename_group": ("forename",),
+    "surname": ("surname",),
+    "surname_first": ("surname",),
+    "surname_last": ("surname",),
+    "name_key": ("forename", "surname"),
+    "middle_names": ("middle_names",),
+    "date_of_birth": ("date_of_birth",),
+    "birth_year": ("date_of_birth",),
+    "birth_date_text": ("date_of_birth",),
+    "sex": ("sex",),
+    "postcode": ("postcode",),
+    "postcode_sector": ("postcode",),
+    "postcode_district": ("postcode",),
+    "postcode_area": ("postcode",),
+    "person_number": ("person_number",),
+    "address": ("address",),
+    "address_tokens": ("address",),
+    "address_number": ("address",),
+    "locality": ("locality",),
+    "shared_number": ("shared_number",),
+}
+"""The role each derived record column comes from (``source`` and ``origin`` need none)."""
+
+EXTRA_BLOCKING_RULES: tuple[str, ...] = (
+    # A number both inputs hold for the person: whatever else was recorded.
+    "l.shared_number = r.shared_number",
+    # Same forename (or surname) and address or locality, as with postcodes.
+    "l.forename = r.forename AND l.address = r.address",
+    "l.surname = r.surname AND l.address = r.address",
+    "l.date_of_birth = r.date_of_birth AND l.address_number = r.address_number "
+    "AND l.locality = r.locality",
+    "l.surname = r.surname AND l.locality = r.locality AND l.birth_year = r.birth_year",
+)
+"""Prediction blocking rules for roles the project's extracts do not have."""
+
+FALLBACK_TRAINING_RULES: tuple[str, ...] = (
+    "l.forename = r.forename AND l.surname = r.surname",
+    "l.shared_number = r.shared_number",
+    "l.date_of_birth = r.date_of_birth AND l.postcode = r.postcode",
+    "l.date_of_birth = r.date_of_birth AND l.address = r.address",
+    "l.date_of_birth = r.date_of_birth",
+    "l.postcode = r.postcode",
+    "l.address = r.address",
+)
+"""EM sessions tried, in order, after :data:`TRAINING_BLOCKING_RULES` for comparisons those
+cannot train with the roles at hand (birth date alone holds twins, a postcode or address
+whole households: cruder blocks than the project's, used only when nothing better is mapped)."""
+
+
+def _without_null_tests(rule: str) -> str:
+    # "l.date_of_birth IS NULL" selects records lacking a role: it does not need the role.
+    return re.sub(r"\b[lr]\.\w+ IS NULL", "", rule)
+
+
+def rule_roles(rule: str) -> set[str]:
+    """Roles a blocking rule needs values of (columns only tested for null excepted)."""
+    columns = re.findall(r"\b[lr]\.(\w+)", _without_null_tests(rule))
+    return {role for column in columns for role in COLUMN_ROLES.get(column, ())}
+
+
+def comparison_columns(comparison: dict[str, Any]) -> set[str]:
+    """Record columns a comparison reads (Splink trains it only in sessions whose blocking
+    rule reads none of them)."""
+    text = " ".join(level["sql_condition"] for level in comparison["comparison_levels"])
+    return set(re.findall(r'"(\w+)_[lr]"', text))
+
+
+def _applicable(rules: tuple[str, ...], roles: set[str]) -> list[str]:
+    return [rule for rule in rules if rule_roles(rule) <= roles]
 
 
 def _null_level(*columns: str) -> dict[str, Any]:
@@ -319,6 +405,66 @@ def person_number_comparison() -> dict[str, Any]:
     }
 
 
+def address_comparison() -> dict[str, Any]:
+    """Address: exact (term-frequency adjusted), same house number and two words in
+    common, two words in common, same house number (Splink's comparison library)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    shared_words = cll.ArrayIntersectLevel("address_tokens", min_intersection=2)
+    same_number = cll.ExactMatchLevel("address_number")
+    comparison = cl.CustomComparison(
+        output_column_name="address",
+        comparison_description="Address words with house number",
+        comparison_levels=[
+            cll.NullLevel("address"),
+            cll.ExactMatchLevel("address", term_frequency_adjustments=True),
+            cll.And(same_number, shared_words),
+            shared_words,
+            same_number,
+            cll.ElseLevel(),
+        ],
+    )
+    return comparison.get_comparison("duckdb").as_dict()
+
+
+def locality_comparison() -> dict[str, Any]:
+    """Locality (town, suburb): exact (term-frequency adjusted), close spellings."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    comparison = cl.CustomComparison(
+        output_column_name="locality",
+        comparison_description="Locality",
+        comparison_levels=[
+            cll.NullLevel("locality"),
+            cll.ExactMatchLevel("locality", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("locality", 0.9),
+            cll.ElseLevel(),
+        ],
+    )
+    return comparison.get_comparison("duckdb").as_dict()
+
+
+def shared_number_comparison() -> dict[str, Any]:
+    """A number several inputs hold for the person, compared across and within inputs:
+    exact, one character different (a typo), different (Splink's comparison library)."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    comparison = cl.CustomComparison(
+        output_column_name="shared_number",
+        comparison_description="Number shared by the inputs",
+        comparison_levels=[
+            cll.NullLevel("shared_number"),
+            cll.ExactMatchLevel("shared_number"),
+            cll.LevenshteinLevel("shared_number", 1),
+            cll.ElseLevel(),
+        ],
+    )
+    return comparison.get_comparison("duckdb").as_dict()
+
+
 RECORD_COLUMNS_USED: tuple[str, ...] = (
     "forename",
     "forename_group",
@@ -335,6 +481,11 @@ RECORD_COLUMNS_USED: tuple[str, ...] = (
     "postcode_area",
     "origin",
     "person_number",
+    "address",
+    "address_tokens",
+    "address_number",
+    "locality",
+    "shared_number",
 )
 """Record-frame columns the comparisons read."""
 
@@ -361,33 +512,151 @@ def source_comparison() -> dict[str, Any]:
     }
 
 
-TF_COLUMNS: tuple[str, ...] = ("forename", "surname", "date_of_birth", "postcode")
+TF_COLUMNS: tuple[str, ...] = (
+    "forename",
+    "surname",
+    "date_of_birth",
+    "postcode",
+    "address",
+    "locality",
+)
 """Columns with term-frequency adjustments, fed from a population frequency table."""
 
 
-def blocking_rules() -> list[str]:
-    """Prediction blocking rules with the one-per-person exclusion applied."""
-    return [f"({rule}) AND {NOT_WITHIN_UNIQUE_SOURCE}" for rule in BLOCKING_RULES]
+def _roles(roles: Collection[str] | None) -> set[str]:
+    return set(PROJECT_ROLES if roles is None else roles)
 
 
-def training_rules() -> list[str]:
-    """EM blocking rules with the one-per-person exclusion applied."""
-    return [f"({rule}) AND {NOT_WITHIN_UNIQUE_SOURCE}" for rule in TRAINING_BLOCKING_RULES]
+def blocking_rules(roles: Collection[str] | None = None) -> list[str]:
+    """Prediction blocking rules for the roles mapped (default: the project's), with the
+    one-per-person exclusion applied: every rule whose roles are all mapped."""
+    present = _roles(roles)
+    rules = _applicable(BLOCKING_RULES + EXTRA_BLOCKING_RULES, present)
+    if "date_of_birth" not in present and {"forename", "surname"} <= present:
+        rules.append("l.forename = r.forename AND l.surname = r.surname")
+    return [f"({rule}) AND {NOT_WITHIN_UNIQUE_SOURCE}" for rule in rules]
 
 
-def prior_rules() -> list[str]:
-    """Prior-estimation rules with the one-per-person exclusion applied."""
-    return [f"({rule}) AND {NOT_WITHIN_UNIQUE_SOURCE}" for rule in PRIOR_RULES]
+def training_rules(roles: Collection[str] | None = None) -> list[str]:
+    """EM blocking rules for the roles mapped, with the one-per-person exclusion applied.
+
+    Rules are taken in order from :data:`TRAINING_BLOCKING_RULES`, then
+    :data:`FALLBACK_TRAINING_RULES`, keeping a rule whose roles are all mapped when it
+    trains a comparison no kept rule trains yet, until every comparison is trained. A
+    comparison no rule can train (names, when only names are mapped) keeps Splink's
+    starting m values, and the run's summary says so.
+    """
+    present = _roles(roles)
+    comparisons = comparisons_for(present)
+    untrained = {c["output_column_name"] for c in comparisons if _estimable(c)}
+    kept = []
+    for rule in _applicable(TRAINING_BLOCKING_RULES + FALLBACK_TRAINING_RULES, present):
+        blocked = set(re.findall(r"\b[lr]\.(\w+)", rule)) | {"source"}
+        trains = {
+            c["output_column_name"]
+            for c in comparisons
+            if c["output_column_name"] in untrained and not comparison_columns(c) & blocked
+        }
+        if trains:
+            kept.append(rule)
+            untrained -= trains
+        if not untrained:
+            break
+    return [f"({rule}) AND {NOT_WITHIN_UNIQUE_SOURCE}" for rule in kept]
 
 
-def settings_dict(*, max_iterations: int = 25, em_convergence: float = 1e-4) -> dict[str, Any]:
-    """The Splink settings of our model, untrained.
+def untrainable_comparisons(roles: Collection[str] | None = None) -> list[str]:
+    """Comparisons no training rule of :func:`training_rules` can estimate."""
+    present = _roles(roles)
+    comparisons = [c for c in comparisons_for(present) if _estimable(c)]
+    rules = [set(re.findall(r"\b[lr]\.(\w+)", r)) | {"source"} for r in training_rules(present)]
+    return [
+        c["output_column_name"]
+        for c in comparisons
+        if all(comparison_columns(c) & blocked for blocked in rules)
+    ]
+
+
+def _estimable(comparison: dict[str, Any]) -> bool:
+    """Whether EM has an m probability to estimate (not every level fixed)."""
+    levels = [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+    return not all(lvl.get("fix_m_probability") for lvl in levels)
+
+
+def prior_rules(roles: Collection[str] | None = None) -> list[str]:
+    """Prior-estimation rules with the one-per-person exclusion applied: exact agreement on
+    names and birth date, or, lacking those, on every one of them mapped with a shared
+    number or postcode (none when fewer than two such roles are mapped)."""
+    present = _roles(roles)
+    rules = _applicable(PRIOR_RULES, present)
+    if not rules:
+        keys = [
+            r for r in ("forename", "surname", "date_of_birth", "shared_number") if r in present
+        ]
+        if len(keys) < 3 and "postcode" in present:
+            keys.append("postcode")
+        if len(keys) >= 2:
+            rules = [" AND ".join(f"l.{k} = r.{k}" for k in keys)]
+    return [f"({rule}) AND {NOT_WITHIN_UNIQUE_SOURCE}" for rule in rules]
+
+
+COMPARISON_ROLES: dict[str, str | None] = {
+    "forename": "forename",
+    "surname": "surname",
+    "middle_names": "middle_names",
+    "date_of_birth": "date_of_birth",
+    "sex": "sex",
+    "postcode": "postcode",
+    "address": "address",
+    "locality": "locality",
+    "source": None,
+    "person_number": "person_number",
+    "shared_number": "shared_number",
+}
+"""Each comparison and the role it needs (``source`` is always compared)."""
+
+
+def comparisons_for(roles: Collection[str]) -> list[dict[str, Any]]:
+    """The comparisons of the mapped roles, in the model's order."""
+    makers = {
+        "forename": forename_comparison,
+        "surname": surname_comparison,
+        "middle_names": middle_names_comparison,
+        "date_of_birth": date_of_birth_comparison,
+        "sex": sex_comparison,
+        "postcode": postcode_comparison,
+        "address": address_comparison,
+        "locality": locality_comparison,
+        "source": source_comparison,
+        "person_number": person_number_comparison,
+        "shared_number": shared_number_comparison,
+    }
+    present = set(roles)
+    return [
+        makers[name]() for name, role in COMPARISON_ROLES.items() if role is None or role in present
+    ]
+
+
+def settings_dict(
+    *,
+    roles: Collection[str] | None = None,
+    max_iterations: int = 25,
+    em_convergence: float = 1e-4,
+) -> dict[str, Any]:
+    """The Splink settings of our model, untrained, for the roles mapped.
+
+    Parameters
+    ----------
+    roles
+        Identifier roles the inputs map (default: the project's extracts'); comparisons and
+        blocking rules are those the roles support.
 
     Returns
     -------
     dict
         A settings dictionary accepted by ``splink.Linker``.
     """
+    present = _roles(roles)
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -397,18 +666,9 @@ def settings_dict(*, max_iterations: int = 25, em_convergence: float = 1e-4) -> 
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
         "additional_columns_to_retain": [],
-        "comparisons": [
-            forename_comparison(),
-            surname_comparison(),
-            middle_names_comparison(),
-            date_of_birth_comparison(),
-            sex_comparison(),
-            postcode_comparison(),
-            source_comparison(),
-            person_number_comparison(),
-        ],
+        "comparisons": comparisons_for(present),
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules()
+            {"blocking_rule": rule, "sql_dialect": "duckdb"} for rule in blocking_rules(present)
         ],
     }
 

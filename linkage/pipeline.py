@@ -14,14 +14,14 @@ from typing import Any
 
 import polars as pl
 
+from common.files import staged_output
 from linkage import model
 from linkage.backends import DuckDBBackend, open_backend
 from linkage.clustering import SPINE_COLUMNS, cluster_records
 from linkage.config import DEFAULT_THRESHOLD, LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
-from linkage.inputs import InputSpec, build_records, project_inputs
+from linkage.inputs import InputSpec, project_inputs, read_inputs
 from linkage.prediction import choose_threshold, deterministic_pass
-from linkage.staging import staged_output
 from linkage.training import estimate_prior, frequency_tables, register_frequencies, train
 
 logger = logging.getLogger(__name__)
@@ -65,6 +65,55 @@ class _Stopwatch:
         return self.timings
 
 
+def shared_number_rule(model_dict: dict[str, Any]) -> dict[str, Any]:
+    """Whether clustering may refuse to join records with different shared numbers.
+
+    Decided by the trained model, not by any truth: the m probability of its "all other"
+    level is the model's estimate of how often one person's records carry numbers more
+    than one character apart. Where that exceeds :data:`linkage.model.DIFFERENT_NUMBER_M`
+    (the one in a hundred assumed for person numbers) the numbers are too noisy to forbid
+    joins, and serve as evidence only.
+    """
+    comparison = next(
+        (
+            c
+            for c in model_dict.get("comparisons", [])
+            if c["output_column_name"] == "shared_number"
+        ),
+        None,
+    )
+    if comparison is None:
+        return {}
+    different = comparison["comparison_levels"][-1].get("m_probability")
+    applied = different is not None and different <= model.DIFFERENT_NUMBER_M
+    return {
+        "applied": applied,
+        "m_different_numbers": different,
+        "limit": model.DIFFERENT_NUMBER_M,
+        "reasoning": (
+            "one person's records carry different shared numbers in an estimated "
+            f"{different if different is not None else 'unknown'} share of true pairs; a "
+            f"cluster is held to one number only at or below {model.DIFFERENT_NUMBER_M}"
+        ),
+    }
+
+
+def _model_to_reuse(records: int, roles: set[str], config: LinkageConfig) -> Path | None:
+    """The saved model to reuse: the configured one, else the packaged one for inputs too
+    small to train on, else none (train)."""
+    if config.model_path is not None or records >= config.min_records_to_train:
+        return config.model_path
+    # The packaged model compares the project's roles only: inputs mapping others
+    # (address, locality, a shared number) would lose them, so those are trained.
+    if roles - {"household"} <= set(model.PROJECT_ROLES):
+        logger.warning("Only %d records: using the packaged model instead of training", records)
+        return PACKAGED_MODEL
+    logger.warning(
+        "Only %d records, but roles the packaged model lacks are mapped: training", records
+    )
+    return None
+
+
 def _run_splink(
     backend: DuckDBBackend,
     records: pl.DataFrame,
@@ -74,6 +123,7 @@ def _run_splink(
     config: LinkageConfig,
     staging: Path,
     clock: _Stopwatch,
+    roles: set[str],
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Train (or reuse) the model, score the blocked pairs into ``predictions.parquet`` and
     save the charts: everything that needs the backend open.
@@ -83,19 +133,14 @@ def _run_splink(
     from splink import Linker
 
     db_api = backend.db_api
-    model_path = config.model_path
-    if model_path is None and records.height < config.min_records_to_train:
-        model_path = PACKAGED_MODEL
-        logger.warning(
-            "Only %d records: using the packaged model instead of training", records.height
-        )
+    model_path = _model_to_reuse(records.height, roles, config)
     # Train on every record (unbiased m and u), predict on the representatives left by the
     # deterministic pass (the pairs that still need scoring).
     everyone = backend.register_records(records)
     frequencies = frequency_tables(linkable)
     table = db_api.register(representatives.to_arrow(), table_name="representatives")
     source: Any = (
-        model.settings_dict(max_iterations=config.em_max_iterations)
+        model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)
         if model_path is None
         else json.loads(Path(model_path).read_text(encoding="utf-8"))
     )
@@ -104,7 +149,7 @@ def _run_splink(
     if model_path is not None:
         training: dict[str, Any] = {
             "reused_model": str(model_path),
-            "prior": estimate_prior(training_linker),
+            "prior": estimate_prior(training_linker, roles),
         }
     else:
         clock.lap("set_up")
@@ -115,8 +160,13 @@ def _run_splink(
             em_max_pairs=config.em_max_pairs,
             max_iterations=config.em_max_iterations,
             on_no_convergence=config.on_no_convergence,
+            roles=roles,
         )
-        training = {"prior": report.prior, "em_sessions": report.sessions}
+        training = {
+            "prior": report.prior,
+            "em_sessions": report.sessions,
+            "untrained_comparisons": report.untrained,
+        }
     model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
     linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
     register_frequencies(linker, db_api, frequencies, suffix="predict")
@@ -152,7 +202,7 @@ def link_records(
     config = config or LinkageConfig()
     clock = _Stopwatch()
 
-    records = build_records(specs)
+    records, input_report = read_inputs(specs, max_invalid_share=config.max_invalid_share)
     clock.lap("read_and_standardise")
 
     # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
@@ -176,7 +226,15 @@ def link_records(
         backend = open_backend(config)
         try:
             training, model_dict, charts = _run_splink(
-                backend, records, linkable, representatives, exact_links, config, staging, clock
+                backend,
+                records,
+                linkable,
+                representatives,
+                exact_links,
+                config,
+                staging,
+                clock,
+                {role for spec in specs for role in spec.columns},
             )
         finally:
             # Closed before the polars steps below, freeing DuckDB's memory (up to
@@ -211,7 +269,12 @@ def link_records(
                 "candidates": choose_threshold(scored_probabilities)["candidates"],
             }
         threshold = float(choice["threshold"])
-        nodes = records.select("unique_id", "source", "record_id", "unique_people", "person_number")
+        number_rule = shared_number_rule(model_dict)
+        training["shared_number_constraint"] = number_rule
+        constrained = ["shared_number"] if number_rule.get("applied") else []
+        nodes = records.select(
+            "unique_id", "source", "record_id", "unique_people", "person_number", *constrained
+        )
         spine = cluster_records(
             nodes, edges, threshold, max_per_source=config.max_records_per_source
         )
@@ -226,6 +289,7 @@ def link_records(
         timings = clock.stop()
 
         summary = _summary(records, spine, edges, choice, training, charts, timings, config)
+        summary["inputs"] = input_report.as_dict()
         (staging / "linkage_summary.json").write_text(
             json.dumps(summary, indent=2, default=str), encoding="utf-8"
         )
@@ -236,6 +300,7 @@ def link_records(
         "threshold": threshold,
         "seconds": timings["total"],
         "out_dir": str(out_dir),
+        **input_report.as_dict(),
     }
 
 

@@ -17,7 +17,9 @@ The rules (applied identically to every source, so that equal people compare equ
   ``20110327`` and ``2011/03/27``. Day-first wins where a date is ambiguous (UK records).
 - postcodes: upper case, spaces and punctuation removed, then written ``OUTWARD INWARD`` when
   the shape is a valid UK postcode (otherwise null); outward code (district), sector
-  (outward plus the first inward digit) and area (leading letters) derived.
+  (outward plus the first inward digit) and area (leading letters) derived. An input whose
+  postcodes are mostly not UK-shaped (zip codes) keeps them as compact letters and digits,
+  compared whole (``linkage/repairs.py``).
 - sex: ``M`` or ``F``; census ``1``/``2``, GP ``M``/``F``/``U``, DWP ``Male``/``Female``;
   unknown codes become null.
 """
@@ -238,7 +240,9 @@ def standardise_postcode(expr: pl.Expr) -> pl.Expr:
 
 def postcode_parts(postcode: str = "postcode") -> list[pl.Expr]:
     """Expressions deriving district (outward code), sector and area from a normalised postcode."""
-    pc = pl.col(postcode)
+    # Only UK postcodes (written "OUTWARD INWARD") have sectors, districts and areas; another
+    # country's postcode (a zip code) is compared whole.
+    pc = pl.when(pl.col(postcode).str.contains(" ")).then(pl.col(postcode))
     outward = pc.str.split(" ").list.first()
     return [
         outward.alias("postcode_district"),
@@ -264,3 +268,29 @@ def standardise_person_number(expr: pl.Expr) -> pl.Expr:
     (``943 476 5919`` = ``9434765919``, ``ab 12 34 56 c`` = ``AB123456C``); null if empty."""
     compact = expr.cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
     return pl.when(compact.str.len_chars() > 0).then(compact).otherwise(None)
+
+
+def standardise_place(expr: pl.Expr) -> pl.Expr:
+    """An address or locality as upper-case words: accents removed, punctuation a space,
+    runs of spaces one (``12, Acacia Ave.`` = ``12 ACACIA AVE``); null if nothing is left."""
+    words = (
+        expr.cast(pl.Utf8)
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{Mn}", "")
+        .str.to_uppercase()
+        .str.replace_all(r"[^A-Z0-9]+", " ")
+        .str.strip_chars()
+    )
+    return pl.when(words.str.len_chars() > 0).then(words)
+
+
+def address_parts(address: str = "address") -> list[pl.Expr]:
+    """The words of a standardised address, and its house number (its first word holding
+    a digit: ``FLAT 2 12A HIGH ST`` gives ``2``)."""
+    tokens = pl.col(address).str.split(" ")
+    return [
+        tokens.alias("address_tokens"),
+        tokens.list.eval(pl.element().filter(pl.element().str.contains("[0-9]")))
+        .list.first()
+        .alias("address_number"),
+    ]

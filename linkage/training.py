@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,11 +47,12 @@ class TrainingReport:
 
     prior: float = 0.0
     sessions: list[dict[str, Any]] = field(default_factory=list)
+    untrained: list[str] = field(default_factory=list)
 
     @property
     def converged(self) -> bool:
-        """True when every EM session converged."""
-        return all(s["converged"] for s in self.sessions)
+        """True when every EM session that ran converged (skipped ones are None)."""
+        return all(s["converged"] is not False for s in self.sessions)
 
 
 def frequency_tables(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -71,7 +73,9 @@ def register_frequencies(
     ``records`` is the record frame, or the tables :func:`frequency_tables` made from it.
     """
     tables = records if isinstance(records, dict) else frequency_tables(records)
-    for column in model.TF_COLUMNS:
+    # Only the columns this model adjusts: a model for fewer roles has fewer comparisons.
+    used = {c.unquote().name for c in linker._settings_obj._term_frequency_columns}
+    for column in [c for c in model.TF_COLUMNS if c in used]:
         registered = db_api.register(
             tables[column].to_arrow(), table_name=f"population_tf_{column}{suffix}"
         )
@@ -135,24 +139,84 @@ def check_convergence(
     return record
 
 
-def estimate_prior(linker: Any) -> float:
+def estimate_prior(linker: Any, roles: Collection[str] | None = None) -> float:
     """Re-estimate the prior on the data at hand (it depends on the data's size).
 
     Used when a saved model is reused: its m and u probabilities carry over to new data,
     but the probability that two random records match does not. The saved value is kept
     when the deterministic rules find no match at all.
     """
+    # Splink has no public module for its exceptions in this version.
+    from splink.internals.exceptions import SplinkException
+
     saved = linker._settings_obj._probability_two_random_records_match
+    rules = model.prior_rules(roles)
     try:
-        linker.training.estimate_probability_two_random_records_match(
-            model.prior_rules(), recall=model.PRIOR_RECALL
-        )
-    except ValueError:
+        if rules:
+            linker.training.estimate_probability_two_random_records_match(
+                rules, recall=model.PRIOR_RECALL
+            )
+    except (ValueError, SplinkException):
         linker._settings_obj._probability_two_random_records_match = saved
     prior = linker._settings_obj._probability_two_random_records_match
     if not 0 < prior < 1:
         linker._settings_obj._probability_two_random_records_match = saved
     return linker._settings_obj._probability_two_random_records_match
+
+
+def _em_session(
+    linker: Any,
+    rule: str,
+    *,
+    em_max_pairs: float,
+    max_iterations: int,
+    on_no_convergence: Literal["raise", "warn"],
+) -> dict[str, Any]:
+    """One EM session, or a record of why it was skipped (too few pairs in its block)."""
+    from splink.internals.exceptions import EMTrainingException
+
+    try:
+        session = linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
+        )
+    except EMTrainingException as exc:
+        reason = f"skipped: its block holds too few record pairs to train on ({exc})"
+        logger.warning("EM session blocked on '%s' %s", rule, reason)
+        return {
+            "blocking_rule": rule,
+            "iterations": 0,
+            "final_max_change": None,
+            "converged": None,
+            "skipped": reason,
+        }
+    return check_convergence(
+        session,
+        rule=rule,
+        max_iterations=max_iterations,
+        tolerance=linker._settings_obj.training_settings.em_convergence,
+        on_failure=on_no_convergence,
+    )
+
+
+class _ConfiguredMaxPairs(logging.Filter):
+    """Drops Splink's notice that ``max_pairs`` is at its default: here it is always the
+    configured ``linkage.u_max_pairs`` (1e6 by default, chosen for the run-time budget and
+    recorded with the model), and a user cannot act on a warning about a default they set."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "default value for `max_pairs`" not in record.getMessage()
+
+
+def estimate_u(linker: Any, *, max_pairs: float, seed: int) -> None:
+    """u probabilities from ``max_pairs`` random record pairs (Splink's random sampling)."""
+    splink_training = logging.getLogger("splink.internals.linker_components.training")
+    quiet = _ConfiguredMaxPairs()
+    splink_training.addFilter(quiet)
+    try:
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    finally:
+        splink_training.removeFilter(quiet)
+    logger.info("u probabilities estimated from %s random record pairs", f"{max_pairs:,.0f}")
 
 
 def train(
@@ -163,31 +227,35 @@ def train(
     em_max_pairs: float,
     max_iterations: int,
     on_no_convergence: Literal["raise", "warn"] = "warn",
+    roles: Collection[str] | None = None,
 ) -> TrainingReport:
     """Estimate the prior, the u probabilities and the m probabilities, in that order.
 
     The m probabilities come from one EM session per rule of
-    :data:`linkage.model.TRAINING_BLOCKING_RULES`; each session leaves the comparisons its
-    rule blocks on untouched, so every comparison is trained by at least one session.
+    :func:`linkage.model.training_rules` for the mapped ``roles``; each session leaves the
+    comparisons its rule blocks on untouched, so every comparison that can be trained is
+    trained by at least one session. A session whose block holds no pairs is skipped and
+    the reason recorded, never raised.
     """
     report = TrainingReport()
-    linker.training.estimate_probability_two_random_records_match(
-        model.prior_rules(), recall=model.PRIOR_RECALL
-    )
-    report.prior = linker._settings_obj._probability_two_random_records_match
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    tolerance = linker._settings_obj.training_settings.em_convergence
-    for rule in model.training_rules():
-        session = linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, estimate_without_term_frequencies=True, max_pairs=em_max_pairs
-        )
+    report.prior = estimate_prior(linker, roles)
+    estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
+    for rule in model.training_rules(roles):
         report.sessions.append(
-            check_convergence(
-                session,
-                rule=rule,
+            _em_session(
+                linker,
+                rule,
+                em_max_pairs=em_max_pairs,
                 max_iterations=max_iterations,
-                tolerance=tolerance,
-                on_failure=on_no_convergence,
+                on_no_convergence=on_no_convergence,
             )
+        )
+    untrained = model.untrainable_comparisons(roles)
+    if untrained:
+        report.untrained = untrained
+        logger.warning(
+            "No training session can estimate %s: every rule the mapped roles allow blocks "
+            "on them; Splink's starting m values are used",
+            ", ".join(untrained),
         )
     return report

@@ -7,7 +7,8 @@ import re
 from datetime import date
 from pathlib import Path
 
-from linkage.staging import staged_output
+from common.files import staged_output
+from evaluation.target import write_target_comparison
 from quality_report import (
     sections_clusters,
     sections_data,
@@ -15,6 +16,7 @@ from quality_report import (
     sections_model,
     sections_published,
     sections_quality,
+    sections_verdict,
 )
 from quality_report.artefacts import RunArtefacts
 from quality_report.context import TARGETS, ReportContext
@@ -31,7 +33,12 @@ CHECKLIST_ITEMS = tuple(range(1, 18))
 _STYLE = (
     "<style>.absent{background:#fcebe8;padding:6px 10px}.impact p{font-size:1.05rem}"
     "blockquote{border-left:4px solid #b1b4b6;margin:8px 0;padding:4px 12px}"
-    "svg.flow{max-width:100%;height:auto}</style>"
+    "svg.flow{max-width:100%;height:auto}"
+    # Wide tables scroll inside their own box, so the page never scrolls sideways at a
+    # laptop's width; long column names may wrap at their underscores.
+    ".table-wrap{max-width:100%;overflow-x:auto}.table-wrap th{overflow-wrap:anywhere}"
+    "section{max-width:100%;overflow-wrap:anywhere}.chart{max-width:100%;overflow-x:auto}"
+    "pre{white-space:pre-wrap}</style>"
 )
 
 
@@ -55,6 +62,7 @@ def _parameter_dates(run: RunArtefacts) -> set[str]:
 
 def _sections(ctx: ReportContext, out_dir: Path) -> list[Section]:
     return [
+        sections_verdict.verdict_section(ctx),
         sections_data.flow_section(ctx),
         sections_data.identifiers_section(ctx),
         sections_data.standardisation_section(ctx),
@@ -130,6 +138,10 @@ def build_quality_report(
         A redacted report would still hold an identifier (nothing is written).
     """
     run = RunArtefacts.open(Path(run_dir))
+    # The target-population comparison is an evaluation step of its own, written to the
+    # run's evaluation/ folder: it needs the published analysis, which comes after the
+    # linkage evaluation stage, so it runs here, before the report reads it.
+    write_target_comparison(run.run_dir)
     out_dir = Path(out_dir)
     seed = int(((run.config or {}).get("run") or {}).get("seed", 20110327))
     ctx = ReportContext(run, redact=redact, seed=seed, clerical_per_band=clerical_per_band)

@@ -64,17 +64,28 @@ def precision_recall_threshold(
 
     ``frame`` holds ``match_weight``, ``metric`` (``precision``/``recall``) and ``value``.
     """
+    whole = _threshold_panel(frame, threshold, targets, None, "The whole range")
+    # The targets sit at 99.75% and 99.9%: a second panel shows that region, where the
+    # whole-range axis squeezes everything into one line.
+    near = _threshold_panel(frame, threshold, targets, (0.99, 1.0), "Zoomed to 99% to 100%")
+    chart = alt.vconcat(whole, near).properties(title="Precision and recall against the threshold")
+    return altair_chart(chart, element_id)
+
+
+def _threshold_panel(
+    frame: pl.DataFrame,
+    threshold: float | None,
+    targets: dict[str, float],
+    domain: tuple[float, float] | None,
+    title: str,
+) -> alt.LayerChart:
+    scale = alt.Scale(zero=False) if domain is None else alt.Scale(domain=list(domain))
     lines = (
         alt.Chart(_data(frame))
-        .mark_line(point=True)
+        .mark_line(point=True, clip=domain is not None)
         .encode(
             x=alt.X("match_weight:Q", title="Threshold (match weight)"),
-            y=alt.Y(
-                "value:Q",
-                title="Pairwise rate",
-                scale=alt.Scale(zero=False),
-                axis=alt.Axis(format="%"),
-            ),
+            y=alt.Y("value:Q", title="Pairwise rate", scale=scale, axis=alt.Axis(format="%")),
             color=alt.Color("metric:N", title=None),
             tooltip=["match_weight:Q", "metric:N", alt.Tooltip("value:Q", format=".3%")],
         )
@@ -91,10 +102,7 @@ def precision_recall_threshold(
         layers.append(
             alt.Chart(_data(chosen)).mark_rule(color="#0b0c0c").encode(x="match_weight:Q")
         )
-    chart = alt.layer(*layers).properties(
-        width=620, height=300, title="Precision and recall against the threshold"
-    )
-    return altair_chart(chart, element_id)
+    return alt.layer(*layers).properties(width=620, height=220, title=title)
 
 
 def cluster_size_chart(frame: pl.DataFrame, element_id: str) -> str:

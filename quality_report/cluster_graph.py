@@ -10,6 +10,7 @@ records).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 
 import polars as pl
 
@@ -54,45 +55,56 @@ def cluster_density(edges: pl.DataFrame, composition: pl.DataFrame) -> pl.DataFr
     )
 
 
-def _bridges(nodes: list[str], links: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    """Bridges of an undirected graph (iterative Tarjan, so deep clusters cannot overflow)."""
-    adjacency: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for i, (a, b) in enumerate(links):
-        adjacency[a].append((b, i))
-        adjacency[b].append((a, i))
-    order: dict[str, int] = {}
-    low: dict[str, int] = {}
-    found: set[tuple[str, str]] = set()
-    counter = 0
-    for root in nodes:
-        if root in order:
-            continue
-        order[root] = low[root] = counter
-        counter += 1
-        stack = [(root, -1, iter(adjacency[root]))]
+class _Tarjan:
+    """Iterative Tarjan bridge search (no recursion, so deep clusters cannot overflow)."""
+
+    def __init__(self, links: list[tuple[str, str]]) -> None:
+        self.links = links
+        self.adjacency: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for i, (a, b) in enumerate(links):
+            self.adjacency[a].append((b, i))
+            self.adjacency[b].append((a, i))
+        self.order: dict[str, int] = {}
+        self.low: dict[str, int] = {}
+        self.found: set[tuple[str, str]] = set()
+
+    def _visit(self, node: str) -> tuple[str, int, Iterator[tuple[str, int]]]:
+        self.order[node] = self.low[node] = len(self.order)
+        return iter(self.adjacency[node])
+
+    def _descend(self, stack: list, node: str, via: int, neighbours: Iterator) -> bool:
+        """Step to the next unvisited neighbour of ``node``; False when it has none left."""
+        for nxt, edge in neighbours:
+            if edge == via:
+                continue
+            if nxt in self.order:
+                self.low[node] = min(self.low[node], self.order[nxt])
+                continue
+            stack.append((nxt, edge, self._visit(nxt)))
+            return True
+        return False
+
+    def search(self, root: str) -> None:
+        stack = [(root, -1, self._visit(root))]
         while stack:
             node, via, neighbours = stack[-1]
-            advanced = False
-            for nxt, edge in neighbours:
-                if edge == via:
-                    continue
-                if nxt in order:
-                    low[node] = min(low[node], order[nxt])
-                else:
-                    order[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append((nxt, edge, iter(adjacency[nxt])))
-                    advanced = True
-                    break
-            if advanced:
+            if self._descend(stack, node, via, neighbours):
                 continue
             stack.pop()
             if stack:
                 parent = stack[-1][0]
-                low[parent] = min(low[parent], low[node])
-                if low[node] > order[parent]:
-                    found.add(links[via])
-    return found
+                self.low[parent] = min(self.low[parent], self.low[node])
+                if self.low[node] > self.order[parent]:
+                    self.found.add(self.links[via])
+
+
+def _bridges(nodes: list[str], links: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Bridges of an undirected graph: the links whose removal disconnects it."""
+    tarjan = _Tarjan(links)
+    for root in nodes:
+        if root not in tarjan.order:
+            tarjan.search(root)
+    return tarjan.found
 
 
 def bridge_edges(edges: pl.DataFrame) -> pl.DataFrame:
@@ -124,4 +136,85 @@ def refused_links(edges: pl.DataFrame) -> pl.DataFrame:
     """Edges at or above the threshold whose ends ended in different clusters."""
     return edges.filter(~pl.col("within")).sort(
         ["match_probability", "record_id_l", "record_id_r"], descending=[True, False, False]
+    )
+
+
+def _side_of(start: str, links: list[tuple[str, str]], removed: tuple[str, str]) -> set[str]:
+    """Records reachable from ``start`` without the ``removed`` link."""
+    neighbours: dict[str, set[str]] = defaultdict(set)
+    for a, b in links:
+        if (a, b) != removed:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    seen, todo = {start}, [start]
+    while todo:
+        for nxt in neighbours[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
+
+
+def _disagree(left: set[str], right: set[str], values: dict[str, object]) -> bool:
+    """The two sides record values of a field and no value is common to both."""
+    lv = {values[n] for n in left if values.get(n) is not None}
+    rv = {values[n] for n in right if values.get(n) is not None}
+    return bool(lv) and bool(rv) and not (lv & rv)
+
+
+def actionable_bridges(
+    bridges: pl.DataFrame, edges: pl.DataFrame, attributes: pl.DataFrame
+) -> pl.DataFrame:
+    """Bridges whose removal separates records with no common date of birth or sex.
+
+    Most bridges join records that agree (a chain of one person's registrations); a
+    reviewer can act on the ones that hold together records that look like two people.
+
+    Parameters
+    ----------
+    bridges
+        Output of :func:`bridge_edges`.
+    edges
+        Output of :func:`cluster_edges`.
+    attributes
+        ``source, record_id, sex, date_of_birth`` per record
+        (:func:`quality_report.validation.record_attributes`).
+
+    Returns
+    -------
+    polars.DataFrame
+        The bridges' columns with ``records_l_side``, ``records_r_side``, ``sex_differs``
+        and ``dob_differs``; only bridges where either differs, weakest first.
+    """
+    keyed = attributes.select(
+        (pl.col("source") + ":" + pl.col("record_id")).alias("node"), "sex", "date_of_birth"
+    )
+    sexes = dict(keyed.select("node", "sex").iter_rows())
+    dobs = dict(keyed.select("node", "date_of_birth").iter_rows())
+    within = edges.filter(pl.col("within") & pl.col("cluster_l").is_in(bridges["cluster_id"]))
+    links_of: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for cluster, a, b in within.select(
+        "cluster_l",
+        pl.col("source_l") + ":" + pl.col("record_id_l"),
+        pl.col("source_r") + ":" + pl.col("record_id_r"),
+    ).iter_rows():
+        links_of[cluster].append((a, b))
+    rows = []
+    for cluster, a, b in bridges.select("cluster_id", "record_l", "record_r").iter_rows():
+        left = _side_of(a, links_of[cluster], (a, b))
+        right = _side_of(b, links_of[cluster], (a, b))
+        rows.append(
+            (len(left), len(right), _disagree(left, right, sexes), _disagree(left, right, dobs))
+        )
+    flags = pl.DataFrame(
+        rows,
+        schema={
+            "records_l_side": pl.Int64,
+            "records_r_side": pl.Int64,
+            "sex_differs": pl.Boolean,
+            "dob_differs": pl.Boolean,
+        },
+        orient="row",
+    )
+    return pl.concat([bridges, flags], how="horizontal").filter(
+        pl.col("sex_differs") | pl.col("dob_differs")
     )

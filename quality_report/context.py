@@ -13,11 +13,12 @@ from typing import Any
 
 import polars as pl
 
+from evaluation import spine as spine_metrics
+from evaluation.groups import person_groups
+from evaluation.spine import pair_counts
 from linkage.prediction import PREDICTION_COLUMNS
-from quality_report import spine_metrics, validation
+from quality_report import validation
 from quality_report.artefacts import RECORD_ID, RunArtefacts
-from quality_report.groups import person_groups
-from quality_report.stats import pair_counts
 
 TARGETS: dict[str, float] = {"precision": 0.999, "recall": 0.9975}
 """Census 2021 linkage quality targets set in advance (STUDY.md section 3)."""
@@ -133,30 +134,25 @@ class ReportContext:
         return None if self.members is None else spine_metrics.cluster_composition(self.members)
 
     @cached_property
-    def outcomes(self) -> pl.DataFrame | None:
-        """Census-record outcomes (linked, correct, false, missed)."""
-        if self.members is None or not self.has_truth:
-            return None
-        return spine_metrics.record_outcomes(self.members)
+    def rates(self) -> pl.DataFrame | None:
+        """Linkage, recall and false-link rates by subgroup, as the evaluation stage wrote them."""
+        return self.evaluation("rates_by_group")
 
     @cached_property
-    def rates(self) -> pl.DataFrame | None:
-        """Linkage, recall and false-link rates by subgroup."""
-        if self.outcomes is None or self.groups is None:
-            return None
-        return spine_metrics.rates_by_group(self.outcomes, self.groups)
+    def record_attributes(self) -> pl.DataFrame:
+        """Sex, date of birth and date of death as each source record gives them."""
+        return validation.record_attributes(
+            self.run.source("census"), self.run.source("gp"), self.run.source("dwp")
+        )
 
     @cached_property
     def checks(self) -> pl.DataFrame | None:
         """Post-linkage validation flags per cluster."""
         if self.members is None:
             return None
-        attributes = validation.record_attributes(
-            self.run.source("census"), self.run.source("gp"), self.run.source("dwp")
-        )
         return validation.cluster_checks(
             self.members.select("source", "record_id", "cluster_id"),
-            attributes,
+            self.record_attributes,
             self.run.source("dwp_spells"),
         )
 

@@ -81,13 +81,17 @@ def points(value: object) -> str:
 
 
 def number(value: object) -> str:
-    """Format a count with thousands separators, or a float with four significant figures."""
+    """Format a count (also one held as a float) with thousands separators, or a float with
+    four significant figures."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, float) and value.is_integer():
+        # A count that travelled as a float is still a count: no "30,817.0".
+        return f"{int(value):,}"
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.1f}"
     return str(value)
@@ -173,8 +177,8 @@ def figure_table(
         else ""
     )
     return (
-        f'<table data-table="{html.escape(key)}">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>{more}"
+        f'<div class="table-wrap"><table data-table="{html.escape(key)}">{cap}<thead><tr>'
+        f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>{more}"
     )
 
 

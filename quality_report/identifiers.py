@@ -17,9 +17,9 @@ from datetime import date
 
 import polars as pl
 
+from evaluation.groups import BREAKDOWNS
+from evaluation.intervals import wilson_columns
 from linkage.standardise import placeholder_names
-from quality_report.groups import BREAKDOWNS
-from quality_report.stats import wilson_columns
 
 POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 NINO = r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$"
@@ -105,7 +105,7 @@ def completeness(source: str, frame: pl.DataFrame, groups: pl.DataFrame | None) 
     frame
         The source extract with its record id renamed to ``record_id``.
     groups
-        ``record_id`` with the :data:`quality_report.groups.BREAKDOWNS` columns of the
+        ``record_id`` with the :data:`evaluation.groups.BREAKDOWNS` columns of the
         record's true person, or ``None`` to give the overall figures only.
 
     Returns

@@ -13,7 +13,7 @@ import math
 
 import polars as pl
 
-from quality_report.stats import wilson_columns
+from evaluation.intervals import wilson_columns
 
 BANDS: tuple[tuple[float, float, str], ...] = (
     (-math.inf, 0.0, "below 0"),
@@ -50,18 +50,51 @@ def expected_vs_true(labelled: pl.DataFrame, thresholds: list[float]) -> pl.Data
     for t in thresholds:
         above = labelled.filter(pl.col("match_probability") >= t)
         below = labelled.filter(pl.col("match_probability") < t)
+        p_above = above.get_column("match_probability")
+        p_below = below.get_column("match_probability")
+        expected_false = float((1 - p_above).sum())
+        true_false = int((~above.get_column("is_match")).sum())
+        expected_missed = float(p_below.sum())
+        true_missed = int(below.get_column("is_match").sum())
+        # If the model's probabilities were right, each count would be a sum of independent
+        # Bernoulli draws: its standard deviation is sqrt(sum p(1 - p)).
+        sd_above = float((p_above * (1 - p_above)).sum()) ** 0.5
+        sd_below = float((p_below * (1 - p_below)).sum()) ** 0.5
         rows.append(
             {
                 "threshold": t,
                 "pairs_above": above.height,
-                "expected_false_above": float((1 - above.get_column("match_probability")).sum()),
-                "true_false_above": int((~above.get_column("is_match")).sum()),
+                "expected_false_above": expected_false,
+                "true_false_above": true_false,
+                "false_above_verdict": count_verdict(true_false, expected_false, sd_above),
                 "pairs_below": below.height,
-                "expected_missed_below": float(below.get_column("match_probability").sum()),
-                "true_missed_below": int(below.get_column("is_match").sum()),
+                "expected_missed_below": expected_missed,
+                "true_missed_below": true_missed,
+                "missed_below_verdict": count_verdict(true_missed, expected_missed, sd_below),
             }
         )
     return pl.DataFrame(rows)
+
+
+def count_verdict(observed: int, expected: float, sd: float) -> str:
+    """Whether an observed count departs from the model's expectation by more than two
+    standard deviations (the stated rule for calling a discrepancy real)."""
+    margin = 2 * max(sd, 1.0)
+    if observed > expected + margin:
+        return "more than the model expects"
+    if observed < expected - margin:
+        return "fewer than the model expects"
+    return "as the model expects"
+
+
+DECIDING_WIDTH = 0.20
+"""A clerical band decides only when its Wilson interval is at most 20 points wide."""
+
+
+def pairs_needed(rate: float, width: float = DECIDING_WIDTH, z: float = 1.959964) -> int:
+    """Pairs to review in a band for a 95% interval of ``width`` around ``rate``."""
+    p = min(max(rate, 0.05), 0.95)
+    return int(math.ceil(z * z * p * (1 - p) / (width / 2) ** 2))
 
 
 def clerical_sample(labelled: pl.DataFrame, *, per_band: int, seed: int) -> pl.DataFrame:
@@ -103,6 +136,17 @@ def clerical_summary(sample: pl.DataFrame, population: pl.DataFrame) -> pl.DataF
         pl.col("pairs_in_band").cast(pl.Int64), pl.col("reviewed").cast(pl.Int64)
     )
     out = out.with_columns(*wilson_columns("matches", "reviewed", "reviewed_match_rate"))
+    lower, upper = pl.col("reviewed_match_rate_lower"), pl.col("reviewed_match_rate_upper")
+    mean = pl.col("mean_probability")
+    verdict = (
+        pl.when(upper - lower > DECIDING_WIDTH)
+        .then(pl.lit("undecided: too few pairs"))
+        .when((mean < lower) | (mean > upper))
+        .then(pl.lit("model differs from review"))
+        .otherwise(pl.lit("consistent"))
+    )
+    needed = pl.col("mean_probability").map_elements(pairs_needed, return_dtype=pl.Int64)
+    out = out.with_columns(verdict.alias("verdict"), needed.alias("pairs_needed"))
     return out.sort(pl.col("band").replace_strict({b: i for i, b in enumerate(order)}))
 
 

@@ -62,6 +62,7 @@ def _qa_tables(ctx: ReportContext) -> dict[str, pl.DataFrame] | None:
     if ctx.composition is not None and ctx.predictions is not None and ctx.threshold is not None:
         edges = cluster_graph.cluster_edges(ctx.predictions, ctx.members, ctx.threshold)
         density = cluster_graph.cluster_density(edges, ctx.composition)
+        bridges = cluster_graph.bridge_edges(edges)
         keep = [c for c in density.columns if c != "true_people" or ctx.has_truth]
         out = {
             "largest": density.select(keep)
@@ -71,7 +72,8 @@ def _qa_tables(ctx: ReportContext) -> dict[str, pl.DataFrame] | None:
             .filter(pl.col("size") >= 3)
             .sort(["density", "size", "cluster_id"], descending=[False, True, False])
             .head(SHOWN_CLUSTERS),
-            "bridges": cluster_graph.bridge_edges(edges),
+            "bridges": bridges,
+            "actionable": cluster_graph.actionable_bridges(bridges, edges, ctx.record_attributes),
             "refused": cluster_graph.refused_links(edges),
             "census_clash": ctx.composition.filter(pl.col("n_census") > 1)
             if "n_census" in ctx.composition.columns
@@ -184,14 +186,19 @@ def clusters_section(ctx: ReportContext) -> Section:
         )
         return section
     bridges, refused, clash = qa["bridges"], qa["refused"], qa["census_clash"]
-    bridged = bridges.select("cluster_id").n_unique() if bridges.height else 0
+    actionable = qa["actionable"]
     section.add(
         "<p>Edges are scored pairs at or above the threshold. Density is edges over possible "
-        "pairs in the cluster; a bridge is an edge whose removal would split its cluster.</p>",
+        "pairs in the cluster; a bridge is an edge whose removal would split its cluster. "
+        "Most bridges chain one person's own records and need no action; a bridge is listed "
+        "for review when the two parts it holds together share no date of birth or no sex "
+        "(as the records give them), so that it may join two people.</p>",
         "<ul>"
-        "<li>Bridge edges in clusters of three or more records: "
-        f"{figure('clusters/bridges', bridges.height)} (in "
-        f"{figure('clusters/bridged_clusters', bridged)} clusters)</li>"
+        "<li>Bridges to review (the parts they join disagree on date of birth or sex): "
+        f"{figure('clusters/actionable_bridges', actionable.height)} in "
+        f"{figure('clusters/actionable_clusters', actionable.select('cluster_id').n_unique())}"
+        f" clusters, of {figure('clusters/bridges', bridges.height)} bridges in clusters of "
+        "three or more records</li>"
         f"<li>Links at or above the threshold refused by clustering (they would have joined two "
         f"census records): {figure('clusters/refused', refused.height)}</li>"
         f"<li>One-per-source violations (clusters with more than one census record): "
@@ -207,9 +214,9 @@ def clusters_section(ctx: ReportContext) -> Section:
             row_key=["cluster_id"],
             formats={"density": pct},
         ),
-        "<h3>Weakest bridge edges</h3>",
+        "<h3>Bridges to review, weakest first</h3>",
         figure_table(
-            bridges.head(SHOWN_CLUSTERS),
+            actionable.head(SHOWN_CLUSTERS),
             key="clusters/bridge_edges",
             row_key=["record_l", "record_r"],
         ),

@@ -6,11 +6,11 @@ import inspect
 
 import polars as pl
 
+from evaluation.groups import BREAKDOWNS, order_of
 from quality_report import charts, identifiers
 from quality_report.context import ReportContext
 from quality_report.document import Section, escape, figure_table, pct
 from quality_report.flow import flow_counts, flow_svg
-from quality_report.groups import BREAKDOWNS, order_of
 
 PCT_FORMATS = {
     "complete_pct": pct,

@@ -8,10 +8,10 @@ from typing import Any
 
 import polars as pl
 
+from evaluation.linkage import pairwise_metrics
 from quality_report import charts, splink_charts
 from quality_report.context import TARGETS, ReportContext, weight_of
 from quality_report.document import Section, escape, figure, figure_table, number, pct
-from quality_report.spine_metrics import members, pairwise_metrics
 from reporting import altair_chart
 
 
@@ -233,7 +233,7 @@ def _true_at(ctx: ReportContext, threshold: float) -> pl.DataFrame | None:
     except ImportError:
         return None
     spine = spine_at_threshold(ctx.run.path("linkage"), threshold)
-    return pairwise_metrics(members(spine, ctx.record_map))
+    return pairwise_metrics(spine, ctx.record_map)[0]
 
 
 def rebuild_thresholds(ctx: ReportContext, candidates: list[float]) -> list[float]:
@@ -362,7 +362,13 @@ def threshold_section(ctx: ReportContext) -> Section:
         section.add(
             "<p>Pairwise precision and recall of the scored pairs as the threshold moves "
             "(before clustering); dashed lines are the targets, the black line the threshold "
-            "chosen.</p>",
+            "chosen. This recall is <em>not</em> the recall the targets apply to: it counts "
+            "every true pair of every source pair (deduplication pairs within GP and DWP "
+            "included), pairs of wholly imputed census records, which are unlinkable by "
+            "design, and true pairs no blocking rule brought together, and it is measured "
+            "before clustering adds links by transitivity. It shows how the trade-off moves "
+            "with the threshold; the targets are judged in the verdict on census pairs of "
+            "linkable records after clustering.</p>",
             charts.precision_recall_threshold(
                 curve,
                 threshold=weight_of(t) if t is not None and 0 < t < 1 else None,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from quality_report import charts, operational, spine_metrics, validation
+from evaluation import spine as spine_metrics
+from evaluation.groups import BREAKDOWNS, order_of
+from quality_report import charts, operational, validation
 from quality_report.context import TARGETS, ReportContext
 from quality_report.document import Section, card, escape, figure, figure_table, pct
-from quality_report.groups import BREAKDOWNS, ETHNIC_GROUPS, IMD_QUINTILES, order_of
-from quality_report.stats import wilson_columns
 
 RATE_FORMATS = {
     c: pct
@@ -35,21 +35,143 @@ RATE_FORMATS = {
 
 
 def pairwise_table(ctx: ReportContext) -> tuple[pl.DataFrame | None, str]:
-    """Pairwise metrics: the linkage stage's evaluation table, else computed here."""
+    """Pairwise metrics as the evaluation stage wrote them (the report computes none)."""
     table = ctx.evaluation("pairwise")
-    if table is not None:
-        return table, "linkage/evaluation/pairwise.parquet"
-    if ctx.members is not None and ctx.has_truth:
-        return spine_metrics.pairwise_metrics(ctx.members), "computed by the report from the spine"
-    return None, ""
+    return table, ("linkage/evaluation/pairwise.parquet" if table is not None else "")
 
 
-def _badge(ok: bool) -> str:
-    return (
-        '<span class="badge pass">meets target</span>'
-        if ok
-        else ('<span class="badge fail">below target</span>')
+def target_verdicts(everyone: pl.DataFrame) -> list[dict]:
+    """Per census pair and target metric: the value, its interval, the target and the verdict.
+
+    A target is met only when the whole 95% interval clears it; a point estimate above the
+    target with an interval reaching below it is ``not shown`` rather than a pass.
+    """
+    rows = []
+    for pair in ("census-gp", "census-dwp"):
+        hit = everyone.filter(pl.col("source_pair") == pair)
+        if not hit.height:
+            continue
+        row = hit.row(0, named=True)
+        for metric in ("precision", "recall"):
+            value, lower = row[metric], row[f"{metric}_lower"]
+            target = TARGETS[metric]
+            verdict = _verdict(value, lower, target)
+            rows.append(
+                {
+                    "pair": pair,
+                    "metric": metric,
+                    "value": value,
+                    "lower": lower,
+                    "upper": row[f"{metric}_upper"],
+                    "target": target,
+                    "verdict": verdict,
+                }
+            )
+    return rows
+
+
+def _verdict(value: float | None, lower: float | None, target: float) -> str:
+    if value is None or lower is None:
+        return "not measured"
+    if lower >= target:
+        return "met"
+    return "not met" if value < target else "not shown (interval reaches below)"
+
+
+def _badge(verdict: str) -> str:
+    kind = "pass" if verdict == "met" else "fail"
+    return f'<span class="badge {kind}">{escape(verdict)}</span>'
+
+
+def _pairwise_cards(table: pl.DataFrame, scoped: bool, origin: str) -> list[str]:
+    everyone = table.filter(pl.col("scope") == "all") if scoped else table
+    verdicts = target_verdicts(everyone)
+    cards = [
+        card(
+            f"{v['pair']} {v['metric']}",
+            f"headline/{v['pair']}/{v['metric']}",
+            v["value"],
+            pct,
+            note=f"95% CI {pct(v['lower'])} to {pct(v['upper'])}; target {pct(v['target'])}",
+        )
+        for v in verdicts
+    ]
+    badges = "".join(
+        f"<li>{escape(v['pair'])} {escape(v['metric'])}: {_badge(v['verdict'])}</li>"
+        for v in verdicts
     )
+    scope_note = (
+        " Scope <code>all</code> counts every true pair; <code>linkable</code> leaves "
+        "out records the linkage excludes by design (wholly imputed census records)."
+        if scoped
+        else ""
+    )
+    return [
+        f'<div class="summary">{"".join(cards)}</div>',
+        f"<ul>{badges}</ul>" if badges else "",
+        f'<p class="note">Source: {escape(origin)}. Pairwise counts: two records linked '
+        "when they share a spine cluster, truly matched when they share a true person. "
+        "Rows <code>gp-gp</code> and <code>dwp-dwp</code> are deduplication. Wilson 95% "
+        f"intervals.{scope_note}</p>",
+        figure_table(
+            table,
+            key="pairwise",
+            row_key=["scope", "source_pair"] if scoped else ["source_pair"],
+            formats=RATE_FORMATS,
+        ),
+        _dedupe_list(everyone),
+    ]
+
+
+def _dedupe_list(everyone: pl.DataFrame) -> str:
+    dedupe = everyone.filter(pl.col("source_pair").is_in(["gp-gp", "dwp-dwp"]))
+    if not dedupe.height:
+        return ""
+    items = "".join(
+        f"<li>{escape(r['source_pair'])}: precision "
+        f"{figure('dedupe/' + r['source_pair'] + '/precision', r['precision'], pct)}, "
+        f"recall {figure('dedupe/' + r['source_pair'] + '/recall', r['recall'], pct)}</li>"
+        for r in dedupe.iter_rows(named=True)
+    )
+    return f"<h3>Deduplication</h3><ul>{items}</ul>"
+
+
+def _linkage_rate_part(ctx: ReportContext) -> list[str]:
+    if ctx.rates is None:
+        return []
+    overall = ctx.rates.filter(pl.col("breakdown") == "all").select(
+        "target",
+        "census_records",
+        "linked",
+        "linkage_rate",
+        "linkage_rate_lower",
+        "linkage_rate_upper",
+    )
+    return [
+        "<h3>Linkage rate per source pair</h3>",
+        "<p>Share of census records whose spine cluster holds a record of the target source.</p>",
+        figure_table(overall, key="linkage_rate", row_key=["target"], formats=RATE_FORMATS),
+    ]
+
+
+def _cluster_part(ctx: ReportContext, section: Section) -> list[str]:
+    parts = []
+    if ctx.members is not None:
+        sizes = spine_metrics.cluster_sizes(ctx.members)
+        parts += [
+            "<h3>Cluster sizes</h3>",
+            charts.cluster_size_chart(sizes, "cluster-sizes"),
+            figure_table(sizes, key="cluster_sizes", row_key=["size"]),
+        ]
+    clusters = ctx.evaluation("clusters")
+    if clusters is not None:
+        parts += [
+            "<h3>Cluster-level metrics</h3>",
+            figure_table(clusters, key="clusters", row_key=["metric"]),
+        ]
+    elif ctx.spine is not None:
+        section.missing("linkage/evaluation/clusters.parquet", "cluster-level metrics are absent.")
+    return parts
 
 
 def headline_section(ctx: ReportContext) -> Section:
@@ -57,101 +179,14 @@ def headline_section(ctx: ReportContext) -> Section:
     precision, cluster sizes."""
     section = Section("headline", "7. Headline metrics", (7,))
     table, origin = pairwise_table(ctx)
-    scoped = table is not None and "scope" in table.columns
-    everyone = table.filter(pl.col("scope") == "all") if scoped else table
     if table is None:
         section.missing(
             "linkage/evaluation/pairwise.parquet",
             "precision and recall cannot be shown (no spine or no truth).",
         )
     else:
-        cards = []
-        verdicts = []
-        for pair in ("census-gp", "census-dwp"):
-            hit = everyone.filter(pl.col("source_pair") == pair)
-            if not hit.height:
-                continue
-            row = hit.row(0, named=True)
-            for metric in ("precision", "recall"):
-                ok = row[metric] is not None and row[metric] >= TARGETS[metric]
-                verdicts.append((pair, metric, ok))
-                cards.append(
-                    card(
-                        f"{pair} {metric}",
-                        f"headline/{pair}/{metric}",
-                        row[metric],
-                        pct,
-                        note=f"95% CI {pct(row[f'{metric}_lower'])} to "
-                        f"{pct(row[f'{metric}_upper'])}; target {pct(TARGETS[metric])}",
-                    )
-                )
-        section.add(f'<div class="summary">{"".join(cards)}</div>')
-        if verdicts:
-            section.add(
-                "<ul>"
-                + "".join(
-                    f"<li>{escape(p)} {escape(m)}: {_badge(ok)}</li>" for p, m, ok in verdicts
-                )
-                + "</ul>"
-            )
-        section.add(
-            f'<p class="note">Source: {escape(origin)}. Pairwise counts: two records linked '
-            "when they share a spine cluster, truly matched when they share a true person. "
-            "Rows <code>gp-gp</code> and <code>dwp-dwp</code> are deduplication. Wilson 95% "
-            "intervals."
-            + (
-                " Scope <code>all</code> counts every true pair; <code>linkable</code> leaves "
-                "out records the linkage excludes by design (wholly imputed census records)."
-                if scoped
-                else ""
-            )
-            + "</p>",
-            figure_table(
-                table,
-                key="pairwise",
-                row_key=["scope", "source_pair"] if scoped else ["source_pair"],
-                formats=RATE_FORMATS,
-            ),
-        )
-        dedupe = everyone.filter(pl.col("source_pair").is_in(["gp-gp", "dwp-dwp"]))
-        if dedupe.height:
-            items = "".join(
-                f"<li>{escape(r['source_pair'])}: precision "
-                f"{figure('dedupe/' + r['source_pair'] + '/precision', r['precision'], pct)}, "
-                f"recall {figure('dedupe/' + r['source_pair'] + '/recall', r['recall'], pct)}</li>"
-                for r in dedupe.iter_rows(named=True)
-            )
-            section.add(f"<h3>Deduplication</h3><ul>{items}</ul>")
-    if ctx.rates is not None:
-        overall = ctx.rates.filter(pl.col("breakdown") == "all").select(
-            "target",
-            "census_records",
-            "linked",
-            "linkage_rate",
-            "linkage_rate_lower",
-            "linkage_rate_upper",
-        )
-        section.add(
-            "<h3>Linkage rate per source pair</h3>",
-            "<p>Share of census records whose spine cluster holds a record of the target "
-            "source.</p>",
-            figure_table(overall, key="linkage_rate", row_key=["target"], formats=RATE_FORMATS),
-        )
-    if ctx.members is not None:
-        sizes = spine_metrics.cluster_sizes(ctx.members)
-        section.add(
-            "<h3>Cluster sizes</h3>",
-            charts.cluster_size_chart(sizes, "cluster-sizes"),
-            figure_table(sizes, key="cluster_sizes", row_key=["size"]),
-        )
-    clusters = ctx.evaluation("clusters")
-    if clusters is not None:
-        section.add(
-            "<h3>Cluster-level metrics</h3>",
-            figure_table(clusters, key="clusters", row_key=["metric"]),
-        )
-    elif ctx.spine is not None:
-        section.missing("linkage/evaluation/clusters.parquet", "cluster-level metrics are absent.")
+        section.add(*_pairwise_cards(table, "scope" in table.columns, origin))
+    section.add(*_linkage_rate_part(ctx), *_cluster_part(ctx, section))
     return section
 
 
@@ -174,8 +209,13 @@ def operational_section(ctx: ReportContext) -> Section:
     table = operational.expected_vs_true(labelled, thresholds)
     chosen = table.filter(pl.col("threshold") == ctx.threshold).row(0, named=True)
     # Every true pair, all source pairs together, from the same spine and truth as above.
-    overall = spine_metrics.pairwise_metrics(ctx.members).filter(pl.col("source_pair") == "all")
-    row = overall.row(0, named=True)
+    pairwise, _ = pairwise_table(ctx)
+    if pairwise is None:
+        section.missing("linkage/evaluation/pairwise.parquet", "missed pairs cannot be counted.")
+        return section
+    if "scope" in pairwise.columns:
+        pairwise = pairwise.filter(pl.col("scope") == "all")
+    row = pairwise.filter(pl.col("source_pair") == "all").row(0, named=True)
     missed = int(row["true_pairs"] - row["true_positive"])
     unscored = operational.missed_unscored(labelled, ctx.members, missed)
     section.add(
@@ -186,7 +226,11 @@ def operational_section(ctx: ReportContext) -> Section:
         f"{figure('operational/true_false_above', chosen['true_false_above'])}. It expects "
         f"{figure('operational/expected_missed_below', chosen['expected_missed_below'])} "
         "missed matches among the scored pairs below the threshold; the truth shows "
-        f"{figure('operational/true_missed_below', chosen['true_missed_below'])}. After "
+        f"{figure('operational/true_missed_below', chosen['true_missed_below'])}. Reading "
+        "(rule: a count departs from the model only beyond two standard deviations of the sum "
+        "of the pairs' Bernoulli variances): false links "
+        f"{escape(chosen['false_above_verdict'])}; missed links "
+        f"{escape(chosen['missed_below_verdict'])}. After "
         f"clustering, {figure('operational/missed_pairs', missed)} true pairs sit in different "
         f"clusters, of which {figure('operational/missed_unscored', unscored)} were never scored "
         "(no blocking rule brought them together, or they fell below the saved-prediction "
@@ -201,8 +245,12 @@ def operational_section(ctx: ReportContext) -> Section:
         "<h3>Clerical-review sample, stratified by match-weight band</h3>",
         f"<p>Up to {ctx.clerical_per_band} pairs per band, drawn with seed {ctx.seed}; the "
         "synthetic "
-        "truth gives each pair's verdict. Where the reviewed match rate departs from the "
-        "model's mean probability, the model's expected counts above are off in that band.</p>",
+        "truth gives each pair's verdict. Size rule: a band decides only when the Wilson "
+        "95% interval of its reviewed match rate is at most 20 points wide "
+        "(<code>pairs_needed</code> gives the pairs that takes at the model's rate; about 96 "
+        "at 50%). A decided band whose interval excludes the model's mean probability shows "
+        "the model's probabilities are off there; an undecided band shows nothing either "
+        "way, however far apart the two rates look.</p>",
         charts.clerical_chart(summary, "clerical-review"),
         figure_table(summary, key="clerical", row_key=["band"], formats=RATE_FORMATS),
     )
@@ -285,21 +333,10 @@ def validation_section(ctx: ReportContext) -> Section:
 
 
 def _cross(ctx: ReportContext, target: str) -> pl.DataFrame | None:
-    if ctx.outcomes is None or ctx.groups is None:
+    cells = ctx.evaluation("lowest_recall")
+    if cells is None:
         return None
-    joined = ctx.outcomes.join(ctx.groups, left_on="true_person", right_on="person_id")
-    out = (
-        joined.filter(pl.col(f"true_{target}"))
-        .group_by("ethnic_group", "imd_quintile")
-        .agg(pl.len().alias("true_links"), pl.col(f"correct_{target}").sum().alias("correct"))
-        .with_columns(pl.col("true_links").cast(pl.Int64), pl.col("correct").cast(pl.Int64))
-        .with_columns(*wilson_columns("correct", "true_links", "recall"))
-    )
-    return (
-        out.filter(pl.col("true_links") >= 10)
-        .sort("recall", "ethnic_group", "imd_quintile")
-        .head(10)
-    )
+    return cells.filter(pl.col("target") == target).drop("target")
 
 
 def groups_section(ctx: ReportContext) -> Section:
@@ -312,9 +349,14 @@ def groups_section(ctx: ReportContext) -> Section:
         return section
     section.add(
         "<p>For census records, by the true attributes of the person: the linkage rate (share "
-        "linked to any record of the target source), recall (share of those whose person has "
-        "a record there who were linked to it) and the false-link rate (share of linked "
-        "records joined to another person's record). Bars are Wilson 95% intervals.</p>"
+        "linked to any record of the target source), recall (share of linkable records whose "
+        "person has a record there that were linked to it) and the false-link rate (share of "
+        "linked records joined to another person's record). A group's shortfall is split in "
+        "the table: <code>unlinkable_by_design</code> counts records the linkage leaves out "
+        "on purpose (wholly imputed census records, whose person may well have a record in "
+        "the target), <code>missed</code> the links the model failed to make among the "
+        "others. Recall is over linkable records only, so it measures the model, not census "
+        "imputation. Bars are Wilson 95% intervals.</p>"
     )
     for breakdown in BREAKDOWNS:
         part = ctx.rates.filter(pl.col("breakdown") == breakdown)
@@ -366,10 +408,8 @@ def groups_section(ctx: ReportContext) -> Section:
             "pairwise precision and recall by subgroup from the linkage stage are absent.",
         )
     elif by_group.height:
-        labels = {**ETHNIC_GROUPS, **{str(k): v for k, v in IMD_QUINTILES.items()}}
-        shown = by_group.filter(
-            pl.col("source_pair").is_in(["census-gp", "census-dwp"])
-        ).with_columns(pl.col("group").replace(labels).alias("label"))
+        # Same groups and labels as the rates above (evaluation.groups): nothing to patch.
+        shown = by_group.filter(pl.col("source_pair").is_in(["census-gp", "census-dwp"]))
         section.add(
             "<h3>Pairwise precision and recall by subgroup (linkage evaluation)</h3>",
             "<details><summary>Table</summary>"

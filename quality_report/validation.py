@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from quality_report.spine_metrics import OVERSIZED_CLUSTER
+from evaluation.spine import OVERSIZED_CLUSTER
 
 _SEX = {"1": "M", "2": "F", "M": "M", "F": "F", "Male": "M", "Female": "F"}
 
@@ -52,7 +52,7 @@ def cluster_checks(
     Parameters
     ----------
     members
-        ``source, record_id, cluster_id`` (see :func:`quality_report.spine_metrics.members`).
+        ``source, record_id, cluster_id`` (see :func:`evaluation.spine.members`).
     attributes
         Output of :func:`record_attributes`.
     spells

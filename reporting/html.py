@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import tempfile
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from common.files import write_text
 
 _VENDOR_SCRIPTS = ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js")
 _REMOTE = re.compile(
@@ -114,9 +114,4 @@ def remote_references(document: str) -> list[str]:
 
 def write_page(path: Path, document: str) -> Path:
     """Write a page atomically: a reader never sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(document)
-    os.replace(tmp, path)
-    return path
+    return write_text(path, document)

@@ -39,20 +39,122 @@ def build_persons(
     Helper columns start with ``_`` and are used to build the extracts: current and previous
     address, 2011 address, flags for the quality factor.
     """
-    P = truth.people
-    n = len(P["hh"])
-    pid = person_ids(block, n)
-    glob = block.start + np.arange(n, dtype=np.int64)
-
-    res = truth.residences.with_columns(
-        places.postcodes(
-            truth.residences.get_column("lsoa").to_numpy(),
-            truth.residences.get_column("slot").to_numpy(),
-        ).alias("postcode"),
-        pl.Series(geo.lsoa_codes.to_numpy()[truth.residences.get_column("lsoa").to_numpy()]).alias(
-            "lsoa11cd"
-        ),
+    res = _with_postcodes(truth.residences, geo, places)
+    frame = _truth_columns(block, truth.people, geo, bank)
+    frame = _with_addresses(frame, res, truth.people, geo)
+    frame = _spelling_changes(block, frame, spelling_rate)
+    residences = res.join(frame.select("person", "person_id"), on="person", how="left").select(
+        "person_id",
+        pl.col("from_day").cast(pl.Int32).cast(pl.Date).alias("from_date"),
+        pl.when(pl.col("to_day") < NEVER)
+        .then(pl.col("to_day"))
+        .cast(pl.Int32)
+        .cast(pl.Date)
+        .alias("to_date"),
+        "postcode",
+        "lsoa11cd",
     )
+    return frame, residences
+
+
+def _with_postcodes(residences: pl.DataFrame, geo: Geography, places: Places) -> pl.DataFrame:
+    """Add each residence's ``postcode`` and LSOA code (``lsoa11cd``)."""
+    lsoa = residences.get_column("lsoa").to_numpy()
+    return residences.with_columns(
+        places.postcodes(lsoa, residences.get_column("slot").to_numpy()).alias("postcode"),
+        pl.Series(geo.lsoa_codes.to_numpy()[lsoa]).alias("lsoa11cd"),
+    )
+
+
+def _truth_columns(
+    block: Block, people: dict[str, np.ndarray], geo: Geography, bank: NameBank
+) -> pl.DataFrame:
+    """One row per person: the truth table's columns as strings and dates, and the helper
+    columns (``_`` first) the extracts are built from."""
+    n = len(people["hh"])
+    glob = block.start + np.arange(n, dtype=np.int64)
+    kind = people["kind"]
+    in_census_pop = kind == KIND_CENSUS
+    household = scrambled_ids("H", block.index * block.block_size + people["hh"], 8)
+    region = labels(REGIONS, geo.region_index[people["hh_lsoa"]])
+    suffix = block.rng("ids").integers(0, 4, n)
+    adult_by_2021 = people["dob"] + round(16 * YEAR) <= np.minimum(people["end"], EXTRACT_DAY)
+    return pl.DataFrame(
+        {
+            "person": np.arange(n, dtype=np.int64),
+            "person_id": person_ids(block, n),
+            "household_id_2011": _only_where(in_census_pop, household),
+            "forename": bank.strings(people["forename"]),
+            "middle_names": bank.strings(people["middle"]),
+            "surname": bank.strings(people["surname_birth"]),
+            "sex": labels(("M", "F"), people["sex"]),
+            "date_of_birth": to_date_series("date_of_birth", people["dob"]),
+            "ethnic_group": labels(_ETHNIC, people["eth"]),
+            "disability": labels(("0", "1", "2", "3"), people["disability"]),
+            "immigration_date": to_date_series("immigration_date", people["immigration"]),
+            "emigration_date": to_date_series("emigration_date", people["emig"]),
+            "date_of_death": to_date_series("date_of_death", people["death"]),
+            "region_2011": _only_where(in_census_pop, region),
+            "surname_2011": bank.strings(people["surname_2011"]),
+            "surname_2021": _surname_2021(people, bank),
+            "nhs_number": nhs_numbers(glob),
+            "nino": _only_where(adult_by_2021, ninos(glob, suffix)),
+            "_pid": glob,
+            "_hh_local": people["hh"],
+            "_household": household,
+            "_kind": kind,
+            "_sex": people["sex"],
+            "_eth": people["eth"].astype(np.int64),
+            "_origin": people["origin"].astype(np.int64),
+            "_dob": people["dob"],
+            "_start": people["start"],
+            "_end": people["end"],
+            "_death": people["death"],
+            "_emig": people["emig"],
+            "_twin": people["twin"],
+        }
+    )
+
+
+def _only_where(mask: np.ndarray, values: pl.Series) -> pl.Series:
+    """``values`` where ``mask`` holds, null elsewhere."""
+    return pl.select(pl.when(pl.Series(mask)).then(values)).to_series()
+
+
+def _surname_2021(people: dict[str, np.ndarray], bank: NameBank) -> pl.Series:
+    """The surname in use in 2021; a double-barrelled one joins the 2011 surname to it."""
+    surname_2021 = bank.strings(people["surname_2021"])
+    surname_2011 = bank.strings(people["surname_2011"])
+    return pl.select(
+        pl.when(pl.Series(people["double_barrel"]))
+        .then(pl.concat_str(surname_2011, pl.lit("-"), surname_2021))
+        .otherwise(surname_2021)
+    ).to_series()
+
+
+def _with_addresses(
+    frame: pl.DataFrame, res: pl.DataFrame, people: dict[str, np.ndarray], geo: Geography
+) -> pl.DataFrame:
+    """Add the current, previous and Census-day addresses and the area helper columns."""
+    last, prev, census_addr = _address_tables(res)
+    frame = (
+        frame.join(last, on="person", how="left")
+        .join(prev, on="person", how="left")
+        .join(census_addr, on="person", how="left")
+    )
+    return frame.with_columns(
+        pl.col("_census_lsoa11cd").alias("lsoa11cd_2011"),
+        (pl.col("_n_addresses") > 1).fill_null(False).alias("_mover"),
+        pl.Series("_cur_region", geo.region_index[frame.get_column("_cur_lsoa").to_numpy()]),
+        pl.Series("_cur_decile", geo.imd_decile[frame.get_column("_cur_lsoa").to_numpy()]),
+        pl.Series("_2011_decile", geo.imd_decile[people["hh_lsoa"]]),
+        pl.Series("_2011_london", geo.region_index[people["hh_lsoa"]] == LONDON),
+    )
+
+
+def _address_tables(res: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Each person's current address (with their number of addresses), previous address and
+    address on Census day, one row per person who has one."""
     # Residences are sorted by person and date: the last row of each person is the current
     # address and the row before it (same person) the previous one.
     who = res.get_column("person").to_numpy()
@@ -85,88 +187,7 @@ def build_persons(
         pl.col("postcode").alias("_census_postcode"),
         pl.col("lsoa11cd").alias("_census_lsoa11cd"),
     )
-
-    kind = P["kind"]
-    in_census_pop = kind == KIND_CENSUS
-    hh_global = block.index * block.block_size + P["hh"]
-    household = scrambled_ids("H", hh_global, 8)
-    vocab = bank
-    surname_2021 = vocab.strings(P["surname_2021"])
-    surname_2011 = vocab.strings(P["surname_2011"])
-    surname_2021 = pl.select(
-        pl.when(pl.Series(P["double_barrel"]))
-        .then(pl.concat_str(surname_2011, pl.lit("-"), surname_2021))
-        .otherwise(surname_2021)
-    ).to_series()
-    region = labels(REGIONS, geo.region_index[P["hh_lsoa"]])
-    suffix = block.rng("ids").integers(0, 4, n)
-    adult_by_2021 = P["dob"] + round(16 * YEAR) <= np.minimum(P["end"], EXTRACT_DAY)
-
-    frame = pl.DataFrame(
-        {
-            "person": np.arange(n, dtype=np.int64),
-            "person_id": pid,
-            "household_id_2011": pl.select(
-                pl.when(pl.Series(in_census_pop)).then(household)
-            ).to_series(),
-            "forename": vocab.strings(P["forename"]),
-            "middle_names": vocab.strings(P["middle"]),
-            "surname": vocab.strings(P["surname_birth"]),
-            "sex": labels(("M", "F"), P["sex"]),
-            "date_of_birth": to_date_series("date_of_birth", P["dob"]),
-            "ethnic_group": labels(_ETHNIC, P["eth"]),
-            "disability": labels(("0", "1", "2", "3"), P["disability"]),
-            "immigration_date": to_date_series("immigration_date", P["immigration"]),
-            "emigration_date": to_date_series("emigration_date", P["emig"]),
-            "date_of_death": to_date_series("date_of_death", P["death"]),
-            "region_2011": pl.select(pl.when(pl.Series(in_census_pop)).then(region)).to_series(),
-            "surname_2011": surname_2011,
-            "surname_2021": surname_2021,
-            "nhs_number": nhs_numbers(glob),
-            "nino": pl.select(
-                pl.when(pl.Series(adult_by_2021)).then(ninos(glob, suffix))
-            ).to_series(),
-            "_pid": glob,
-            "_hh_local": P["hh"],
-            "_household": household,
-            "_kind": kind,
-            "_sex": P["sex"],
-            "_eth": P["eth"].astype(np.int64),
-            "_origin": P["origin"].astype(np.int64),
-            "_dob": P["dob"],
-            "_start": P["start"],
-            "_end": P["end"],
-            "_death": P["death"],
-            "_emig": P["emig"],
-            "_twin": P["twin"],
-        }
-    )
-    frame = (
-        frame.join(last, on="person", how="left")
-        .join(prev, on="person", how="left")
-        .join(census_addr, on="person", how="left")
-    )
-    frame = frame.with_columns(
-        pl.col("_census_lsoa11cd").alias("lsoa11cd_2011"),
-        (pl.col("_n_addresses") > 1).fill_null(False).alias("_mover"),
-        pl.Series("_cur_region", geo.region_index[frame.get_column("_cur_lsoa").to_numpy()]),
-        pl.Series("_cur_decile", geo.imd_decile[frame.get_column("_cur_lsoa").to_numpy()]),
-        pl.Series("_2011_decile", geo.imd_decile[P["hh_lsoa"]]),
-        pl.Series("_2011_london", geo.region_index[P["hh_lsoa"]] == LONDON),
-    )
-    frame = _spelling_changes(block, frame, spelling_rate)
-    residences = res.join(frame.select("person", "person_id"), on="person", how="left").select(
-        "person_id",
-        pl.col("from_day").cast(pl.Int32).cast(pl.Date).alias("from_date"),
-        pl.when(pl.col("to_day") < NEVER)
-        .then(pl.col("to_day"))
-        .cast(pl.Int32)
-        .cast(pl.Date)
-        .alias("to_date"),
-        "postcode",
-        "lsoa11cd",
-    )
-    return frame, residences
+    return last, prev, census_addr
 
 
 def _spelling_changes(block: Block, frame: pl.DataFrame, rate: float) -> pl.DataFrame:

@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from synthetic_data.assemble import build_persons
-from synthetic_data.blocks import Block
+from synthetic_data.blocks import Block, name_key
 from synthetic_data.calendar import EXTRACT_DAY, NEVER
 from synthetic_data.config import WorldConfig
 from synthetic_data.extracts import census_extract, dwp_extract, gp_extract
@@ -14,8 +14,8 @@ from synthetic_data.frames import labels
 from synthetic_data.health import SNOMED_CODES
 from synthetic_data.identifiers import scrambled_ids
 from synthetic_data.names import NameBank
+from synthetic_data.noise.apply import apply_noise
 from synthetic_data.noise.base import ROW_ID
-from synthetic_data.noise.registry import apply_noise
 from synthetic_data.noise.types import SOURCES
 from synthetic_data.places import Places, SamplingFrame
 from synthetic_data.reference import Geography
@@ -96,32 +96,9 @@ def generate_block(
     # Room for every record of a block, duplicates included, in the global id space.
     stride = 4 * block.block_size
     for s, source in enumerate(SOURCES):
-        data, log = apply_noise(
-            raw[source], source, config, lambda t, c, s=s: block.rng("noise", s, t, c)
-        )
-        # Census records stay in enumeration (household) order; GP and DWP rows are shuffled.
-        # Ids are then a scrambled global number, so they reveal neither order nor person.
-        if source == "census":
-            order = np.arange(data.height)
-        else:
-            order = block.rng("ids", s + 1).permutation(data.height)
-        position = np.empty(data.height, dtype=np.int64)
-        position[order] = np.arange(data.height)
-        ids = scrambled_ids(_ID_PREFIX[source], block.index * stride + position, 9)
-        data = data.with_columns(ids.alias(_ID_COLUMN[source]))[order]
-        id_of_row = data.select(ROW_ID, pl.col(_ID_COLUMN[source]).alias("record_id"))
-        maps.append(
-            data.select(
-                pl.lit(source).alias("source"),
-                pl.col(_ID_COLUMN[source]).alias("record_id"),
-                pid.gather(data.get_column("_person")).alias("person_id"),
-            )
-        )
-        logs.append(
-            log.join(id_of_row, on=ROW_ID, how="left").select(
-                pl.lit(source).alias("source"), "record_id", "column", "noise_type"
-            )
-        )
+        data, record_map, log = _noisy_records(block, config, raw[source], source, s, pid, stride)
+        maps.append(record_map)
+        logs.append(log)
         raw[source] = data
         out[_TABLE[source]] = data.select(SCHEMAS[_TABLE[source]])
 
@@ -143,6 +120,46 @@ def generate_block(
     ).select(SCHEMAS["benefit_spells"])
     out["noise_log"] = pl.concat(logs)
     return out
+
+
+def _noisy_records(
+    block: Block,
+    config: WorldConfig,
+    clean: pl.DataFrame,
+    source: str,
+    s: int,
+    pid: pl.Series,
+    stride: int,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Apply the recording errors to one source's records (``s``: its position in ``SOURCES``)
+    and give them their ids; return the records, their ``record_map`` rows and their
+    ``noise_log`` rows."""
+    data, log = apply_noise(
+        clean,
+        source,
+        config,
+        lambda noise_type, column: block.rng("noise", s, name_key(noise_type), name_key(column)),
+    )
+    # Census records stay in enumeration (household) order; GP and DWP rows are shuffled.
+    # Ids are then a scrambled global number, so they reveal neither order nor person.
+    if source == "census":
+        order = np.arange(data.height)
+    else:
+        order = block.rng("ids", s + 1).permutation(data.height)
+    position = np.empty(data.height, dtype=np.int64)
+    position[order] = np.arange(data.height)
+    ids = scrambled_ids(_ID_PREFIX[source], block.index * stride + position, 9)
+    data = data.with_columns(ids.alias(_ID_COLUMN[source]))[order]
+    id_of_row = data.select(ROW_ID, pl.col(_ID_COLUMN[source]).alias("record_id"))
+    record_map = data.select(
+        pl.lit(source).alias("source"),
+        pl.col(_ID_COLUMN[source]).alias("record_id"),
+        pid.gather(data.get_column("_person")).alias("person_id"),
+    )
+    log = log.join(id_of_row, on=ROW_ID, how="left").select(
+        pl.lit(source).alias("source"), "record_id", "column", "noise_type"
+    )
+    return data, record_map, log
 
 
 def _gp_conditions(

@@ -8,6 +8,7 @@ generated in any order, by any number of workers, with identical results.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,12 @@ STREAMS: dict[str, int] = {
         )
     )
 }
+
+
+def name_key(name: str) -> int:
+    """A stable 32-bit number for a name, to key a random stream by what it is rather than
+    by where it sits in a list (Python's own ``hash`` changes between processes)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "big")
 
 
 @dataclass(frozen=True)

@@ -25,19 +25,9 @@ YEAR = 365.25
 NEVER = np.iinfo(np.int32).max
 
 
-def years_between(start: np.ndarray, end: np.ndarray | int) -> np.ndarray:
-    """Exact-enough age in years between two day arrays."""
-    return (np.asarray(end, dtype=np.float64) - start) / YEAR
-
-
 def birth_year(dob: np.ndarray) -> np.ndarray:
     """Calendar year of each day number."""
     return dob.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
-
-
-def add_years(days: np.ndarray, years: float) -> np.ndarray:
-    """Approximate anniversary: ``days`` plus whole years (leap days averaged)."""
-    return (days + np.round(years * YEAR)).astype(np.int64)
 
 
 def to_date_series(name: str, days: np.ndarray, *, missing: int | None = None) -> pl.Series:

@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from synthetic_data.noise.types import ROW_NOISE_TYPES, SOURCE_COLUMNS, SOURCES, column_noise_types
+from common.mappings import merge_mappings
+from synthetic_data.noise.registry import column_noise_types, row_noise_types
+from synthetic_data.noise.types import SOURCE_COLUMNS, SOURCES
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "world_defaults.yaml"
 
@@ -154,7 +156,7 @@ def _noise_models() -> type[BaseModel]:
     sources: dict[str, Any] = {}
     for source in SOURCES:
         fields: dict[str, Any] = {}
-        row_types = [t for t, srcs in ROW_NOISE_TYPES.items() if source in srcs]
+        row_types = row_noise_types(source)
         row_model = create_model(
             f"{source.title()}RowNoise",
             __base__=_Strict,
@@ -180,20 +182,6 @@ NoiseSection = _noise_models()
 @lru_cache(maxsize=1)
 def _defaults() -> dict[str, Any]:
     return yaml.safe_load(DEFAULTS_PATH.read_text(encoding="utf-8"))
-
-
-def merge_mappings(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with ``override``'s values, nested mappings merged key by key (not replaced).
-
-    Also used by the run configuration (:mod:`triangulate.config`) for its overrides.
-    """
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_mappings(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 class WorldConfig(_Strict):

@@ -140,10 +140,45 @@ def residences(
     ``lsoa`` and ``slot``, sorted by person and date.
     """
     pop = config.population
+    mover_unit, day = _move_days(rng, pop.move_rate, geo, unit_start, unit_lsoa, unit_young)
+    new_lsoa, new_slot = _move_destinations(
+        rng,
+        pop.local_move_share,
+        geo,
+        frame,
+        slots=slots,
+        mover_unit=mover_unit,
+        unit_lsoa=unit_lsoa,
+        unit_slot=unit_slot,
+    )
+    segments = _unit_segments(unit_start, unit_lsoa, unit_slot, mover_unit, day, new_lsoa, new_slot)
+    people = pl.DataFrame(
+        {
+            "person": np.arange(len(person_unit_a), dtype=np.int64),
+            "unit_a": person_unit_a,
+            "unit_b": person_unit_b,
+            "switch": person_switch,
+            "p_start": person_start,
+            "p_end": person_end,
+        }
+    )
+    return _merge_repeated_addresses(_stays(people, segments))
+
+
+def _move_days(
+    rng: np.random.Generator,
+    move_rate: float,
+    geo: Geography,
+    unit_start: np.ndarray,
+    unit_lsoa: np.ndarray,
+    unit_young: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The moves after Census day (at most five per unit): the unit moving and the day, sorted
+    by unit and day."""
     n_units = len(unit_start)
     first = np.maximum(unit_start, CENSUS_DAY)
     years = np.maximum(EXTRACT_DAY - first, 0) / YEAR
-    rate = pop.move_rate * np.where(geo.region_index[unit_lsoa] == LONDON, 1.5, 1.0)
+    rate = move_rate * np.where(geo.region_index[unit_lsoa] == LONDON, 1.5, 1.0)
     rate = rate * np.where(geo.imd_decile[unit_lsoa] <= 3, 1.4, 1.0)
     rate = rate * np.where(unit_young, 2.0, 1.0)
     k = np.minimum(rng.poisson(rate * years), 5)
@@ -152,12 +187,29 @@ def residences(
     span = np.maximum(EXTRACT_DAY - first[mover_unit], 1)
     day = first[mover_unit] + 1 + np.floor(rng.random(m) * span).astype(np.int64)
     order = np.lexsort((day, mover_unit))
-    mover_unit, day = mover_unit[order], day[order]
-    # Each move is local (same local authority as the address before it) or to anywhere, and
-    # always to a different postcode. Moves are taken in order of their rank within the unit
-    # (at most five steps), so each one starts from the address the previous one reached.
+    return mover_unit[order], day[order]
+
+
+def _move_destinations(
+    rng: np.random.Generator,
+    local_move_share: float,
+    geo: Geography,
+    frame: SamplingFrame,
+    *,
+    slots: int,
+    mover_unit: np.ndarray,
+    unit_lsoa: np.ndarray,
+    unit_slot: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each move goes: LSOA and postcode slot.
+
+    Each move is local (same local authority as the address before it) or to anywhere, and
+    always to a different postcode. Moves are taken in order of their rank within the unit
+    (at most five steps), so each one starts from the address the previous one reached.
+    """
+    m = len(mover_unit)
     rank = np.arange(m) - np.searchsorted(mover_unit, mover_unit, side="left")
-    local = rng.random(m) < pop.local_move_share
+    local = rng.random(m) < local_move_share
     anywhere = frame.draw(rng, m)
     new_lsoa = np.empty(m, dtype=np.int64)
     new_slot = rng.integers(0, slots, m)
@@ -174,14 +226,28 @@ def residences(
         slot = np.where(same, (slot + 1) % slots, slot)
         new_lsoa[rows], new_slot[rows] = chosen, slot
         current_lsoa[units], current_slot[units] = chosen, slot
+    return new_lsoa, new_slot
 
+
+def _unit_segments(
+    unit_start: np.ndarray,
+    unit_lsoa: np.ndarray,
+    unit_slot: np.ndarray,
+    mover_unit: np.ndarray,
+    day: np.ndarray,
+    new_lsoa: np.ndarray,
+    new_slot: np.ndarray,
+) -> pl.DataFrame:
+    """Each unit's stays: ``unit``, ``from_day``, ``lsoa``, ``slot`` and ``to_day`` (the next
+    stay's first day, or ``NEVER``)."""
+    n_units = len(unit_start)
     unit = np.r_[np.arange(n_units), mover_unit].astype(np.int64)
     from_day = np.r_[unit_start, day].astype(np.int64)
     order = np.lexsort((from_day, unit))
     unit, from_day = unit[order], from_day[order]
     same_unit_next = np.r_[unit[1:] == unit[:-1], False]
     to_day = np.where(same_unit_next, np.r_[from_day[1:], NEVER], NEVER)
-    segments = pl.DataFrame(
+    return pl.DataFrame(
         {
             "unit": unit,
             "from_day": from_day,
@@ -190,16 +256,11 @@ def residences(
             "to_day": to_day,
         }
     )
-    people = pl.DataFrame(
-        {
-            "person": np.arange(len(person_unit_a), dtype=np.int64),
-            "unit_a": person_unit_a,
-            "unit_b": person_unit_b,
-            "switch": person_switch,
-            "p_start": person_start,
-            "p_end": person_end,
-        }
-    )
+
+
+def _stays(people: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
+    """Each person's stays: with unit A until the switch day, with unit B after it, within the
+    person's own start and end days; sorted by person and date."""
     part_a = people.join(segments, left_on="unit_a", right_on="unit").with_columns(
         pl.max_horizontal("from_day", "p_start").alias("from_day"),
         pl.min_horizontal("to_day", "switch", "p_end").alias("to_day"),
@@ -216,9 +277,12 @@ def residences(
     out = pl.concat([part_a.select(cols), part_b.select(cols)])
     # Keep segments the person actually lived in; a person always keeps at least the segment
     # that contains their start day (found below) even if they left on the day they came.
-    out = out.filter(pl.col("to_day") > pl.col("from_day")).sort("person", "from_day")
-    # A young adult who leaves home may land at the same postcode (a granny flat, the same
-    # block): that is not a move, so consecutive stays at one address are merged.
+    return out.filter(pl.col("to_day") > pl.col("from_day")).sort("person", "from_day")
+
+
+def _merge_repeated_addresses(out: pl.DataFrame) -> pl.DataFrame:
+    """A young adult who leaves home may land at the same postcode (a granny flat, the same
+    block): that is not a move, so consecutive stays at one address are merged."""
     changed = (
         (pl.col("lsoa") != pl.col("lsoa").shift(1)) | (pl.col("slot") != pl.col("slot").shift(1))
     ).fill_null(True) | (pl.col("person") != pl.col("person").shift(1)).fill_null(True)

@@ -158,58 +158,19 @@ def load_name_bank() -> NameBank:
     """Build every pool once per process."""
     data = load_yaml("names.yaml")
     baby = load_baby_names()
+    # Pools are built in a fixed order: it sets each name's vocabulary index.
     vocab = _Vocabulary()
-    forenames: dict[tuple[str, str, int], Pool] = {}
-    surnames: dict[str, Pool] = {}
-    sex_surnames: dict[tuple[str, str], tuple[Pool, float]] = {}
-
     english = data["english"]
     baby_top = {s: (baby[s][0][:3000], baby[s][1][:3000]) for s in ("M", "F")}
-    for sex in ("M", "F"):
-        for cohort in COHORTS:
-            if cohort == 2010:
-                parts = [(baby[sex][0], baby[sex][1], 1.0)]
-            else:
-                top = english["forenames"][str(cohort)][sex]
-                # The decade's popular names carry most of the mass; the baby-name list
-                # supplies the long tail of rarer names.
-                parts = [
-                    (top, _zipf(len(top), 0.5), 0.5),
-                    (baby_top[sex][0], baby_top[sex][1], 0.5),
-                ]
-            forenames[("english", sex, cohort)] = _pool(vocab, parts)
-
-    tail = sorted({p + s for p in english["surname_prefixes"] for s in english["surname_suffixes"]})
-    tail_rng = np.random.default_rng(1)  # fixed: the pool itself is data, not a draw
-    tail_w = _zipf(len(tail), 0.3)[tail_rng.permutation(len(tail))]
-    top = english["surnames"]
-    # The 250 commonest surnames hold about 30% of people (Smith about 1.4%), as in England
-    # and Wales; the morpheme tail supplies thousands of rarer ones.
-    surnames["english"] = _pool(vocab, [(top, _zipf(len(top), 0.6), 0.3), (tail, tail_w, 0.7)])
-
+    forenames = _english_forenames(vocab, english, baby, baby_top)
+    surnames = {"english": _english_surnames(vocab, english)}
+    sex_surnames: dict[tuple[str, str], tuple[Pool, float]] = {}
     for origin in ORIGINS[1:]:
         block = data[origin]
         names = block["surnames"]
         surnames[origin] = _pool(vocab, [(names, _zipf(len(names), 0.8), 1.0)])
-        for sex in ("M", "F"):
-            own = block.get("forenames", {}).get(sex)
-            for cohort in COHORTS:
-                parts = [(own, _zipf(len(own), 0.6), 1.0)]
-                if origin == "irish" or origin == "caribbean" and cohort >= 1970:
-                    eng = english["forenames"].get(str(cohort), {}).get(sex)
-                    if eng:
-                        parts = [parts[0][:2] + (0.5,), (eng, _zipf(len(eng), 1.0), 0.5)]
-                anglicise = _ANGLICISING.get(origin, 0.0)
-                if anglicise and cohort >= 1990:
-                    parts = [parts[0][:2] + (1 - anglicise,)]
-                    parts.append((baby_top[sex][0], baby_top[sex][1], anglicise))
-                forenames[(origin, sex, cohort)] = _pool(vocab, parts)
-        for sex, key in (("F", "female"), ("M", "male")):
-            extra = block.get(f"{key}_surnames")
-            if extra:
-                share = float(block.get(f"{key}_surname_share", 1.0))
-                pool = _pool(vocab, [(extra, _zipf(len(extra), 1.0), 1.0)])
-                sex_surnames[(origin, sex)] = (pool, share)
+        forenames.update(_origin_forenames(vocab, origin, block, english, baby_top))
+        sex_surnames.update(_sex_surnames(vocab, origin, block))
 
     prefix = {
         "M": _pool(vocab, [(list(PREFIX_FORENAMES_M), np.array([0.5, 0.25, 0.15, 0.1]), 1.0)]),
@@ -223,6 +184,85 @@ def load_name_bank() -> NameBank:
         sex_surnames=sex_surnames,
         prefix_forenames=prefix,
     )
+
+
+_BabyNames = dict[str, tuple[list[str], np.ndarray]]
+
+
+def _english_forenames(
+    vocab: _Vocabulary, english: dict, baby: _BabyNames, baby_top: _BabyNames
+) -> dict[tuple[str, str, int], Pool]:
+    """English forename pools by sex and birth cohort."""
+    forenames: dict[tuple[str, str, int], Pool] = {}
+    for sex in ("M", "F"):
+        for cohort in COHORTS:
+            if cohort == 2010:
+                parts = [(baby[sex][0], baby[sex][1], 1.0)]
+            else:
+                top = english["forenames"][str(cohort)][sex]
+                # The decade's popular names carry most of the mass; the baby-name list
+                # supplies the long tail of rarer names.
+                parts = [
+                    (top, _zipf(len(top), 0.5), 0.5),
+                    (baby_top[sex][0], baby_top[sex][1], 0.5),
+                ]
+            forenames[("english", sex, cohort)] = _pool(vocab, parts)
+    return forenames
+
+
+def _english_surnames(vocab: _Vocabulary, english: dict) -> Pool:
+    """The 250 commonest surnames hold about 30% of people (Smith about 1.4%), as in England
+    and Wales; the morpheme tail supplies thousands of rarer ones."""
+    tail = sorted({p + s for p in english["surname_prefixes"] for s in english["surname_suffixes"]})
+    tail_rng = np.random.default_rng(1)  # fixed: the pool itself is data, not a draw
+    tail_w = _zipf(len(tail), 0.3)[tail_rng.permutation(len(tail))]
+    top = english["surnames"]
+    return _pool(vocab, [(top, _zipf(len(top), 0.6), 0.3), (tail, tail_w, 0.7)])
+
+
+def _origin_forenames(
+    vocab: _Vocabulary, origin: str, block: dict, english: dict, baby_top: _BabyNames
+) -> dict[tuple[str, str, int], Pool]:
+    """Forename pools of one naming origin by sex and birth cohort."""
+    forenames: dict[tuple[str, str, int], Pool] = {}
+    for sex in ("M", "F"):
+        own = block.get("forenames", {}).get(sex)
+        for cohort in COHORTS:
+            parts = _origin_forename_parts(origin, own, sex, cohort, english, baby_top)
+            forenames[(origin, sex, cohort)] = _pool(vocab, parts)
+    return forenames
+
+
+def _origin_forename_parts(
+    origin: str, own: list[str], sex: str, cohort: int, english: dict, baby_top: _BabyNames
+) -> list[tuple[list[str], np.ndarray, float]]:
+    """The parts of one forename pool: the origin's own names; half English names for Irish
+    people and for Caribbean people born from 1970; for origins that anglicise, a share of
+    recent baby names for people born from 1990."""
+    parts = [(own, _zipf(len(own), 0.6), 1.0)]
+    if origin == "irish" or origin == "caribbean" and cohort >= 1970:
+        eng = english["forenames"].get(str(cohort), {}).get(sex)
+        if eng:
+            parts = [parts[0][:2] + (0.5,), (eng, _zipf(len(eng), 1.0), 0.5)]
+    anglicise = _ANGLICISING.get(origin, 0.0)
+    if anglicise and cohort >= 1990:
+        parts = [parts[0][:2] + (1 - anglicise,)]
+        parts.append((baby_top[sex][0], baby_top[sex][1], anglicise))
+    return parts
+
+
+def _sex_surnames(
+    vocab: _Vocabulary, origin: str, block: dict
+) -> dict[tuple[str, str], tuple[Pool, float]]:
+    """Customary surnames of one sex (Kaur, Begum, Singh) and the share of people who use one."""
+    pools: dict[tuple[str, str], tuple[Pool, float]] = {}
+    for sex, key in (("F", "female"), ("M", "male")):
+        extra = block.get(f"{key}_surnames")
+        if extra:
+            share = float(block.get(f"{key}_surname_share", 1.0))
+            pool = _pool(vocab, [(extra, _zipf(len(extra), 1.0), 1.0)])
+            pools[(origin, sex)] = (pool, share)
+    return pools
 
 
 def cohort_of(birth_year: np.ndarray) -> np.ndarray:

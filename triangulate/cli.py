@@ -109,6 +109,14 @@ def link(
         f"Linked {summary['records']} records into {summary['clusters']} people "
         f"at threshold {summary['threshold']}; spine written to {Path(out) / 'spine.parquet'}"
     )
+    for repair in summary.get("repairs", []):
+        typer.echo(
+            f"  repaired: input '{repair['input']}', column '{repair['column']}': "
+            f"{repair['invalid']} of {repair['recorded']} values are not {repair['rule']}; "
+            "made missing"
+        )
+    for warning in summary.get("warnings", []):
+        typer.echo(f"  warning: {warning}")
     for pair, scores in summary.get("evaluation", {}).get("pairwise", {}).items():
         typer.echo(
             f"  {pair}: precision {scores['precision']:.4f} recall {scores['recall']:.4f} "

@@ -13,13 +13,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from analysis.config import AnalysisConfig
+from common.mappings import merge_mappings
 from expectations.config import ExpectationsConfig
 from linkage.config import LinkageConfig
 from quality_report.config import ReportConfig
-from synthetic_data.config import WorldConfig, merge_mappings
-
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "default.yaml"
-
+from synthetic_data.config import WorldConfig
 
 DISCLOSURE_RULES: dict[str, str] = {
     "disclosure_min_count": "min_count",

@@ -33,7 +33,7 @@ from typing import Any
 import polars as pl
 
 from analysis.inputs import SOURCE_COLUMNS
-from linkage.staging import staged_output
+from common.files import staged_output
 from triangulate.pseudonyms import (
     DEMO_KEY,
     KEY_ENV,

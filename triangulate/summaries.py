@@ -3,7 +3,6 @@ message. Only counts and rates: no personal data leaves the run folder through h
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,10 @@ def stage_log_line(stage: str, summary: dict[str, Any]) -> str:
             continue
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
         figures.append(f"{key}={shown}")
-    return f"Stage {stage} finished: " + (", ".join(figures) or "no figures")
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if "report" in summary:
+        # A page is the stage's product: name it inside the run folder, not its full path.
+        figures.append("wrote " + "/".join(Path(str(summary["report"])).parts[-2:]))
+    return f"Stage {stage} finished: " + (", ".join(figures) or "nothing to report")
 
 
 def run_summary_markdown(run_dir: Path, summaries: dict[str, dict[str, Any]]) -> str:
@@ -88,6 +86,7 @@ def run_summary_tables(run_dir: Path) -> dict[str, tuple[str, list[dict[str, Any
 def run_report_links(run_dir: Path) -> dict[str, tuple[str, Path]]:
     """Link artifacts to the HTML reports of a run."""
     candidates = {
+        "front-page": ("Front page (start here)", run_dir / "index.html"),
         "linkage-quality-report": ("Linkage quality report", run_dir / "report" / "index.html"),
         "validation-reports": ("Validation reports", run_dir / "validation" / "index.html"),
         "study-charts": ("Study charts", run_dir / "analysis" / "charts.html"),

@@ -12,6 +12,7 @@ from expectations.suites.published import (
     is_rate_table,
     published_other_suite,
     published_rates_suite,
+    published_substance_suite,
 )
 from expectations.suites.sources import (
     census_suite,
@@ -63,5 +64,6 @@ __all__ = [
     "linkage_suite",
     "published_other_suite",
     "published_rates_suite",
+    "published_substance_suite",
     "suite_names",
 ]

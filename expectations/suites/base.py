@@ -29,6 +29,7 @@ Family = Literal[
     "linkage_rate",
     "plausibility",
     "disclosure",
+    "substance",
 ]
 
 # Contract types (docs/data_contracts.md) as they arrive in pandas (see expectations.frames):

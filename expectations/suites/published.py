@@ -33,6 +33,7 @@ RATE_COLUMNS = {
     "asr_pct": "Float64",
     "asr_lower": "Float64",
     "asr_upper": "Float64",
+    "low_reliability": "bool",
     "status": "str",
 }
 STUDY_MONTHS = [
@@ -41,13 +42,19 @@ STUDY_MONTHS = [
 SUPPRESSED = "[c]"
 
 
-def _count_checks(column: str, config: ExpectationsConfig) -> list[Check]:
+def _count_checks(
+    column: str, config: ExpectationsConfig, *, zero_allowed: bool = False
+) -> list[Check]:
+    # A sample flow's "nobody removed" (0) reveals nothing about anyone and is published.
+    nonzero = {"row_condition": Column(column) != 0} if zero_allowed else {}
     return [
         Check(
             f"{column}_at_least_{config.disclosure_min_count}",
             "disclosure",
             "critical",
-            E.ExpectColumnValuesToBeBetween(column=column, min_value=config.disclosure_min_count),
+            E.ExpectColumnValuesToBeBetween(
+                column=column, min_value=config.disclosure_min_count, **nonzero
+            ),
         ),
         Check(
             f"{column}_multiple_of_{config.rounding_base}",
@@ -167,7 +174,7 @@ def published_other_suite(
     checks: list[Check] = []
     for column, dtype in schema.items():
         if dtype == pl.Int64:
-            checks += _count_checks(column, config)
+            checks += _count_checks(column, config, zero_allowed=column == "removed")
         elif _is_percentage(column, dtype):
             checks.append(_pct_check(column))
     for column in schema:
@@ -191,4 +198,52 @@ def published_other_suite(
         "Other published tables: counts, percentages and intervals",
         (Part("table", "published", tuple(checks), ids),),
         single_file_parts=("table",),
+    )
+
+
+def published_substance_suite(config: ExpectationsConfig) -> SuiteDefinition:
+    """Substance of the published rates and main points (frames from
+    :mod:`expectations.substance`): on small bases, a standardised rate far from its crude
+    rate or a month-on-month jump beyond its interval warns; a main point claiming an
+    unsupported change fails."""
+    small_base = Column("people") < config.small_base_people
+    rates = (
+        Check(
+            f"asr_within_{config.max_asr_crude_gap_pp:g}pp_of_crude_on_small_base",
+            "substance",
+            "warning",
+            E.ExpectColumnValuesToBeBetween(
+                column="asr_crude_gap_pp",
+                max_value=config.max_asr_crude_gap_pp,
+                row_condition=small_base,
+            ),
+        ),
+        Check(
+            f"month_on_month_jump_within_{config.max_jump_standard_errors:g}_standard_errors",
+            "substance",
+            "warning",
+            # On a large base a jump beyond its interval is a real change (the spring 2020
+            # step); on a small base it is the mark of an artefact (a band emptying).
+            E.ExpectColumnValuesToBeBetween(
+                column="jump_standard_errors",
+                max_value=config.max_jump_standard_errors,
+                row_condition=small_base,
+            ),
+        ),
+    )
+    claims = (
+        Check(
+            "main_point_change_supported_by_interval",
+            "substance",
+            "critical",
+            E.ExpectColumnValuesToBeInSet(column="supported", value_set=[True]),
+        ),
+    )
+    return SuiteDefinition(
+        "published_substance",
+        "Substance of the published rates and main points",
+        (
+            Part("rates", "rate_substance", rates, ("table", "group", "estimate", "month")),
+            Part("claims", "main_point_claims", claims, ("point", "claim")),
+        ),
     )

@@ -1,116 +1,87 @@
-"""The ordered registry of noise types and the loop that applies it to one extract.
+"""The one registry of recording errors: each noise type is one record.
 
 As in pseudopeople, a noise type is a record in an ordered registry and every function has
-the same signature ``(data, node, rng, column) -> NoiseResult``. The order below is the order
-applied; ``types.NOISE_TYPES`` lists the same names and a test keeps the two in step.
+the same signature ``(data, node, rng, column) -> NoiseResult``. A record says everything the
+rest of the project needs to know about its type: its name, whether it acts on whole rows or on
+one column, where it applies (sources for row errors, column kinds for column errors) and the
+function. The configuration's noise section, the order errors are applied in and the tests are
+all derived from this tuple.
+
+The order of ``REGISTRY`` is the order applied: row-level errors first (so duplicated rows can
+pick up their own column errors), then blanking (later errors skip blanks), then name, date,
+category, postcode and identifier errors.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
-import numpy as np
-import polars as pl
-
-from synthetic_data.config import WorldConfig
 from synthetic_data.noise import fields, names, rows
-from synthetic_data.noise.base import NoiseFunction, NoiseNode
-from synthetic_data.noise.types import ROW_NOISE_TYPES, SOURCE_COLUMNS, column_noise_types
+from synthetic_data.noise.base import NoiseFunction
+from synthetic_data.noise.types import SOURCE_COLUMNS, SOURCES
+
+NAMES = ("forename", "middle_name", "surname")
+EVERY_KIND = ("forename", "middle_name", "surname", "dob", "category", "postcode")
+IDENTIFIERS = ("nhs_number", "nino")
 
 
 @dataclass(frozen=True)
 class NoiseType:
-    """One entry of the registry."""
+    """One recording error.
+
+    ``scope`` is the sources a row error applies to, or the column kinds (see
+    :data:`~synthetic_data.noise.types.SOURCE_COLUMNS`) a column error applies to.
+    ``updated_records_only`` marks errors that exist only where an organisation updates its
+    records after 2011 (never in the census).
+    """
 
     name: str
-    level: str  # "row" or "column"
+    level: Literal["row", "column"]
+    scope: tuple[str, ...]
     function: NoiseFunction
+    updated_records_only: bool = False
 
 
 REGISTRY: tuple[NoiseType, ...] = (
-    NoiseType("omit_row", "row", rows.omit_row),
-    NoiseType("duplicate_row", "row", rows.duplicate_row),
-    NoiseType("blank", "column", fields.blank),
-    NoiseType("stale_surname", "column", fields.stale_surname),
-    NoiseType("swap_names", "column", names.swap_names),
-    NoiseType("nickname", "column", names.nickname),
-    NoiseType("spelling_variant", "column", names.spelling_variant),
-    NoiseType("fake_name", "column", names.fake_name),
-    NoiseType("phonetic", "column", names.phonetic),
-    NoiseType("ocr", "column", names.ocr),
-    NoiseType("typo", "column", names.typo),
-    NoiseType("swap_day_month", "column", fields.swap_day_month),
-    NoiseType("wrong_digit_dob", "column", fields.wrong_digit_dob),
-    NoiseType("jan_first", "column", fields.jan_first),
-    NoiseType("wrong_category", "column", fields.wrong_category),
-    NoiseType("stale_address", "column", fields.stale_address),
-    NoiseType("postcode_digit", "column", fields.postcode_digit),
-    NoiseType("postcode_format", "column", fields.postcode_format),
-    NoiseType("other_person_id", "column", fields.other_person_id),
-    NoiseType("wrong_digit_id", "column", fields.wrong_digit_id),
+    NoiseType("omit_row", "row", SOURCES, rows.omit_row),
+    NoiseType("duplicate_row", "row", ("gp", "dwp"), rows.duplicate_row),
+    NoiseType("blank", "column", EVERY_KIND + IDENTIFIERS, fields.blank),
+    NoiseType("stale_surname", "column", ("surname",), fields.stale_surname, True),
+    NoiseType("swap_names", "column", ("forename",), names.swap_names),
+    NoiseType("nickname", "column", ("forename",), names.nickname),
+    NoiseType("spelling_variant", "column", ("forename", "surname"), names.spelling_variant),
+    NoiseType("fake_name", "column", ("forename", "surname"), names.fake_name),
+    NoiseType("phonetic", "column", NAMES, names.phonetic),
+    NoiseType("ocr", "column", NAMES, names.ocr),
+    NoiseType("typo", "column", NAMES, names.typo),
+    NoiseType("swap_day_month", "column", ("dob",), fields.swap_day_month),
+    NoiseType("wrong_digit_dob", "column", ("dob",), fields.wrong_digit_dob),
+    NoiseType("jan_first", "column", ("dob",), fields.jan_first),
+    NoiseType("wrong_category", "column", ("category",), fields.wrong_category),
+    NoiseType("stale_address", "column", ("postcode",), fields.stale_address, True),
+    NoiseType("postcode_digit", "column", ("postcode",), fields.postcode_digit),
+    NoiseType("postcode_format", "column", ("postcode",), fields.postcode_format),
+    NoiseType("other_person_id", "column", ("nhs_number",), fields.other_person_id),
+    NoiseType("wrong_digit_id", "column", ("nino",), fields.wrong_digit_id),
 )
 
+#: Every noise type's name, in the order applied.
+NOISE_TYPES: tuple[str, ...] = tuple(entry.name for entry in REGISTRY)
 
-def apply_noise(
-    data: pl.DataFrame,
-    source: str,
-    config: WorldConfig,
-    rng_for: Callable[[int, int], np.random.Generator],
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Apply every configured noise type to one extract, in registry order.
 
-    Parameters
-    ----------
-    data
-        The extract with its helper columns (``_row``, ``_quality`` ...).
-    source
-        ``census``, ``gp`` or ``dwp``.
-    config
-        The world configuration (probabilities per source, column and noise type).
-    rng_for
-        Returns the generator for (noise type position, column position), so that changing
-        one probability leaves every other draw unchanged.
+def row_noise_types(source: str) -> tuple[str, ...]:
+    """Row-level noise types that apply to one source, in registry order."""
+    return tuple(e.name for e in REGISTRY if e.level == "row" and source in e.scope)
 
-    Returns
-    -------
-    The noisy data, and a log with ``_row``, ``column`` (null for rows) and ``noise_type``.
-    """
-    logs: list[pl.DataFrame] = []
-    columns = list(SOURCE_COLUMNS[source])
-    for t, entry in enumerate(REGISTRY):
-        if entry.level == "row":
-            if source not in ROW_NOISE_TYPES[entry.name]:
-                continue
-            targets = ["row"]
-        else:
-            targets = [c for c in columns if entry.name in column_noise_types(source, c)]
-        for column in targets:
-            probability = config.probability(source, column, entry.name)
-            if probability <= 0:
-                continue
-            node = NoiseNode(source, column, entry.name, probability)
-            c = columns.index(column) + 1 if column != "row" else 0
-            result = entry.function(data, node, rng_for(t, c), column)
-            data = result.data
-            if entry.name == "omit_row":
-                # An omitted record has no record id to log; the truth tables show who is
-                # missing from the extract.
-                continue
-            logs.append(
-                pl.DataFrame(
-                    {
-                        "_row": pl.Series(result.rows, dtype=pl.Int64),
-                        "column": pl.Series(
-                            [None if column == "row" else column] * len(result.rows), dtype=pl.Utf8
-                        ),
-                        "noise_type": pl.Series([entry.name] * len(result.rows), dtype=pl.Utf8),
-                    }
-                )
-            )
-    log = (
-        pl.concat(logs)
-        if logs
-        else pl.DataFrame(schema={"_row": pl.Int64, "column": pl.Utf8, "noise_type": pl.Utf8})
+
+def column_noise_types(source: str, column: str) -> tuple[str, ...]:
+    """Noise types that apply to one column of one source, in registry order."""
+    kind = SOURCE_COLUMNS[source][column]
+    return tuple(
+        e.name
+        for e in REGISTRY
+        if e.level == "column"
+        and kind in e.scope
+        and not (source == "census" and e.updated_records_only)
     )
-    return data, log

@@ -53,6 +53,7 @@ def test_pipeline_publishes_every_stage_output(first_run):
         "validation/index.html",
         "analysis/published/overall.parquet",
         "report/index.html",
+        "index.html",  # the front page, written by the publish step
     ]:
         assert (run_dir / path).exists(), path
     assert sorted(p.stem for p in (run_dir / MARKER_DIR).iterdir()) == sorted(

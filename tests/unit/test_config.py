@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+import yaml
 
 from triangulate.config import ConfigError, RunConfig, load_config, run_id
 
@@ -47,3 +48,27 @@ def test_published_gate_set_differently_from_the_analysis_is_refused(tmp_path):
     assert str(path) in message
     assert "expectations.disclosure_min_count (10)" in message
     assert "analysis.min_count (20)" in message
+
+
+def _documented_keys(text: str) -> dict[str, set[str]]:
+    """Top-level sections of config/default.yaml and the keys each lists."""
+    return {section: set(body or {}) for section, body in yaml.safe_load(text).items()}
+
+
+def test_default_file_documents_every_option_of_every_stage():
+    """The models own the defaults; the file is their documentation and lists every key
+    (the world's many parameters are documented in synthetic_data/world_defaults.yaml)."""
+    documented = _documented_keys((REPO / "config" / "default.yaml").read_text())
+    for section, field in RunConfig.model_fields.items():
+        if section == "world":
+            continue
+        assert set(field.annotation.model_fields) == documented[section], section
+    assert set(documented) == set(RunConfig.model_fields)
+
+
+def test_default_file_comments_every_option():
+    lines = (REPO / "config" / "default.yaml").read_text().splitlines()
+    options = [line for line in lines if line.startswith("  ") and not line.startswith("   ")]
+    options = [line for line in options if not line.lstrip().startswith("#")]
+    undocumented = [line.split(":")[0].strip() for line in options if "#" not in line]
+    assert undocumented == []

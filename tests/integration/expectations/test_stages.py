@@ -29,7 +29,13 @@ def test_every_stage_passes_and_writes_offline_reports(run):
     assert set(sources["suites"]) == set(w.SOURCES)
     pages = sorted(p.name for p in out.glob("*.html"))
     assert pages == sorted(
-        ["index.html", *(f"{s}.html" for s in w.SOURCES), "linkage.html", "published.rates.html"]
+        [
+            "index.html",
+            *(f"{s}.html" for s in w.SOURCES),
+            "linkage.html",
+            "published.rates.html",
+            "published_substance.html",
+        ]
     )
     for page in out.glob("*.html"):
         assert remote_references(page.read_text(encoding="utf-8")) == []

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from linkage import LinkageConfig, evaluate_linkage, link_sources
+from evaluation.linkage import evaluate_linkage
+from linkage import LinkageConfig, link_sources
 
 
 @pytest.fixture(scope="session")

@@ -150,20 +150,11 @@ def make_people(n: int, rng: np.random.Generator) -> pl.DataFrame:
 
 
 def _noisy(person: dict, rng: np.random.Generator, rate: float) -> dict:
+    """One record of ``person`` with recording errors at about ``rate``; each kind of error in
+    turn, always in the same order, so a seed gives the same records."""
     rec = dict(person)
-    if rng.random() < rate:
-        rec["forename"] = _typo(rec["forename"], rng)
-    if rng.random() < rate:
-        rec["surname"] = _typo(rec["surname"], rng)
-    if rng.random() < rate / 3:
-        rec["forename"], rec["surname"] = rec["surname"], rec["forename"]
-    if rng.random() < rate and rec["sex"] == "F":
-        rec["surname"] = SURNAMES[rng.integers(len(SURNAMES))]  # married
-    d = rec["date_of_birth"]
-    if rng.random() < rate / 2 and d.day <= 12:
-        rec["date_of_birth"] = dt.date(d.year, d.day, d.month)
-    elif rng.random() < rate / 2:
-        rec["date_of_birth"] = d + dt.timedelta(days=int(rng.choice([-10, -1, 1, 10, 365])))
+    _noisy_names(rec, rng, rate)
+    _noisy_date_of_birth(rec, rng, rate)
     if rng.random() < rate * 2:
         rec["postcode"] = _postcode(rng)  # moved
     if rng.random() < rate / 2:
@@ -172,6 +163,27 @@ def _noisy(person: dict, rng: np.random.Generator, rate: float) -> dict:
         if rng.random() < rate / 4:
             rec[col] = None
     return rec
+
+
+def _noisy_names(rec: dict, rng: np.random.Generator, rate: float) -> None:
+    """Typos, swapped forename and surname, a married woman's new surname."""
+    if rng.random() < rate:
+        rec["forename"] = _typo(rec["forename"], rng)
+    if rng.random() < rate:
+        rec["surname"] = _typo(rec["surname"], rng)
+    if rng.random() < rate / 3:
+        rec["forename"], rec["surname"] = rec["surname"], rec["forename"]
+    if rng.random() < rate and rec["sex"] == "F":
+        rec["surname"] = SURNAMES[rng.integers(len(SURNAMES))]  # married
+
+
+def _noisy_date_of_birth(rec: dict, rng: np.random.Generator, rate: float) -> None:
+    """Day and month transposed (when the day could be a month), or a date a little off."""
+    d = rec["date_of_birth"]
+    if rng.random() < rate / 2 and d.day <= 12:
+        rec["date_of_birth"] = dt.date(d.year, d.day, d.month)
+    elif rng.random() < rate / 2:
+        rec["date_of_birth"] = d + dt.timedelta(days=int(rng.choice([-10, -1, 1, 10, 365])))
 
 
 def write_small_world(run_dir: Path, people: int = 1500, seed: int = 7, rate: float = 0.06) -> Path:

@@ -40,17 +40,21 @@ def test_duplicate_ids(sources, tmp_path):
     _expect_error(sources, tmp_path, "dwp_customers.parquet", "dwp_master_key", "share a record id")
 
 
-def test_unparseable_dates(sources, tmp_path):
+def test_mostly_unparseable_dates(sources, tmp_path):
+    # A few impossible dates are repaired (made missing and counted); a column mostly
+    # unreadable (here every third value, over the default max_invalid_share 0.2) is refused.
     _break(
         sources / "census.parquet",
         lambda f: f.with_columns(
-            pl.when(pl.int_range(pl.len()) == 3)
+            pl.when(pl.int_range(pl.len()) % 3 == 0)
             .then(pl.lit("not a date"))
             .otherwise(pl.col("date_of_birth").cast(pl.Utf8))
             .alias("date_of_birth")
         ),
     )
-    _expect_error(sources, tmp_path, "census.parquet", "date_of_birth", "cannot be parsed")
+    _expect_error(
+        sources, tmp_path, "census.parquet", "date_of_birth", "are not a date of birth", "rows: [1,"
+    )
 
 
 def test_empty_table(sources, tmp_path):

@@ -10,7 +10,8 @@ import json
 import polars as pl
 import pytest
 
-from linkage import LinkageConfig, evaluate_linkage, link_sources
+from evaluation.linkage import evaluate_linkage
+from linkage import LinkageConfig, link_sources
 from synthetic_data import WorldConfig, generate_world
 
 pytest.importorskip("pyspark", reason="the Spark backend needs the extra (make venv-spark)")

@@ -1,5 +1,7 @@
 """The report works with no network, draws its charts, and is written safely."""
 
+import html
+import json
 import re
 import shutil
 
@@ -48,6 +50,39 @@ def test_headless_chromium_draws_every_chart(report, chromium, test_output_dir):
     assert shot.stat().st_size > 50_000
 
 
+OVERFLOW_PROBE = """<script>
+window.addEventListener("load", function () { setTimeout(function () {
+  var width = document.documentElement.clientWidth, over = [];
+  document.querySelectorAll("body *").forEach(function (el) {
+    var box = el.getBoundingClientRect();
+    // Cells of a table scroll inside the table's own box, which is what is checked.
+    if (box.right > width + 1 && !(el.parentElement && el.parentElement.closest(".table-wrap")))
+      over.push(el.tagName + "#" + el.id);
+  });
+  var out = document.createElement("pre"); out.id = "overflow-probe";
+  out.textContent = JSON.stringify({width: width,
+    scroll: document.documentElement.scrollWidth, over: over.slice(0, 10)});
+  document.body.appendChild(out);
+}, 3000); });
+</script>"""
+
+
+@pytest.mark.browser
+def test_no_horizontal_overflow_at_a_laptop_width(report, chromium, tmp_path):
+    index, _ = report
+    document = index.read_text(encoding="utf-8")
+    # The probe goes before the page's own closing tag (the last one: the inlined Vega code
+    # holds "</body>" inside a string).
+    cut = document.rindex("</body>")
+    probe = tmp_path / "overflow-probe.html"
+    probe.write_text(document[:cut] + OVERFLOW_PROBE + document[cut:], encoding="utf-8")
+    dom = chromium._run(
+        "--window-size=1366,900", "--virtual-time-budget=20000", "--dump-dom", probe.as_uri()
+    )
+    found = json.loads(html.unescape(re.search(r'id="overflow-probe">(.*?)</pre>', dom).group(1)))
+    assert found["over"] == [] and found["scroll"] <= found["width"], found
+
+
 def test_the_same_run_gives_the_same_report(report, tiny_run, tmp_path):
     index, _ = report
     again = build_quality_report(tiny_run, tmp_path / "again")
@@ -61,7 +96,8 @@ def test_a_run_without_linkage_still_builds_and_says_what_is_missing(tiny_run, t
     shutil.copytree(tiny_run / "sources", run / "sources")
     shutil.copytree(tiny_run / "truth", run / "truth")
     parsed = parse(build_quality_report(run, run / "report").read_text(encoding="utf-8"))
-    assert len(parsed.sections) == 17
+    assert len(parsed.sections) == 18  # the verdict, then one per checklist item
+    assert "verdict" in parsed.sections
     assert "linkage/spine.parquet" in parsed.absent
     assert "linkage/model.json" in parsed.absent
     assert "flow/received|gp" in parsed.figures

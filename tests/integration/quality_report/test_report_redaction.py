@@ -8,9 +8,9 @@ import re
 import polars as pl
 import pytest
 
+from analysis.reference import ETHNIC_GROUPS, region_names
 from linkage import standardise
 from quality_report.build import _study_months
-from quality_report.groups import ETHNIC_GROUPS, REFERENCE_DIR
 
 pytestmark = pytest.mark.slow
 
@@ -24,9 +24,7 @@ def _category_words(run):
     also names (WHITE, WEST, DAY in "day and month transposed")."""
     labels = list(ETHNIC_GROUPS.values())
     labels += list(_strings(json.loads((run / "linkage/model.json").read_text())))
-    labels += (
-        pl.read_csv(REFERENCE_DIR / "lad19_region_england.csv").get_column("rgn11nm").to_list()
-    )
+    labels += list(region_names())
     for path in sorted((run / "analysis/published").glob("*.parquet")):
         if "group" in pl.read_parquet_schema(path):
             labels += pl.read_parquet(path, columns=["group"]).get_column("group").to_list()
@@ -149,7 +147,7 @@ def test_redacted_report_holds_no_identifier(redacted, tiny_run):
     assert not (index.parent / "comparison_viewer.html").exists()
     assert not (index.parent / "cluster_studio.html").exists()
     # Still a full report: every section, the waterfall charts with weights only.
-    assert len(parsed.sections) == 17
+    assert len(parsed.sections) == 18  # the verdict, then one per checklist item
     assert index.read_text(encoding="utf-8").count('id="waterfall-') == 3
 
 

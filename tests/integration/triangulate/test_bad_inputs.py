@@ -40,7 +40,7 @@ other:
 # defect: (column the message must name, words of the rule)
 LINK_ERRORS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "truncated_parquet": (None, ("cannot be read as parquet",)),
-    "wrong_delimiter": ("census_person_id", ("missing column",)),
+    "future_dates": ("date_of_birth", ("not a date of birth", "max_invalid_share")),
     "not_utf8": (None, ("invalid utf-8",)),
     "missing_column": ("surname", ("missing column",)),
     "wrong_type": ("date_of_birth", ("expected a date",)),
@@ -129,9 +129,10 @@ def test_link_keeps_the_previous_output_when_a_rerun_fails(corpus, tmp_path):
 
 @pytest.mark.parametrize(
     ("defect", "records"),
-    # Extra columns are ignored; future birth dates are recording errors linkage must
-    # tolerate (the sources gate bounds their share); one row is a small but valid file.
-    [("extra_column", 40), ("future_dates", 40), ("one_row", 21)],
+    # Extra columns are ignored; a semicolon-delimited file has its delimiter sniffed; one
+    # row is a small but valid file. (Future birth dates are unreadable: a few are made
+    # missing and counted, a file of nothing else is refused above.)
+    [("extra_column", 40), ("wrong_delimiter", 40), ("one_row", 21)],
 )
 def test_link_accepts_what_it_should(corpus, defect, records, tmp_path):
     out = tmp_path / "out"

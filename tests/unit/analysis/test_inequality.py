@@ -142,3 +142,49 @@ def test_ethnic_gap_to_white_british_widens():
     assert gap["gap_during"] == pytest.approx(17.0)
     assert gap["gap_widening"] == pytest.approx(4.0)
     assert gap["gap_before_upper"] == pytest.approx(13.0 + 1.959964 * 0.3, abs=1e-5)
+
+
+def test_change_uses_the_paired_covariance_of_the_two_months():
+    results = _results(
+        [
+            ("overall", "all", "All", "linked", FEB20, 100, 14.0, 0.09, "published"),
+            ("overall", "all", "All", "linked", MAR21, 100, 19.0, 0.16, "published"),
+        ]
+    ).with_columns(pl.lit(0.06).alias("asr_cov"))
+    change = change_table(results).row(0, named=True)
+    # var = 0.09 + 0.16 - 2 * 0.06 = 0.13: narrower than the independent 0.25.
+    half = 1.959964 * np.sqrt(0.13)
+    assert change["abs_change_lower"] == pytest.approx(5.0 - half, abs=1e-5)
+    assert change["abs_change_upper"] == pytest.approx(5.0 + half, abs=1e-5)
+
+
+def test_gap_widening_interval_pairs_each_group_over_the_months():
+    def row(group, month, rate, cov):
+        return ("by_ethnic_group", "ethnic_group", group, "linked", month, 100, rate, 0.04, cov)
+
+    frame = pl.DataFrame(
+        [
+            row("White British", FEB20, 12.0, 0.03),
+            row("White British", MAR21, 16.0, 0.03),
+            row("Bangladeshi", FEB20, 25.0, 0.01),
+            row("Bangladeshi", MAR21, 33.0, 0.01),
+        ],
+        schema=[
+            "table",
+            "breakdown",
+            "group",
+            "estimate",
+            "month",
+            "people",
+            "asr_pct",
+            "asr_var",
+            "asr_cov",
+        ],
+        orient="row",
+    ).with_columns(pl.lit("published").alias("status"))
+    gap = ethnic_gaps(frame).row(0, named=True)
+    assert gap["gap_widening"] == pytest.approx(4.0)
+    # (0.04 + 0.04 - 2 * 0.01) + (0.04 + 0.04 - 2 * 0.03) = 0.06 + 0.02 = 0.08.
+    half = 1.959964 * np.sqrt(0.08)
+    assert gap["gap_widening_lower"] == pytest.approx(4.0 - half, abs=1e-5)
+    assert gap["gap_widening_upper"] == pytest.approx(4.0 + half, abs=1e-5)

@@ -53,3 +53,65 @@ def test_linkage_rates_table_has_wilson_limits():
     assert (row["group"], row["people"], row["linked"]) == ("Male", 100, 80)
     assert row["linked_pct"] == pytest.approx(80.0)
     assert row["linked_lower"] < 80.0 < row["linked_upper"]
+
+
+def _census_base(n=3000, seed=5):
+    # Linkage depends on sex and region, so unweighted margins are off and raking has work.
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["1", "2"], n)
+    region = rng.choice(["London", "North East", "South West"], n)
+    rate = 0.9 - 0.2 * (sex == "1") - 0.2 * (region == "London")
+    linked = rng.random(n) < rate
+    return pl.DataFrame(
+        {
+            "pid": [i if link else None for i, link in enumerate(linked)],
+            "linked": linked,
+            "age_2019": rng.integers(16, 65, n),
+            "sex": sex,
+            "ethnic_group": rng.choice(["01", "09", "14"], n),
+            "disability": rng.choice(["1", "3"], n),
+            "imd_quintile": pl.Series(rng.integers(1, 6, n), dtype=pl.Int8),
+            "region": region,
+        }
+    )
+
+
+def test_calibration_reproduces_every_census_margin():
+    from analysis.weighting import _covariate_labels, calibration_weights
+
+    base = _census_base()
+    weights = calibration_weights(base)
+    people = _covariate_labels(base)
+    linked = people.filter(pl.col("linked")).join(weights, on="pid")
+    assert weights.height == linked.height == int(base["linked"].sum())
+    for covariate in ("age_band", "sex", "ethnic_group", "region"):
+        census = dict(people.group_by(covariate).agg(pl.len()).iter_rows())
+        weighted = dict(linked.group_by(covariate).agg(pl.col("weight").sum()).iter_rows())
+        for group, count in census.items():
+            assert abs(weighted[group] - count) < 1e-6 * count, (covariate, group)
+
+
+def test_calibration_with_one_covariate_is_the_census_over_linked_ratio():
+    from analysis.weighting import _rake_once
+
+    weight = np.ones(4)
+    codes = np.array(["a", "a", "a", "b"])
+    # Census: 6 in a, 3 in b; linked: 3 in a, 1 in b -> weights 2 and 3.
+    out, off = _rake_once(weight, codes, {"a": 6, "b": 3})
+    assert out.tolist() == [2.0, 2.0, 2.0, 3.0]
+    assert off == 2.0
+
+
+def test_a_census_group_without_linked_people_is_left_out_of_the_margins():
+    from analysis.weighting import calibration_weights
+
+    base = _census_base(n=600)
+    # Two census people of unknown sex, neither linked: nobody can stand for them.
+    extra = base.head(2).with_columns(
+        pl.lit(None, dtype=pl.UInt32).alias("pid").cast(base["pid"].dtype),
+        pl.lit(False).alias("linked"),
+        pl.lit("9").alias("sex"),
+    )
+    with_unknown = pl.concat([base, extra])
+    weights = calibration_weights(with_unknown)
+    assert weights["weight"].sum() == pytest.approx(base.height, rel=1e-6)

@@ -50,15 +50,17 @@ def test_linkage_rates_hand_computed():
 def test_rate_family_fails_below_minimum_overall_and_by_group():
     spine = w.spine().filter(~((pl.col("source") == "gp") & (pl.col("record_id") <= "G000000006")))
     frames = _frames(spine=spine)
+    # Floors are tested on the 99% Wilson upper limit (z = 2.5758): by hand, 24 of 30 gives
+    # 0.924 and 1 of 2 gives 0.938, so a floor of 0.95 fails both; 0.90 would pass 24 of 30.
     config = ExpectationsConfig(
         min_group_records=1,
-        min_linkage_rate={"gp": 0.9, "dwp": 0.9},
-        min_linkage_rate_by_ethnic_group={"gp": 0.6, "dwp": 0.6},
+        min_linkage_rate={"gp": 0.95, "dwp": 0.95},
+        min_linkage_rate_by_ethnic_group={"gp": 0.95, "dwp": 0.95},
     )
     result = _run(frames, config, records=RECORDS - 6)
     assert failed(result) == {"linkage_rate_census_gp", "linkage_rate_census_gp_by_ethnic_group"}
     by_group = next(o for o in result.outcomes if o.check.endswith("gp_by_ethnic_group"))
-    # Groups 01-06 each lost one of two GP links (rate 0.5 < 0.6).
+    # Groups 01-06 each lost one of two GP links (upper limit 0.938 < 0.95).
     assert by_group.unexpected_count == 6
     assert by_group.sample[0].startswith("ethnic_group/01")
 
@@ -118,3 +120,31 @@ def test_plausibility_benefit_before_birth_and_after_death():
     )
     result = _run(_frames(census=census, gp=gp))
     assert failed(result) == {"no_benefit_before_birth", "no_benefit_after_death"}
+
+
+def test_floor_allows_for_the_size_of_the_run():
+    # 0.6994 against a floor of 0.70: sampling noise on 4,000 records, a real shortfall on
+    # 1,000,000. Wilson 99% upper limits by hand: 2797.6/4000 -> about 0.718; at 10^6 the
+    # half-width is 2.5758 * sqrt(0.6994 * 0.3006 / 10^6) = 0.00118, upper about 0.7006.
+    def rates(records: int, rate: float) -> pl.DataFrame:
+        frame = pl.DataFrame(
+            {"breakdown": ["all"], "group": ["all"], "records": [records]},
+            schema_overrides={"records": pl.Int64},
+        )
+        return prepare.with_upper_limits(
+            frame.with_columns(pl.lit(rate).alias("linked_gp"), pl.lit(1.0).alias("linked_dwp"))
+        )
+
+    small = rates(4000, 2798 / 4000).row(0, named=True)
+    assert abs(small["linked_gp_upper"] - 0.7178) < 0.001
+    large = rates(1_000_000, 0.6994).row(0, named=True)
+    assert 0.7004 < large["linked_gp_upper"] < 0.7008
+    frames = _frames()
+    config = ExpectationsConfig(min_group_records=10**9, min_linkage_rate={"gp": 0.70})
+    assert "linkage_rate_census_gp" not in failed(
+        _run(frames | {"linkage_rates": rates(4000, 2798 / 4000)}, config)
+    )
+    config = ExpectationsConfig(min_group_records=10**9, min_linkage_rate={"gp": 0.701})
+    assert "linkage_rate_census_gp" in failed(
+        _run(frames | {"linkage_rates": rates(1_000_000, 0.6994)}, config)
+    )

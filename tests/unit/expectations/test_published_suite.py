@@ -97,3 +97,15 @@ def test_other_table_rules_follow_column_names():
         "lower_not_above_value",
         "value_not_above_upper",
     }
+
+
+def test_flow_zero_removed_passes_but_a_small_removal_fails():
+    frame = pl.DataFrame(
+        {"step": [1, 2, 3], "people": [100, 100, 95], "removed": [0, 0, 5]},
+        schema_overrides={"step": pl.Int32},  # an ordinal, not a count
+    )
+    suite = published_other_suite(frame.schema, CONFIG)
+    # 0 ("nobody removed") is published; 5 is below 10 and fails; people stay strict.
+    assert failed(run_suite(suite, {"published": frame})) == {"removed_at_least_10"}
+    clean = frame.with_columns(pl.Series("removed", [0, 0, 10]))
+    assert failed(run_suite(suite, {"published": clean})) == set()

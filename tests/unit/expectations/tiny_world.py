@@ -159,11 +159,26 @@ def published_rates() -> pl.DataFrame:
                 13.9,
                 12.1,
                 15.8,
+                False,
                 "published",
             )
         )
         rows.append(
-            ("by_sex", "sex", "Female", month, "linked", None, None, None, None, None, None, "[c]")
+            (
+                "by_sex",
+                "sex",
+                "Female",
+                month,
+                "linked",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "[c]",
+            )
         )
     return pl.DataFrame(
         rows,
@@ -179,6 +194,7 @@ def published_rates() -> pl.DataFrame:
             "asr_pct": pl.Float64,
             "asr_lower": pl.Float64,
             "asr_upper": pl.Float64,
+            "low_reliability": pl.Boolean,
             "status": pl.String,
         },
         orient="row",

@@ -126,3 +126,27 @@ def test_numbers_one_character_apart_may_share_a_cluster():
     edges = _edges([(0, 1, 0.99), (0, 2, 0.98), (0, 3, 0.97)])
     ids = cluster_records(nodes, edges, 0.5, max_per_source=3).get_column("person_id").to_list()
     assert ids[0] == ids[1] == ids[2] and ids[3] != ids[0]
+
+
+def test_a_cluster_holds_one_shared_number_across_sources():
+    # 0 census with number 1234567890; 1 GP one typo away (same person); 2 DWP with another
+    # number entirely; 3 GP without one.
+    nodes = _nodes(["census", "gp", "dwp", "gp"]).with_columns(
+        pl.Series("shared_number", ["1234567890", "1234567891", "9876543210", None])
+    )
+    edges = _edges([(1, 2, 0.99), (0, 1, 0.98), (0, 2, 0.97), (2, 3, 0.96)])
+    ids = cluster_records(nodes, edges, 0.5).get_column("person_id").to_list()
+    # 1-2, the strongest link, joins two numbers differing in many places: refused, although
+    # 1 and 2 come from different sources; 0-1 differ by one character: joined; 0-2 refused
+    # like 1-2; 3 has no number and joins 2.
+    assert ids[0] == ids[1]
+    assert ids[2] == ids[3]
+    assert ids[0] != ids[2]
+
+
+def test_a_shared_number_with_one_typo_joins():
+    nodes = _nodes(["census", "gp"]).with_columns(
+        pl.Series("shared_number", ["1234567890", "1234567891"])
+    )
+    ids = cluster_records(nodes, _edges([(0, 1, 0.9)]), 0.5).get_column("person_id")
+    assert ids.n_unique() == 1

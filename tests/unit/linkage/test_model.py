@@ -140,3 +140,54 @@ def test_packaged_model_blocks_with_the_current_rules():
     saved = json.loads(PACKAGED_MODEL.read_text(encoding="utf-8"))
     rules = [r["blocking_rule"] for r in saved["blocking_rules_to_generate_predictions"]]
     assert rules == model.blocking_rules()
+
+
+def test_default_roles_give_the_project_model():
+    # The model measured on the synthetic worlds is what the project's own roles produce.
+    project = model.settings_dict(roles=[*model.PROJECT_ROLES, "household"])
+    assert project == model.settings_dict()
+    assert model.training_rules() == [
+        f"({rule}) AND {model.NOT_WITHIN_UNIQUE_SOURCE}" for rule in model.TRAINING_BLOCKING_RULES
+    ]
+
+
+def test_rules_need_only_the_roles_they_compare():
+    assert model.rule_roles("l.name_key = r.name_key AND l.birth_year = r.birth_year") == {
+        "forename",
+        "surname",
+        "date_of_birth",
+    }
+    # testing for a missing birth date does not need birth dates mapped
+    assert model.rule_roles(
+        "l.date_of_birth IS NULL AND l.forename = r.forename AND l.surname = r.surname"
+    ) == {"forename", "surname"}
+
+
+def test_names_only_blocks_on_names_and_says_what_it_cannot_train():
+    roles = ["forename", "surname"]
+    names = [c["output_column_name"] for c in model.settings_dict(roles=roles)["comparisons"]]
+    assert names == ["forename", "surname", "source"]
+    for rule in model.blocking_rules(roles):
+        assert model.rule_roles(rule) <= set(roles)
+    assert model.untrainable_comparisons(roles) == ["forename", "surname"]
+
+
+def test_every_comparison_of_names_and_date_is_trained_by_some_session():
+    roles = ["forename", "surname", "date_of_birth"]
+    rules = model.training_rules(roles)
+    assert model.untrainable_comparisons(roles) == []
+    # no rule needs a role that is not mapped (no middle names here)
+    assert all("middle_names" not in rule for rule in rules)
+
+
+def test_new_roles_use_splink_library_levels():
+    roles = ["forename", "surname", "address", "locality", "shared_number"]
+    comparisons = {
+        c["output_column_name"]: c for c in model.settings_dict(roles=roles)["comparisons"]
+    }
+    address = [lvl["sql_condition"] for lvl in comparisons["address"]["comparison_levels"]]
+    assert any("list_intersect" in sql and "address_number" in sql for sql in address)
+    assert comparisons["address"]["comparison_levels"][1]["tf_adjustment_column"] == "address"
+    number = [lvl["sql_condition"] for lvl in comparisons["shared_number"]["comparison_levels"]]
+    assert any("levenshtein" in sql and "<= 1" in sql for sql in number)
+    assert "l.shared_number = r.shared_number" in " ".join(model.blocking_rules(roles))

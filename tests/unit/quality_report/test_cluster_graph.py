@@ -1,6 +1,9 @@
+import datetime as dt
+
 import polars as pl
 
 from quality_report.cluster_graph import (
+    actionable_bridges,
     bridge_edges,
     cluster_density,
     cluster_edges,
@@ -60,3 +63,39 @@ def test_long_chain_does_not_overflow():
         {"source": ["gp"] * n, "record_id": [str(i) for i in range(n)], "cluster_id": ["K"] * n}
     )
     assert bridge_edges(cluster_edges(pred, members, 0.5)).height == n - 1
+
+
+def test_only_bridges_splitting_different_people_are_actionable():
+    # K1: triangle a-b-c, tail c-d. d differs from a, b, c in date of birth: actionable.
+    # K3: chain x-y-z of one person's records (same sex and date of birth): not actionable.
+    edges = _edges()
+    chain = cluster_edges(
+        pl.DataFrame(
+            {
+                "source_l": ["gp", "gp"],
+                "record_id_l": ["x", "y"],
+                "source_r": ["gp", "gp"],
+                "record_id_r": ["y", "z"],
+                "match_probability": [0.7, 0.8],
+            }
+        ),
+        pl.DataFrame({"source": ["gp"] * 3, "record_id": list("xyz"), "cluster_id": ["K3"] * 3}),
+        0.5,
+    )
+    edges = pl.concat([edges, chain])
+    bridges = bridge_edges(edges)
+    assert bridges.height == 3  # c-d, x-y, y-z
+    day = dt.date(1980, 1, 1)
+    attributes = pl.DataFrame(
+        {
+            "source": ["gp"] * 7,
+            "record_id": list("abcdxyz"),
+            "sex": ["M", "M", None, "M", "F", "F", "F"],
+            "date_of_birth": [day, day, day, dt.date(1990, 6, 1), day, day, day],
+        }
+    )
+    found = actionable_bridges(bridges, edges, attributes)
+    assert found.select("record_l", "record_r").rows() == [("gp:c", "gp:d")]
+    row = found.row(0, named=True)
+    assert (row["records_l_side"], row["records_r_side"]) == (3, 1)
+    assert row["dob_differs"] and not row["sex_differs"]

@@ -35,3 +35,12 @@ def test_find_identifiers_sees_each_kind_and_ignores_ordinary_text():
 def test_strip_vendored_keeps_small_scripts():
     page = "<script>" + "x" * 60_000 + "</script><script>var spec = 'JOHN SMITH';</script>"
     assert "JOHN SMITH" in strip_vendored(page) and "x" * 100 not in strip_vendored(page)
+
+
+def test_counts_held_as_floats_print_as_counts():
+    from quality_report.document import number
+
+    assert number(30817.0) == "30,817"
+    assert number(1_000_000.0) == "1,000,000"
+    assert number(372.708) == "372.7"
+    assert number(1234.5) == "1,234.5"

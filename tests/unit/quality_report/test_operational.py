@@ -6,7 +6,9 @@ from quality_report.operational import (
     band_of,
     clerical_sample,
     clerical_summary,
+    count_verdict,
     expected_vs_true,
+    pairs_needed,
 )
 
 
@@ -62,3 +64,43 @@ def test_clerical_sample_is_stratified_and_repeatable():
         1,
     )
     assert math.isclose(zero_to_five["mean_probability"], 0.7)
+    # Two pairs give an interval far wider than 20 points: nothing can be concluded.
+    assert zero_to_five["verdict"] == "undecided: too few pairs"
+
+
+def test_pairs_needed_and_count_verdicts_follow_the_stated_rules():
+    # 1.96^2 * 0.25 / 0.1^2 = 96.04 -> 97 pairs at a 50% rate for a 20-point interval.
+    assert pairs_needed(0.5) == 97
+    assert pairs_needed(0.9) < pairs_needed(0.5)
+    # Expected 100 with sd 5: 111 is beyond two sd, 109 is not.
+    assert count_verdict(111, 100.0, 5.0) == "more than the model expects"
+    assert count_verdict(109, 100.0, 5.0) == "as the model expects"
+    assert count_verdict(80, 100.0, 5.0) == "fewer than the model expects"
+
+
+def test_a_large_band_far_from_the_model_is_called_a_discrepancy():
+    n = 400
+    labelled = pl.DataFrame(
+        {
+            "source_l": ["census"] * n,
+            "record_id_l": [f"C{i}" for i in range(n)],
+            "source_r": ["gp"] * n,
+            "record_id_r": [f"G{i}" for i in range(n)],
+            "match_weight": [2.0] * n,
+            "match_probability": [0.8] * n,
+            "match_key": ["1"] * n,
+            # Half are matches, against a model probability of 80%.
+            "is_match": [i % 2 == 0 for i in range(n)],
+        }
+    )
+    summary = clerical_summary(clerical_sample(labelled, per_band=200, seed=1), labelled)
+    assert summary.row(0, named=True)["verdict"] == "model differs from review"
+
+
+def test_a_target_is_met_only_when_the_whole_interval_clears_it():
+    from quality_report.sections_quality import _verdict
+
+    assert _verdict(0.9995, 0.9991, 0.999) == "met"
+    assert _verdict(0.9995, 0.9985, 0.999) == "not shown (interval reaches below)"
+    assert _verdict(0.998, 0.997, 0.999) == "not met"
+    assert _verdict(None, None, 0.999) == "not measured"

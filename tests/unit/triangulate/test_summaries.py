@@ -51,3 +51,8 @@ def test_tables_keep_census_pairs_of_the_requested_dimension(tmp_path):
 def test_log_line_keeps_scalars_only():
     line = stage_log_line("link", {"records": 10, "threshold": 0.5, "key": "x", "by": {"a": 1}})
     assert line == "Stage link finished: records=10, threshold=0.500"
+
+
+def test_log_line_names_the_page_a_stage_wrote_not_its_full_path():
+    line = stage_log_line("report", {"report": "/data/outputs/.partial/run-1/report/index.html"})
+    assert line == "Stage report finished: wrote report/index.html"

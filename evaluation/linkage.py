@@ -1,10 +1,11 @@
-"""Scoring a linkage against the synthetic truth (the only linkage module that reads truth/).
+"""Scoring a linkage against the synthetic truth: the evaluation stage's pairwise metrics.
 
 Pairwise metrics count record pairs: a predicted pair is two records in one spine cluster,
 a true pair two records of one true person. For a source pair (A, B) each pair is counted
 once; within one source (``gp-gp``) it is the deduplication. Metrics by subgroup attribute
 a pair to the true person of its first record (the census record for ``census-*`` pairs).
-Confidence intervals are Wilson score intervals at 95%.
+Confidence intervals are Wilson score intervals at 95% (:mod:`evaluation.intervals`); groups
+are those of :mod:`evaluation.groups`. Counts of pairs are integers.
 """
 
 from __future__ import annotations
@@ -18,61 +19,13 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from common.files import staged_output
+from evaluation.groups import BREAKDOWNS, person_groups
+from evaluation.intervals import wilson, wilson_columns
+from evaluation.spine import lowest_recall_cells, members, rates_by_group, record_outcomes
 from linkage import model
-from linkage.staging import staged_output
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "synthetic_data" / "reference"
-AGE_REFERENCE_DATE = "2020-03-01"
-"""Ages for the age bands are taken at the onset of the pandemic (the study's pivot)."""
-AGE_BANDS = (
-    (0, 15, "0-15"),
-    (16, 24, "16-24"),
-    (25, 34, "25-34"),
-    (35, 49, "35-49"),
-    (50, 64, "50-64"),
-    (65, 200, "65+"),
-)
-DIMENSIONS = ("ethnic_group", "imd_quintile", "age_band", "sex", "region")
-
-
-def wilson_interval(successes: float, trials: float, z: float = 1.959964) -> tuple[float, float]:
-    """Wilson score interval for a proportion; (nan, nan) when there are no trials."""
-    if trials <= 0:
-        return (math.nan, math.nan)
-    p = successes / trials
-    denom = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denom
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def _person_attributes(people: pl.DataFrame) -> pl.DataFrame:
-    imd_path = REFERENCE_DIR / "imd2019_lsoa11_england.csv"
-    attrs = people.select(
-        "person_id",
-        pl.col("ethnic_group").cast(pl.Utf8),
-        pl.col("sex").cast(pl.Utf8),
-        pl.col("region_2011").cast(pl.Utf8).fill_null("not resident 2011").alias("region"),
-        pl.col("lsoa11cd_2011"),
-        (
-            (pl.lit(AGE_REFERENCE_DATE).str.to_date() - pl.col("date_of_birth")).dt.total_days()
-            // 365.25
-        ).alias("age"),
-    )
-    if imd_path.exists():
-        imd = pl.read_csv(imd_path, columns=["lsoa11cd", "imd_decile"]).select(
-            pl.col("lsoa11cd").alias("lsoa11cd_2011"),
-            ((pl.col("imd_decile") + 1) // 2).cast(pl.Utf8).alias("imd_quintile"),
-        )
-        attrs = attrs.join(imd, on="lsoa11cd_2011", how="left")
-    else:
-        attrs = attrs.with_columns(pl.lit(None, dtype=pl.Utf8).alias("imd_quintile"))
-    band = pl.lit("unknown")
-    for low, high, label in reversed(AGE_BANDS):
-        band = pl.when(pl.col("age").is_between(low, high)).then(pl.lit(label)).otherwise(band)
-    return attrs.with_columns(
-        band.alias("age_band"), pl.col("imd_quintile").fill_null("unknown")
-    ).drop("lsoa11cd_2011", "age")
+DIMENSIONS = BREAKDOWNS
 
 
 def _labelled_records(spine: pl.DataFrame, record_map: pl.DataFrame) -> pl.DataFrame:
@@ -117,10 +70,10 @@ def _pair_terms(frame: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
 
 
 def _metrics_row(predicted: float, tp: float, true: float) -> dict[str, float]:
-    precision = tp / predicted if predicted else math.nan
-    recall = tp / true if true else math.nan
-    p_lo, p_hi = wilson_interval(tp, predicted)
-    r_lo, r_hi = wilson_interval(tp, true)
+    # Per-record terms are halves within one source; their sums are whole pairs.
+    predicted, tp, true = round(predicted), round(tp), round(true)
+    precision, p_lo, p_hi = wilson(tp, predicted)
+    recall, r_lo, r_hi = wilson(tp, true)
     f1 = 2 * precision * recall / (precision + recall) if predicted and true and tp else 0.0
     return {
         "predicted_pairs": predicted,
@@ -192,15 +145,17 @@ def _pairwise_one_scope(
     frame = _with_counts(records, sources)
     if people is not None:
         frame = frame.join(
-            _person_attributes(people), left_on="person", right_on="person_id", how="left"
+            person_groups(people), left_on="person", right_on="person_id", how="left"
         )
     overall, grouped = [], []
+    totals = [0.0, 0.0, 0.0]
     for a, b in source_pairs(sources):
         terms = _pair_terms(frame, a, b)
         sums = terms.select(pl.sum("predicted", "true_positive", "true_pairs")).row(0)
         if sums[2] == 0 and sums[0] == 0:
             continue
         overall.append({"source_pair": f"{a}-{b}", **_metrics_row(*sums)})
+        totals = [t + s for t, s in zip(totals, sums, strict=True)]
         if people is None:
             continue
         for dim in DIMENSIONS:
@@ -214,6 +169,8 @@ def _pairwise_one_scope(
                         **_metrics_row(pred, tp, true),
                     }
                 )
+    if overall:
+        overall.append({"source_pair": "all", **_metrics_row(*totals)})
     by_group = pl.DataFrame(grouped) if grouped else pl.DataFrame()
     if by_group.height:
         by_group = by_group.sort(["dimension", "group", "source_pair"])
@@ -303,11 +260,7 @@ def blocking_recall(records_path: Path, record_map: pl.DataFrame) -> pl.DataFram
         pl.col("any_rule").sum().alias("blocked_pairs"),
     )
     out = pl.concat([summary.sort("source_pair"), total], how="vertical_relaxed")
-    lo_hi = [wilson_interval(b, n) for b, n in out.select("blocked_pairs", "true_pairs").rows()]
-    return out.with_columns(
-        pl.Series("recall_lower", [x[0] for x in lo_hi]),
-        pl.Series("recall_upper", [x[1] for x in lo_hi]),
-    )
+    return out.with_columns(*wilson_columns("blocked_pairs", "true_pairs", "recall")[1:])
 
 
 def evaluate_linkage(
@@ -316,7 +269,8 @@ def evaluate_linkage(
     """Stage entry point: score a run's spine against the truth and write the tables.
 
     Writes ``pairwise.parquet``, ``by_group.parquet``, ``clusters.parquet``,
-    ``blocking_recall.parquet`` and ``evaluation_summary.json`` to ``out_dir`` (default
+    ``blocking_recall.parquet``, ``evaluation_summary.json`` and (with the people)
+    ``rates_by_group.parquet`` and ``lowest_recall.parquet`` to ``out_dir`` (default
     ``linkage_dir/evaluation``), replaced as a whole.
 
     Returns
@@ -330,6 +284,20 @@ def evaluate_linkage(
     people = pl.read_parquet(people_path) if people_path.exists() else None
     out_dir = Path(out_dir) if out_dir is not None else linkage_dir / "evaluation"
     return evaluate_against_record_map(linkage_dir, record_map, people, out_dir)
+
+
+def _write_record_rates(
+    spine: pl.DataFrame,
+    record_map: pl.DataFrame,
+    people: pl.DataFrame,
+    excluded: pl.DataFrame,
+    staging: Path,
+) -> None:
+    """Census-record linkage rates by group, and the lowest-recall cells, for the report."""
+    outcomes = record_outcomes(members(spine, record_map), excluded)
+    groups = person_groups(people)
+    rates_by_group(outcomes, groups).write_parquet(staging / "rates_by_group.parquet")
+    lowest_recall_cells(outcomes, groups).write_parquet(staging / "lowest_recall.parquet")
 
 
 def evaluate_against_record_map(
@@ -373,6 +341,8 @@ def evaluate_against_record_map(
         .item(),
     }
     with staged_output(out_dir) as staging:
+        if people is not None:
+            _write_record_rates(spine, record_map, people, excluded, staging)
         pairwise.write_parquet(staging / "pairwise.parquet")
         by_group.write_parquet(staging / "by_group.parquet")
         clusters.write_parquet(staging / "clusters.parquet")

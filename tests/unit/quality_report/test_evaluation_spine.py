@@ -1,13 +1,8 @@
 import polars as pl
 
-from quality_report.groups import person_groups
-from quality_report.spine_metrics import (
-    cluster_sizes,
-    members,
-    pairwise_metrics,
-    rates_by_group,
-    record_outcomes,
-)
+from evaluation.groups import person_groups
+from evaluation.linkage import pairwise_metrics
+from evaluation.spine import cluster_sizes, members, rates_by_group, record_outcomes
 
 
 def _row(table, pair):
@@ -15,7 +10,7 @@ def _row(table, pair):
 
 
 def test_pairwise_counts_match_the_hand_count(spine, record_map):
-    table = pairwise_metrics(members(spine, record_map))
+    table, _ = pairwise_metrics(spine, record_map)
     # census-gp: K1 gives 2 pairs, K2 1, K3 1; all true.
     assert (
         _row(table, "census-gp")["predicted_pairs"],
@@ -69,3 +64,19 @@ def test_cluster_sizes(spine, record_map):
     sizes = cluster_sizes(members(spine, record_map))
     assert dict(sizes.select("size", "clusters").iter_rows()) == {1: 4, 2: 1, 3: 1, 4: 1}
     assert sizes.get_column("records").sum() == 13
+
+
+def test_unlinkable_records_are_counted_apart_from_missed_links(spine, record_map, people):
+    # C4 (P4) is wholly imputed: its absent DWP link (D3) is by design, not a missed link.
+    unlinkable = pl.DataFrame({"source": ["census"], "record_id": ["C4"]})
+    outcomes = record_outcomes(members(spine, record_map), unlinkable).sort("record_id")
+    assert outcomes.get_column("linkable").to_list() == [True, True, True, False]
+    assert outcomes.get_column("missed_dwp").to_list() == [False, True, False, False]
+    assert outcomes.get_column("by_design_dwp").to_list() == [False, False, False, True]
+    rates = rates_by_group(outcomes, person_groups(people))
+    dwp = rates.filter((pl.col("target") == "dwp") & (pl.col("breakdown") == "all")).row(
+        0, named=True
+    )
+    assert (dwp["true_links"], dwp["unlinkable_by_design"], dwp["missed"]) == (3, 1, 1)
+    # Recall over linkable true links: C1 right, C2 missed -> 1 of 2.
+    assert dwp["recall"] == 0.5

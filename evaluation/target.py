@@ -1,0 +1,409 @@
+"""The target population's truth, and how far the linked estimates are from it.
+
+The study's question is benefit receipt among *all usual residents of England aged 16-64*
+in each month (the target population), not among the people the linked data keep (census
+respondents, not wholly imputed, with a GP record, matched to DWP). The synthetic world
+knows everyone, including people who never appear in a source or never link, so the target
+population's rates can be computed exactly, month by month, in the published groups.
+
+Each published cell then has four figures: the linked estimate, the study-population truth
+(the same pipeline with perfect linkage, ``truth_asr`` of ``analysis/published/bias``), the
+target-population truth and the weighted estimate. Their differences decompose the total
+error of the linked estimate:
+
+- *selection by design* = study truth - target truth (who the sources hold);
+- *linkage error* = linked - study truth (missed and false links);
+- *sampling*: the linked estimate's 95% interval half-width; a difference is called
+  real only when the target truth lies outside the linked interval.
+
+Rules (stated, not tuned to the truth): a person is in the target population in month
+``k`` when on the first day of the month they live at an English address
+(``truth/residences``), are alive (as in the analysis, a person leaves in the month of their
+death) and are aged 16 to 64 in completed years. Benefit receipt is any day of an included
+benefit's spell in the month, as in the analysis. Groups are the published ones
+(:func:`analysis.breakdowns.person_labels`); deprivation and region are those of the 2011
+address where the person had one (as for the census-based study population), else the
+address in the month.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import polars as pl
+import yaml
+
+from analysis.breakdowns import ALL_PEOPLE, person_labels
+from analysis.config import AnalysisConfig
+from analysis.inputs import read_sources, read_spine
+from analysis.monthly import monthly_counts, person_months
+from analysis.population import build_study_population, prepare_sources
+from analysis.rates import age_standardised_rates, standard_weights
+from analysis.reference import (
+    AGE_GROUPS,
+    INCLUDED_BENEFITS,
+    MAX_AGE,
+    MIN_AGE,
+    MONTHS,
+    STANDARD_BANDS,
+    UNKNOWN,
+    esp2013_weights,
+    lsoa_lookup,
+)
+from analysis.tables import monthly_results
+from analysis.weighting import CalibrationError, calibration_weights
+from common.files import staged_output
+
+logger = logging.getLogger(__name__)
+
+N_MONTHS = len(MONTHS)
+BREAKDOWNS: tuple[str, ...] = (
+    "age_band",
+    "sex",
+    "ethnic_group",
+    "ethnic_group_5",
+    "region",
+    "imd_quintile",
+    "imd_decile",
+    "disability",
+)
+"""Published person-level breakdowns the target truth is given for (with ``overall``)."""
+
+SEX_CODES = {"M": "1", "F": "2", "1": "1", "2": "2"}
+
+
+class TargetTruthError(ValueError):
+    """A truth table lacks what the target population needs."""
+
+
+def month_index(date: pl.Expr) -> pl.Expr:
+    """Study month of a date (0 = November 2019)."""
+    return (date.dt.year().cast(pl.Int32) - 2019) * 12 + date.dt.month().cast(pl.Int32) - 11
+
+
+def _first_month_on_or_after(date: pl.Expr) -> pl.Expr:
+    # The first day of month k is on or after ``date`` from the month after, unless
+    # ``date`` is itself a first of the month.
+    return month_index(date) + (date.dt.day() > 1).cast(pl.Int32)
+
+
+def _resident_months(residences: pl.DataFrame) -> pl.DataFrame:
+    """``person_id, k, lsoa11cd``: the English address on the first day of each month."""
+    english = lsoa_lookup().select("lsoa11cd")
+    first = _first_month_on_or_after(pl.col("from_date")).clip(lower_bound=0)
+    # Resident on the first of month k when from_date <= first < to_date.
+    last = (
+        month_index(pl.col("to_date") - pl.duration(days=1))
+        .fill_null(N_MONTHS - 1)
+        .clip(upper_bound=N_MONTHS - 1)
+    )
+    return (
+        residences.join(english, on="lsoa11cd", how="inner")
+        .select("person_id", "lsoa11cd", first.alias("first"), last.alias("last"))
+        .filter(pl.col("first") <= pl.col("last"))
+        .select("person_id", "lsoa11cd", pl.int_ranges("first", pl.col("last") + 1).alias("k"))
+        .explode("k")
+        .unique(["person_id", "k"], keep="first")
+    )
+
+
+def _age_on_first(k: pl.Expr, dob: pl.Expr) -> pl.Expr:
+    year = 2019 + (k + 10) // 12
+    month = (k + 10) % 12 + 1
+    before = (month < dob.dt.month()) | ((month == dob.dt.month()) & (dob.dt.day() > 1))
+    return (year - dob.dt.year() - before.cast(pl.Int32)).cast(pl.Int32)
+
+
+def _benefit_months(spells: pl.DataFrame) -> pl.DataFrame:
+    included = spells.filter(pl.col("benefit").is_in(list(INCLUDED_BENEFITS)))
+    first = month_index(pl.col("start_date")).clip(lower_bound=0)
+    last = month_index(pl.col("end_date")).fill_null(N_MONTHS - 1).clip(upper_bound=N_MONTHS - 1)
+    return (
+        included.select("person_id", first.alias("first"), last.alias("last"))
+        .filter(pl.col("first") <= pl.col("last"))
+        .select("person_id", pl.int_ranges("first", pl.col("last") + 1).alias("k"))
+        .explode("k")
+        .unique()
+        .with_columns(pl.lit(True).alias("receiving"))
+    )
+
+
+def target_person_months(truth_dir: Path) -> pl.DataFrame:
+    """One row per person and month in the target population.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``person_id, k, age, std_band`` (standardisation band), ``age_band`` (published),
+        ``receiving`` and the published breakdown labels of :data:`BREAKDOWNS`.
+    """
+    truth_dir = Path(truth_dir)
+    people = pl.read_parquet(truth_dir / "people.parquet")
+    needed = {"person_id", "sex", "date_of_birth", "ethnic_group", "disability"}
+    if missing := needed - set(people.columns):
+        raise TargetTruthError(f"{truth_dir / 'people.parquet'} lacks columns {sorted(missing)}")
+    months = _resident_months(pl.read_parquet(truth_dir / "residences.parquet"))
+    frame = (
+        months.join(people, on="person_id", how="inner")
+        .with_columns(_age_on_first(pl.col("k"), pl.col("date_of_birth")).alias("age"))
+        .filter(
+            pl.col("age").is_between(MIN_AGE, MAX_AGE)
+            & (
+                pl.col("date_of_death").is_null()
+                | (pl.col("k") < month_index(pl.col("date_of_death")))
+            )
+        )
+    )
+    benefits = _benefit_months(pl.read_parquet(truth_dir / "benefit_spells.parquet"))
+    frame = frame.join(benefits, on=["person_id", "k"], how="left").with_columns(
+        pl.col("receiving").fill_null(False)
+    )
+    return _with_labels(frame)
+
+
+def _with_labels(frame: pl.DataFrame) -> pl.DataFrame:
+    lookup = lsoa_lookup().select(
+        "lsoa11cd",
+        pl.col("imd_decile").cast(pl.Int8),
+        pl.col("imd_quintile").cast(pl.Int8),
+        "region",
+    )
+    lsoa = pl.coalesce(pl.col("lsoa11cd_2011"), pl.col("lsoa11cd")).alias("lsoa_used")
+    frame = (
+        frame.with_columns(lsoa, pl.int_range(pl.len()).alias("pid"))
+        .join(lookup, left_on="lsoa_used", right_on="lsoa11cd", how="left")
+        .with_columns(pl.col("sex").cast(pl.Utf8).replace_strict(SEX_CODES, default=None))
+    )
+    labels = person_labels(frame).drop("pid")
+    std = ((pl.col("age") - 15) // 5).clip(0, len(STANDARD_BANDS) - 1)
+    published = pl.lit(UNKNOWN)
+    for label, low, high in reversed(AGE_GROUPS):
+        published = (
+            pl.when(pl.col("age").is_between(low, high)).then(pl.lit(label)).otherwise(published)
+        )
+    base = frame.select(
+        "person_id",
+        "k",
+        "receiving",
+        std.replace_strict(dict(enumerate(STANDARD_BANDS))).alias("std_band"),
+        published.alias("age_band"),
+    )
+    return pl.concat(
+        [base, labels.select(pl.col(c).cast(pl.Utf8) for c in BREAKDOWNS if c != "age_band")],
+        how="horizontal",
+    )
+
+
+def target_truth(person_months: pl.DataFrame, standard: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Target-population rates per published cell and month (no disclosure control: truth).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``table, breakdown, group, month, people, recipients, crude_pct, asr_pct, asr_lower,
+        asr_upper`` (percentages; ESP 2013 standard by default, as the published tables).
+    """
+    standard = esp2013_weights() if standard is None else standard
+    parts = [
+        person_months.select(
+            pl.lit("overall").alias("table"),
+            pl.lit("all").alias("breakdown"),
+            pl.lit(ALL_PEOPLE).alias("group"),
+            "k",
+            "std_band",
+            "receiving",
+        )
+    ]
+    for breakdown in BREAKDOWNS:
+        parts.append(
+            person_months.select(
+                pl.lit(f"by_{breakdown}").alias("table"),
+                pl.lit(breakdown).alias("breakdown"),
+                pl.col(breakdown).fill_null(UNKNOWN).alias("group"),
+                "k",
+                "std_band",
+                "receiving",
+            )
+        )
+    counts = (
+        pl.concat(parts)
+        .group_by("table", "breakdown", "group", "k", pl.col("std_band").alias("age_band"))
+        .agg(pl.len().alias("n"), pl.col("receiving").sum().alias("d"))
+    )
+    rates = age_standardised_rates(counts, ["table", "breakdown", "group", "k"], standard)
+    month = pl.col("k").replace_strict(dict(enumerate(MONTHS)), return_dtype=pl.Date)
+    return rates.select(
+        "table",
+        "breakdown",
+        "group",
+        month.alias("month"),
+        "people",
+        "recipients",
+        "crude_pct",
+        "asr_pct",
+        "asr_lower",
+        "asr_upper",
+    ).sort("table", "group", "month")
+
+
+KEYS = ["table", "breakdown", "group", "month"]
+
+
+def compare_with_target(
+    bias: pl.DataFrame, target: pl.DataFrame, calibrated: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Each published cell's linked, study-truth, target-truth and weighted estimates, with
+    the linked estimate's error decomposed.
+
+    Parameters
+    ----------
+    bias
+        ``analysis/published/bias.parquet`` (``truth_asr``, ``linked_asr``,
+        ``linked_lower``, ``linked_upper`` and, when weighted, ``ipw_asr``).
+    target
+        Output of :func:`target_truth`.
+    calibrated
+        Output of :func:`calibrated_estimates` (``KEYS`` and ``asr_pct``), or ``None``.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``KEYS``, ``target_people``, ``target_asr``, ``study_asr``, ``linked_asr`` and its
+        limits, ``ipw_asr``; ``selection_pp`` (study - target), ``linkage_pp`` (linked -
+        study), ``total_pp`` (linked - target), ``sampling_pp`` (half-width of the linked
+        interval), ``target_outside_ci`` and ``ipw_moves_toward_target`` (the weighted
+        estimate is closer to the target truth than the linked one; null without weights),
+        and likewise ``calibrated_asr`` and ``calibrated_moves_toward_target``.
+        Only cells with a published linked estimate and a target truth.
+    """
+    ipw = pl.col("ipw_asr") if "ipw_asr" in bias.columns else pl.lit(None, dtype=pl.Float64)
+    joined = bias.select(
+        *KEYS,
+        pl.col("truth_asr").alias("study_asr"),
+        "linked_asr",
+        "linked_lower",
+        "linked_upper",
+        ipw.alias("ipw_asr"),
+    ).join(
+        target.select(
+            *KEYS,
+            pl.col("people").cast(pl.Int64).alias("target_people"),
+            pl.col("asr_pct").alias("target_asr"),
+        ),
+        on=KEYS,
+        how="inner",
+    )
+    if calibrated is not None:
+        joined = joined.join(
+            calibrated.select(*KEYS, pl.col("asr_pct").alias("calibrated_asr")), on=KEYS, how="left"
+        )
+    else:
+        joined = joined.with_columns(pl.lit(None, dtype=pl.Float64).alias("calibrated_asr"))
+    t = pl.col("target_asr")
+    return (
+        joined.filter(pl.col("linked_asr").is_not_null() & t.is_not_null())
+        .with_columns(
+            (pl.col("study_asr") - t).alias("selection_pp"),
+            (pl.col("linked_asr") - pl.col("study_asr")).alias("linkage_pp"),
+            (pl.col("linked_asr") - t).alias("total_pp"),
+            ((pl.col("linked_upper") - pl.col("linked_lower")) / 2).alias("sampling_pp"),
+            ((t < pl.col("linked_lower")) | (t > pl.col("linked_upper"))).alias(
+                "target_outside_ci"
+            ),
+            _closer("ipw_asr").alias("ipw_moves_toward_target"),
+            _closer("calibrated_asr").alias("calibrated_moves_toward_target"),
+        )
+        .sort(KEYS)
+    )
+
+
+def _closer(column: str) -> pl.Expr:
+    target = pl.col("target_asr")
+    return (pl.col(column) - target).abs() < (pl.col("linked_asr") - target).abs()
+
+
+def comparison_summary(comparison: pl.DataFrame) -> dict[str, float | int | None]:
+    """Mean absolute errors against the target truth and how often weighting helps."""
+    if not comparison.height:
+        return {"cells": 0}
+    helped = comparison.get_column("ipw_moves_toward_target").drop_nulls()
+    calibrated = comparison.get_column("calibrated_moves_toward_target").drop_nulls()
+    return {
+        "calibrated_cells": calibrated.len(),
+        "calibrated_moves_toward_target": int(calibrated.sum()),
+        "mean_abs_calibrated_pp": (comparison["calibrated_asr"] - comparison["target_asr"])
+        .abs()
+        .mean(),
+        "cells": comparison.height,
+        "mean_abs_total_pp": comparison["total_pp"].abs().mean(),
+        "mean_abs_selection_pp": comparison["selection_pp"].abs().mean(),
+        "mean_abs_linkage_pp": comparison["linkage_pp"].abs().mean(),
+        "mean_sampling_pp": comparison["sampling_pp"].mean(),
+        "target_outside_ci": int(comparison["target_outside_ci"].sum()),
+        "mean_abs_ipw_pp": (comparison["ipw_asr"] - comparison["target_asr"]).abs().mean(),
+        "ipw_cells": helped.len(),
+        "ipw_moves_toward_target": int(helped.sum()),
+    }
+
+
+def calibrated_estimates(run_dir: Path, config: AnalysisConfig) -> pl.DataFrame:
+    """The published tables' unrounded rates with the linked people raked to the census
+    margins (:func:`analysis.weighting.calibration_weights`), built with the analysis's own
+    steps (study population, person-months, weighted counts, standardised rates)."""
+    sources = prepare_sources(read_sources(run_dir), config)
+    population = build_study_population(
+        sources, read_spine(Path(run_dir) / "linkage" / "spine.parquet"), config
+    )
+    weights = calibration_weights(population.census_base)
+    counts = monthly_counts(person_months(population, weights), weighted=True)
+    standard = standard_weights(
+        config.standard_population, study_counts=counts.filter(pl.col("table") == "overall")
+    )
+    return monthly_results(
+        counts,
+        standard,
+        estimate="calibrated",
+        weighted=True,
+        confidence=config.confidence_level,
+    )
+
+
+def _calibrated_or_none(run_dir: Path) -> pl.DataFrame | None:
+    config_path = run_dir / "config.yaml"
+    if not (run_dir / "linkage" / "spine.parquet").is_file():
+        return None
+    # The run's own analysis settings (validated by the analysis's model), else its defaults.
+    settings = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
+    config = AnalysisConfig.model_validate((settings or {}).get("analysis") or {})
+    try:
+        return calibrated_estimates(run_dir, config)
+    except CalibrationError as error:
+        # Said in the summary rather than failing the comparison: raking is an alternative.
+        logger.warning("Calibration skipped: %s", error)
+        return None
+
+
+def write_target_comparison(run_dir: Path, out_dir: Path | None = None) -> dict | None:
+    """Write the target truth and its comparison with the published cells of a run.
+
+    Reads ``truth/`` and ``analysis/published/bias.parquet``; writes
+    ``target_truth.parquet``, ``target_comparison.parquet`` and ``target_summary.json`` to
+    ``out_dir`` (default ``run_dir/evaluation``), replaced as a whole. Returns the summary,
+    or ``None`` when the run has no truth or no bias table (nothing is written).
+    """
+    run_dir = Path(run_dir)
+    truth_dir, bias_path = run_dir / "truth", run_dir / "analysis/published/bias.parquet"
+    if not (truth_dir / "residences.parquet").is_file() or not bias_path.is_file():
+        return None
+    target = target_truth(target_person_months(truth_dir))
+    comparison = compare_with_target(
+        pl.read_parquet(bias_path), target, _calibrated_or_none(run_dir)
+    )
+    summary = comparison_summary(comparison)
+    with staged_output(Path(out_dir) if out_dir else run_dir / "evaluation") as staging:
+        target.write_parquet(staging / "target_truth.parquet")
+        comparison.write_parquet(staging / "target_comparison.parquet")
+        (staging / "target_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,38 @@
+"""The outside benchmark's scoring and its held-back sets (benchmarks/external.py)."""
+
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+
+import external  # noqa: E402
+
+
+def test_pairwise_scores_by_hand(tmp_path):
+    # Truth: people A (r1, r2, r3) and B (r4). Spine: {r1, r2}, {r3, r4}.
+    # True pairs: r1r2, r1r3, r2r3 = 3. Found: r1r2, r3r4 = 2. Correct: r1r2 = 1.
+    truth = tmp_path / "truth.csv"
+    pl.DataFrame(
+        {"input": ["x"] * 4, "record_id": ["r1", "r2", "r3", "r4"], "person": list("AAAB")}
+    ).write_csv(truth)
+    spine = tmp_path / "spine.parquet"
+    pl.DataFrame(
+        {"source": ["x"] * 4, "record_id": ["r1", "r2", "r3", "r4"], "person_id": list("ppqq")}
+    ).write_parquet(spine)
+    scores = external.pairwise_scores(spine, truth)
+    assert (scores["true_pairs"], scores["found_pairs"]) == (3, 2)
+    assert scores["precision"] == 0.5
+    assert scores["recall"] == pytest.approx(1 / 3, abs=1e-4)
+    assert scores["f1"] == pytest.approx(0.4, abs=1e-4)
+
+
+def test_held_back_sets_are_never_run(tmp_path):
+    assert "dataset4a.csv" not in external.FEBRL_SETS.values()
+    for name in external.HELD_BACK:
+        with pytest.raises(SystemExit, match="held back"):
+            external.run([name], tmp_path)
+    generators = [g for pair in external.PSEUDOPEOPLE_PAIRS.values() for _, g, _ in pair]
+    assert "generate_social_security" not in generators
