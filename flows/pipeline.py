@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from prefect import flow
 
 from flows import stages, tasks
+from triangulate.runs import release_run
 
 
 @flow(
@@ -20,9 +22,21 @@ def triangulate_pipeline(
     threshold: float | None = None,
     backend: Literal["duckdb", "spark"] | None = None,
     out: str | None = None,
+    wait: bool = False,
 ) -> dict[str, Any]:
-    """Run the whole pipeline; parameters left empty take the configuration's values."""
-    run_dir = str(tasks.prepare_run(people, seed, config_path, threshold, backend, out))
+    """Run the whole pipeline; parameters left empty take the configuration's values.
+
+    The run folder is locked from preparation to publication: a second run of the same
+    configuration stops naming this one, or with ``wait`` queues behind it.
+    """
+    run_dir = str(tasks.prepare_run(people, seed, config_path, threshold, backend, out, wait))
+    try:
+        return _stages_and_publication(run_dir)
+    finally:
+        release_run(Path(run_dir))
+
+
+def _stages_and_publication(run_dir: str) -> dict[str, Any]:
     generated = stages.generate_stage(run_dir)
     sources_checked = stages.validate_sources_stage(run_dir, generated["key"])
     linked = stages.link_stage(run_dir, sources_checked["key"])

@@ -1,8 +1,10 @@
 """Thin Prefect tasks: each calls one package function, passing paths and small values.
 
 Every stage task is resumable: it is skipped when the run folder records that it already
-finished with the same inputs (``triangulate.runs.run_once``), so rerunning an interrupted
-run redoes only the unfinished stages.
+finished with the same inputs and its recorded outputs are intact
+(``triangulate.runs.run_once``), so rerunning an interrupted run redoes only the unfinished
+or damaged stages and the stages after them. A full disk or read-only folder stops a stage
+with a message naming the folder (``triangulate.runs.storage_guard``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,14 @@ from quality_report import build_quality_report
 from synthetic_data import generate_world
 from triangulate.config import RunConfig, config_from_parameters, load_config
 from triangulate.manifest import write_manifest
-from triangulate.runs import RunFolder, fingerprint, prepare_run_folder, publish_run, run_once
+from triangulate.runs import (
+    RunFolder,
+    fingerprint,
+    prepare_run_folder,
+    publish_run,
+    run_once,
+    storage_guard,
+)
 from triangulate.separation import FOLDER as ANALYSIS_INPUTS
 from triangulate.separation import separate_linked_run
 from triangulate.summaries import (
@@ -60,8 +69,11 @@ def _stage(
     folder = RunFolder.from_work(Path(run_dir))
     config = load_config(folder.work / "config.yaml")
     key = fingerprint(stage, upstream, section(config))
-    summary, resumed = run_once(folder.work, stage, key, lambda: action(folder, config))
     logger = get_run_logger()
+    with storage_guard(folder.work, config.run.people):
+        summary, resumed = run_once(
+            folder.work, stage, key, lambda: action(folder, config), log=logger.warning
+        )
     if resumed:
         logger.info("Stage %s already finished with these inputs: resumed, not redone.", stage)
     logger.info(stage_log_line(stage, summary))
@@ -76,12 +88,14 @@ def prepare_run(
     threshold: float | None,
     backend: str | None,
     out: str | None,
+    wait: bool = False,
 ) -> Path:
     config = config_from_parameters(
         config_path, people=people, seed=seed, out=out, threshold=threshold, backend=backend
     )
-    folder = prepare_run_folder(config)
-    get_run_logger().info("Run %s working in %s.", folder.run_id, folder.work)
+    logger = get_run_logger()
+    folder = prepare_run_folder(config, wait=wait, notify=logger.warning)
+    logger.info("Run %s working in %s (locked by this process).", folder.run_id, folder.work)
     return folder.work
 
 
@@ -206,7 +220,9 @@ def report(run_dir: Path, upstream: str) -> dict[str, Any]:
 @task(name="write run manifest", **IO_RETRIES)
 def manifest(run_dir: str) -> Path:
     work = Path(run_dir)
-    return write_manifest(work, load_config(work / "config.yaml"))
+    config = load_config(work / "config.yaml")
+    with storage_guard(work, config.run.people):
+        return write_manifest(work, config)
 
 
 @task(name="publish run", **IO_RETRIES)

@@ -26,6 +26,8 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
     from expectations import ExpectationsError
     from linkage import ConvergenceError, LinkageInputError
     from quality_report import QualityReportError
+    from triangulate.run_lock import RunLockedError
+    from triangulate.runs import OutputStorageError
     from triangulate.separation import SeparationError
 
     return (
@@ -36,6 +38,8 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
         AnalysisInputError,
         QualityReportError,
         SeparationError,
+        RunLockedError,
+        OutputStorageError,
     )
 
 
@@ -239,8 +243,17 @@ def run(
     out: str | None = typer.Option(None, help="Folder that holds the run folders."),
     threshold: float | None = typer.Option(None, help="Match probability threshold for links."),
     backend: str | None = typer.Option(None, help="Linkage backend: duckdb or spark."),
+    wait: bool = typer.Option(
+        False,
+        "--wait",
+        help="If the same run is already running, wait for it instead of stopping at once.",
+    ),
 ) -> None:
-    """Run the whole pipeline as a Prefect flow: generate, validate, link, analyse, report."""
+    """Run the whole pipeline as a Prefect flow: generate, validate, link, analyse, report.
+
+    One process works on a run folder at a time: a second run of the same configuration
+    stops naming the first (pid, host, start time), or with --wait queues behind it.
+    """
     from triangulate.config import config_from_parameters
 
     try:  # fail on a bad configuration before Prefect starts
@@ -259,6 +272,7 @@ def run(
             threshold=threshold,
             backend=backend,
             out=out,
+            wait=wait,
         )
     except pipeline_errors() as exc:
         fail(f"the run stopped: {exc}")

@@ -1,5 +1,5 @@
 from triangulate.config import load_config
-from triangulate.runs import fingerprint, prepare_run_folder, publish_run, run_once
+from triangulate.runs import fingerprint, prepare_run_folder, publish_run, release_run, run_once
 
 
 def _config(tmp_path, people=10):
@@ -32,8 +32,10 @@ def test_run_is_published_only_when_complete_and_reopened_to_resume(tmp_path):
     assert (folder.work / "config.yaml").exists()
     (folder.work / "result.txt").write_text("done")
     publish_run(folder)
+    release_run(folder.work)
     assert (folder.published / "result.txt").read_text() == "done"
     assert not folder.work.exists()
     assert (tmp_path / "latest").resolve() == folder.published.resolve()
     reopened = prepare_run_folder(_config(tmp_path))
+    release_run(reopened.work)
     assert (reopened.work / "result.txt").exists() and not reopened.published.exists()
