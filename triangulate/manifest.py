@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import os
 import platform
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from common.files import write_json
 from triangulate.config import RunConfig
 
 MANIFEST_NAME = "manifest.json"
@@ -94,10 +93,4 @@ def write_manifest(run_dir: Path, config: RunConfig) -> Path:
         The run's resolved configuration.
     """
     path = Path(run_dir) / MANIFEST_NAME
-    tmp = path.with_name(f".{MANIFEST_NAME}.tmp")
-    tmp.write_text(
-        json.dumps(build_manifest(run_dir, config), indent=2, sort_keys=True) + "\n",
-        encoding="utf-8",
-    )
-    os.replace(tmp, path)
-    return path
+    return write_json(path, build_manifest(run_dir, config), indent=2, sort_keys=True)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.files import write_json
 from triangulate.config import RunConfig, run_id, write_config
 from triangulate.manifest import sha256_file
 from triangulate.run_lock import acquire_run_lock, release_run_lock
@@ -319,16 +320,13 @@ def mark_stage_finished(
 ) -> None:
     """Record that a stage finished, atomically: its summary and a description of its outputs."""
     path = _marker(work, stage)
-    path.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "version": MARKER_VERSION,
         "key": key,
         "summary": summary,
         "outputs": describe_outputs(work, outputs or []),
     }
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, default=str), encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(path, record, indent=None)
 
 
 def forget_later_stages(work: Path, stage: str) -> list[str]:
