@@ -39,8 +39,8 @@ def make_world(people: int, seed: int, work: Path, toy: bool) -> Path:
         from small_world import write_small_world
 
         return write_small_world(run_dir, people=people, seed=seed)
+    from runcore.config import load_config
     from synthetic_data import generate_world
-    from triangulate.config import load_config
 
     world = load_config().world
     generate_world(world, people=people, seed=seed, out_dir=run_dir)

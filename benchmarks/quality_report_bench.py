@@ -20,8 +20,8 @@ from analysis import analyse_run
 from evaluation.linkage import evaluate_linkage
 from linkage import link_sources, spine_at_threshold
 from quality_report import build_quality_report
+from runcore.config import load_config
 from synthetic_data.world import generate_world
-from triangulate.config import load_config
 
 
 def _timed(label: str, func, *args, **kwargs):

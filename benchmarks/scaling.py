@@ -36,7 +36,7 @@ import json, logging, sys, time
 from pathlib import Path
 logging.basicConfig(level=logging.WARNING)
 stage, run_dir, people, backend = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-from triangulate.config import load_config
+from runcore.config import load_config
 config = load_config()
 started = time.perf_counter()
 if stage == "generate":
@@ -60,7 +60,7 @@ elif stage == "analyse":
         shutil.rmtree(linkage_dir)
     shutil.copytree(run_dir / f"linkage-{backend}", linkage_dir)
     # As the pipeline does it: pseudonymise into analysis_inputs/, then analyse only that.
-    from triangulate.separation import FOLDER, separate_linked_run
+    from separation.stage import FOLDER, separate_linked_run
     thresholds = config.analysis.thresholds
     separate_linked_run(run_dir, thresholds, demo=True)
     inputs = run_dir / FOLDER

@@ -1,4 +1,4 @@
-"""Time the separation step (``triangulate.separation.separate_linked_run``) on a linked run.
+"""Time the separation step (``separation.stage.separate_linked_run``) on a linked run.
 
 Usage::
 
@@ -58,7 +58,7 @@ def copy_inputs(source: Path, target: Path) -> None:
 
 def measure_once(run_dir: Path, mode: str) -> dict[str, float]:
     """One measurement in this process: wall and CPU seconds, peak resident memory."""
-    from triangulate.separation import separate_linked_run
+    from separation.stage import separate_linked_run
 
     thresholds = () if mode == "no-thresholds" else THRESHOLDS
     started, cpu = time.perf_counter(), time.process_time()

@@ -22,8 +22,8 @@ from pathlib import Path
 
 def main() -> None:
     from expectations import ValidationFailed, validate_sources
+    from runcore.config import load_config
     from synthetic_data import generate_world
-    from triangulate.config import load_config
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1_000_000)

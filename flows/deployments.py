@@ -4,7 +4,7 @@ drop schedules made in the UI.
 Each deployment runs one flow run at a time; further runs (a "Custom run" pressed while the
 nightly run works, or pressed twice) wait in the server's queue (``AwaitingConcurrencySlot``)
 instead of competing for the same run folder and the machine's memory. The run folder's own
-lock (``triangulate.run_lock``) still guards runs started outside the server.
+lock (``runcore.run_lock``) still guards runs started outside the server.
 """
 
 from __future__ import annotations

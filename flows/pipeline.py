@@ -8,7 +8,7 @@ from typing import Any, Literal
 from prefect import flow
 
 from flows import stages, tasks
-from triangulate.runs import release_run
+from runcore.runs import release_run
 
 
 @flow(

@@ -2,9 +2,9 @@
 
 Every stage task is resumable: it is skipped when the run folder records that it already
 finished with the same inputs and its recorded outputs are intact
-(``triangulate.runs.run_once``), so rerunning an interrupted run redoes only the unfinished
+(``runcore.runs.run_once``), so rerunning an interrupted run redoes only the unfinished
 or damaged stages and the stages after them. A full disk or read-only folder stops a stage
-with a message naming the folder (``triangulate.runs.storage_guard``).
+with a message naming the folder (``runcore.runs.storage_guard``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ from evaluation.linkage import evaluate_linkage
 from expectations import validate_linkage, validate_published, validate_sources
 from linkage import link_sources
 from quality_report import build_quality_report
-from synthetic_data import generate_world
-from triangulate.config import RunConfig, config_from_parameters, load_config
-from triangulate.manifest import write_manifest
-from triangulate.runs import (
+from runcore.config import RunConfig, config_from_parameters, load_config
+from runcore.manifest import write_manifest
+from runcore.runs import (
     RunFolder,
     fingerprint,
     prepare_run_folder,
@@ -36,14 +35,15 @@ from triangulate.runs import (
     run_once,
     storage_guard,
 )
-from triangulate.separation import FOLDER as ANALYSIS_INPUTS
-from triangulate.separation import separate_linked_run
-from triangulate.summaries import (
+from runcore.summaries import (
     run_report_links,
     run_summary_markdown,
     run_summary_tables,
     stage_log_line,
 )
+from separation.stage import FOLDER as ANALYSIS_INPUTS
+from separation.stage import separate_linked_run
+from synthetic_data import generate_world
 
 
 def _transient_io_error(task: Any, task_run: Any, state: State) -> bool:

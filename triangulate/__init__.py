@@ -1,5 +1,2 @@
-"""Command-line interface and run configuration for the triangulate pipeline."""
-
-from triangulate.config import ConfigError, RunConfig, load_config, write_config
-
-__all__ = ["ConfigError", "RunConfig", "load_config", "write_config"]
+"""The front door: the command line (`triangulate ...`) and the Prefect server with the
+deployments. Everything else lives in the packages below it (see CONTRIBUTING.md)."""

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from triangulate.config import ConfigError
+from runcore.config import ConfigError
 from triangulate.generate_cmd import generate
 from triangulate.validate_cmd import validate
 
@@ -26,9 +26,9 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
     from expectations import ExpectationsError
     from linkage import ConvergenceError, LinkageInputError
     from quality_report import QualityReportError
-    from triangulate.run_lock import RunLockedError
-    from triangulate.runs import OutputStorageError
-    from triangulate.separation import SeparationError
+    from runcore.run_lock import RunLockedError
+    from runcore.runs import OutputStorageError
+    from separation.stage import SeparationError
 
     return (
         ConfigError,
@@ -56,7 +56,7 @@ def check_config(
     """Validate a run configuration file and print the resolved settings."""
     import yaml
 
-    from triangulate.config import load_config
+    from runcore.config import load_config
 
     try:
         resolved = load_config(config)
@@ -88,7 +88,7 @@ def link(
     from pathlib import Path
 
     from linkage import LinkageInputError, link_files
-    from triangulate.config import load_config
+    from runcore.config import load_config
 
     named: dict[str, Path] = {}
     for item in inputs:
@@ -162,8 +162,8 @@ def analyse(
     from pathlib import Path
 
     from analysis import AnalysisInputError, analyse_run
-    from triangulate.config import load_config
-    from triangulate.separation import MissingKeyError, SeparationError, separate_linked_run
+    from runcore.config import load_config
+    from separation.stage import MissingKeyError, SeparationError, separate_linked_run
 
     run = Path(run_dir)
     if not run.is_dir():
@@ -254,7 +254,7 @@ def run(
     One process works on a run folder at a time: a second run of the same configuration
     stops naming the first (pid, host, start time), or with --wait queues behind it.
     """
-    from triangulate.config import config_from_parameters
+    from runcore.config import config_from_parameters
 
     try:  # fail on a bad configuration before Prefect starts
         config_from_parameters(
@@ -278,7 +278,7 @@ def run(
         fail(f"the run stopped: {exc}")
     from pathlib import Path
 
-    from triangulate.summaries import run_report_links
+    from runcore.summaries import run_report_links
 
     run_dir = Path(result["run_dir"])
     typer.echo(f"\nRun finished. Outputs: {run_dir}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from triangulate.config import ConfigError, load_config, run_id, write_config
+from runcore.config import ConfigError, load_config, run_id, write_config
 
 
 def generate(

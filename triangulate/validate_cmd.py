@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from triangulate.config import ConfigError, load_config
+from runcore.config import ConfigError, load_config
 
 
 def validate(

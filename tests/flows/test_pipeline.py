@@ -9,7 +9,7 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 
 from flows import triangulate_pipeline
-from triangulate.runs import MARKER_DIR
+from runcore.runs import MARKER_DIR
 
 pytestmark = pytest.mark.slow
 

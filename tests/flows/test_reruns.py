@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from triangulate.manifest import MANIFEST_NAME, sha256_file
+from runcore.manifest import MANIFEST_NAME, sha256_file
 
 pytestmark = pytest.mark.slow
 

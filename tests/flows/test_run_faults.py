@@ -22,8 +22,8 @@ import pytest
 from prefect.testing.utilities import prefect_test_harness
 
 from flows import triangulate_pipeline
-from triangulate.manifest import sha256_file
-from triangulate.runs import MARKER_DIR, _later_outputs, stale_reason
+from runcore.manifest import sha256_file
+from runcore.runs import MARKER_DIR, _later_outputs, stale_reason
 
 pytestmark = pytest.mark.slow
 

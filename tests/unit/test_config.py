@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from triangulate.config import ConfigError, RunConfig, load_config, run_id
+from runcore.config import ConfigError, RunConfig, load_config, run_id
 
 REPO = Path(__file__).resolve().parents[2]
 

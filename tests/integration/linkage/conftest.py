@@ -11,8 +11,8 @@ from linkage import LinkageConfig, link_sources
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory) -> Path:
     """A world from the project's generator at default noise (about 7,000 records)."""
+    from runcore.config import load_config
     from synthetic_data import generate_world
-    from triangulate.config import load_config
 
     run_dir = tmp_path_factory.mktemp("world")
     generate_world(load_config().world, people=3000, seed=11, out_dir=run_dir)

@@ -20,8 +20,8 @@ from analysis import analyse_run  # noqa: E402
 from evaluation.linkage import evaluate_linkage  # noqa: E402
 from linkage import link_sources, spine_at_threshold  # noqa: E402
 from quality_report import build_quality_report  # noqa: E402
+from runcore.config import load_config  # noqa: E402
 from synthetic_data.world import generate_world  # noqa: E402
-from triangulate.config import load_config  # noqa: E402
 
 PEOPLE = 1500
 SEED = 11

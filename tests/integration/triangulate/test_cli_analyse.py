@@ -17,10 +17,10 @@ import yaml
 from typer.testing import CliRunner
 
 from linkage import link_sources
+from runcore.config import load_config
+from separation.stage import FOLDER, KEY_ENV, KEY_FILE_ENV, RECORD
 from synthetic_data import generate_world
 from triangulate.cli import app
-from triangulate.config import load_config
-from triangulate.separation import FOLDER, KEY_ENV, KEY_FILE_ENV, RECORD
 
 pytestmark = pytest.mark.slow
 

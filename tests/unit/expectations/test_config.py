@@ -1,7 +1,7 @@
 import pytest
 
 from expectations.config import ExpectationsConfig
-from triangulate.config import ConfigError, load_config
+from runcore.config import ConfigError, load_config
 
 
 def test_section_is_part_of_the_run_configuration():

@@ -3,7 +3,7 @@ import sys
 
 
 def test_reading_the_configuration_does_not_import_great_expectations():
-    code = "import sys, triangulate.config; print('great_expectations' in sys.modules)"
+    code = "import sys, runcore.config; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -3,9 +3,9 @@
 import pytest
 from pydantic import ValidationError
 
+from runcore.config import ConfigError, load_config
 from synthetic_data import NO_NOISE, GenerationError, WorldConfig, generate_world
 from synthetic_data.config import _defaults
-from triangulate.config import ConfigError, load_config
 
 
 def test_defaults_come_from_the_packaged_yaml():

@@ -10,7 +10,7 @@ import json
 import polars as pl
 import pytest
 
-from triangulate.runs import (
+from runcore.runs import (
     MARKER_DIR,
     OutputStorageError,
     estimated_run_bytes,

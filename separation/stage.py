@@ -34,7 +34,7 @@ import polars as pl
 
 from analysis.inputs import SOURCE_COLUMNS
 from common.files import staged_output
-from triangulate.pseudonyms import (
+from separation.pseudonyms import (
     DEMO_KEY,
     KEY_ENV,
     KEY_FILE_ENV,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from triangulate.config import ConfigError, config_from_parameters
+from runcore.config import ConfigError, config_from_parameters
 
 
 def test_backend_parameter_sets_the_linkage_backend():

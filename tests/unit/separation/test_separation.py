@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from analysis.population import age_at_month
-from triangulate.separation import (
+from separation.stage import (
     DEMO_KEY,
     FOLDER,
     KEY_ENV,

@@ -1,6 +1,6 @@
 import polars as pl
 
-from triangulate.summaries import run_summary_markdown, run_summary_tables, stage_log_line
+from runcore.summaries import run_summary_markdown, run_summary_tables, stage_log_line
 
 
 def _write_evaluation(run_dir):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from common.files import write_json
-from triangulate.config import RunConfig
+from runcore.config import RunConfig
 
 MANIFEST_NAME = "manifest.json"
 

@@ -6,8 +6,8 @@ import datetime as dt
 import json
 from importlib import metadata
 
-from triangulate.config import RunConfig, load_config
-from triangulate.manifest import (
+from runcore.config import RunConfig, load_config
+from runcore.manifest import (
     MANIFEST_NAME,
     collect_seeds,
     input_digests,

@@ -1,5 +1,5 @@
-from triangulate.config import load_config
-from triangulate.runs import fingerprint, prepare_run_folder, publish_run, release_run, run_once
+from runcore.config import load_config
+from runcore.runs import fingerprint, prepare_run_folder, publish_run, release_run, run_once
 
 
 def _config(tmp_path, people=10):

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from common.files import write_json
-from triangulate.config import RunConfig, run_id, write_config
-from triangulate.manifest import sha256_file
-from triangulate.run_lock import acquire_run_lock, release_run_lock
+from runcore.config import RunConfig, run_id, write_config
+from runcore.manifest import sha256_file
+from runcore.run_lock import acquire_run_lock, release_run_lock
 
 MARKER_DIR = ".stages"
 MARKER_VERSION = 2

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from triangulate.run_lock import RunLockedError, acquire_run_lock, holder_of, release_run_lock
+from runcore.run_lock import RunLockedError, acquire_run_lock, holder_of, release_run_lock
 
 # A process that waits for a start signal (a file), then takes the lock and holds it for a
 # while: several started together race for it as two real runs would.
 CONTENDER = """
 import sys, time
 from pathlib import Path
-from triangulate.run_lock import RunLockedError, acquire_run_lock
+from runcore.run_lock import RunLockedError, acquire_run_lock
 out, name, start, hold, mode = sys.argv[1:6]
 while not Path(start).exists():
     time.sleep(0.005)
