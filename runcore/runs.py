@@ -281,15 +281,6 @@ def output_problem(work: Path, output: dict[str, Any]) -> str | None:
     return None
 
 
-def _later_outputs(work: Path, stage: str) -> set[str]:
-    # A file rewritten by a later stage belongs to that stage: only its record is checked.
-    if stage not in STAGE_ORDER:
-        return set()
-    later = STAGE_ORDER[STAGE_ORDER.index(stage) + 1 :]
-    markers = [_read_marker(work, name) or {} for name in later]
-    return {o["path"] for marker in markers for o in marker.get("outputs", [])}
-
-
 def stale_reason(work: Path, stage: str, key: str) -> str | None:
     """Why a stage must be (re)done, or ``None`` if its marker and outputs are intact."""
     marker = _read_marker(work, stage)
@@ -299,12 +290,10 @@ def stale_reason(work: Path, stage: str, key: str) -> str | None:
         return "its inputs or settings changed"
     if marker.get("version") != MARKER_VERSION:
         return "its record does not list its outputs (an older run folder)"
-    owned_later = _later_outputs(work, stage)
     for output in marker["outputs"]:
-        if output["path"] not in owned_later:
-            problem = output_problem(work, output)
-            if problem is not None:
-                return problem
+        problem = output_problem(work, output)
+        if problem is not None:
+            return problem
     return None
 
 
@@ -327,6 +316,22 @@ def mark_stage_finished(
         "outputs": describe_outputs(work, outputs or []),
     }
     write_json(path, record, indent=None)
+    _hand_over(work, stage, {output["path"] for output in record["outputs"]})
+
+
+def _hand_over(work: Path, stage: str, paths: set[str]) -> None:
+    """A file a later stage rewrote (the validation index every gate updates) now belongs to
+    that stage: drop it from earlier stages' records, so that whether or not the later
+    stage's record survives, the earlier stages are not redone for a change they did not
+    make."""
+    if stage not in STAGE_ORDER:
+        return
+    for earlier in STAGE_ORDER[: STAGE_ORDER.index(stage)]:
+        record = _read_marker(work, earlier)
+        if not record or not paths & {o["path"] for o in record.get("outputs", [])}:
+            continue
+        record["outputs"] = [o for o in record["outputs"] if o["path"] not in paths]
+        write_json(_marker(work, earlier), record, indent=None)
 
 
 def forget_later_stages(work: Path, stage: str) -> list[str]:
