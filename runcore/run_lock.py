@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -49,6 +50,17 @@ def describe_holder(holder: dict[str, str]) -> str:
     return f"pid {holder.get('pid')} on host {holder.get('host')}, started {holder.get('started')}"
 
 
+def _written_holder(path: Path, patience: float = 2.0) -> dict[str, str]:
+    """The holder's details, allowing it a moment to write them: two runs started together
+    can meet between the winner taking the lock and writing who it is."""
+    deadline = time.monotonic() + patience
+    holder = holder_of(path)
+    while not holder and time.monotonic() < deadline:
+        time.sleep(0.05)
+        holder = holder_of(path)
+    return holder
+
+
 def _write_holder(handle: IO[str], run_id: str) -> None:
     started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     details = {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname()}
@@ -72,7 +84,7 @@ def acquire_run_lock(
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        holder = describe_holder(holder_of(path))
+        holder = describe_holder(_written_holder(path))
         if not wait:
             handle.close()
             raise RunLockedError(
@@ -91,6 +103,10 @@ def release_run_lock(out: Path, run_id: str) -> None:
     """Release this process's lock on run ``run_id`` (nothing happens if it holds none)."""
     handle = _HELD.pop(str(lock_path(out, run_id)), None)
     if handle is not None:
+        # Forget who held it, so the next holder is never described by stale details.
+        handle.seek(0)
+        handle.truncate()
+        handle.flush()
         fcntl.flock(handle, fcntl.LOCK_UN)
         handle.close()
 
