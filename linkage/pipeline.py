@@ -290,6 +290,7 @@ def link_records(
         "records": summary["records"],
         "clusters": summary["clusters"],
         "threshold": threshold,
+        "threshold_rule": choice["rule"],
         "seconds": timings["total"],
         "out_dir": str(out_dir),
         **input_report.as_dict(),

@@ -388,18 +388,30 @@ def _false_links_against_truth(ctx: ReportContext) -> str:
     if labelled is None or ctx.members is None or t is None:
         return ""
     origins = operational.false_link_origins(labelled, ctx.members, t)
+    scored, refused, exact, splink, transitive, everything = origins.iter_rows(named=True)
+
+    def fig(row: dict[str, Any], column: str) -> str:
+        return figure(f"threshold/false_links/{row['origin']}/{column}", row[column])
+
     return (
         "<h3>Expected false links beside the true ones, by where they arise</h3>"
-        "<p>Why the two counts differ. The model scores each pair on its own: among the "
-        "scored pairs above the threshold it cannot see that a record has a better partner, "
-        "so it under-counts the false ones there; clustering refuses almost all of those (a "
-        "second census record or a second person number in a cluster). For the links "
-        "clustering accepts, the model's probabilities ignore that the link survived that "
-        "competition, so it over-counts their false ones (its m and u are fitted to every "
-        "scored pair, not to the accepted). Deterministic links count as certain. Pairs "
-        "joined only through other records (transitive) were never weighed as pairs at the "
-        "threshold, so the model has no expectation for them; the truth counts them.</p>"
-        + figure_table(origins, key="threshold/false_links", row_key=["origin"])
+        f"<p>Among the scored pairs at or above the threshold the model expects "
+        f"{fig(scored, 'expected_false')} false ones; the truth finds {fig(scored, 'true_false')}"
+        f". Clustering refused {fig(refused, 'true_false')} of those (the model expected "
+        f"{fig(refused, 'expected_false')} among the pairs it refused): the model scores each "
+        "pair on its own and cannot see that a record already has a better partner (a "
+        "second census record or a second person number would join the cluster), which "
+        "clustering can. Among the links clustering accepted the model expects "
+        f"{fig(splink, 'expected_false')} false ones; the truth finds "
+        f"{fig(splink, 'true_false')}: a link that survived that competition is likelier "
+        "right than its pairwise probability says, since the model's m and u are fitted to "
+        "every scored pair. The deterministic pass made "
+        f"{fig(exact, 'true_false')} false links (it counts them as certain). Records "
+        "joined only through other records add "
+        f"{fig(transitive, 'true_false')} false pairs the model never weighed as pairs, "
+        f"so it has no expectation for them; in all, clusters hold "
+        f"{fig(everything, 'true_false')} false pairs.</p>"
+        + figure_table(origins, key="threshold/false_links/table", row_key=["origin"])
     )
 
 

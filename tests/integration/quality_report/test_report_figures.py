@@ -136,7 +136,7 @@ def test_false_link_origins_add_up(report, tiny_run):
     # The report's breakdown of false links: the direct and transitive false pairs in
     # clusters add up to all false pairs in clusters, which the evaluation counts too.
     _, parsed = report
-    origins = "threshold/false_links"
+    origins = "threshold/false_links/table"
     direct = sum(
         float(_value(parsed, f"{origins}/accepted: {kind}/true_false")[0])
         for kind in ("deterministic pass", "Splink")
@@ -154,6 +154,8 @@ def test_false_link_origins_add_up(report, tiny_run):
         pairwise = pairwise.filter(pl.col("scope") == "all")
     row = pairwise.filter(pl.col("source_pair") == "all").row(0, named=True)
     assert total == row["false_positive"]
+    # The sentence and the table give the same figures.
+    _close(_value(parsed, "threshold/false_links/all pairs in clusters/true_false"), total)
 
 
 def test_household_evidence_agrees_with_the_summary(report, tiny_run):
