@@ -1,4 +1,8 @@
-"""The default threshold rule, worked by hand on tiny sets of links (no truth involved)."""
+"""The default threshold rule, worked by hand on tiny sets of links (no truth involved).
+
+These replace the test of the former ``auto`` option (highest expected F1 over every scored
+pair), which is now only the rule's fallback and counts only the links clustering accepts.
+"""
 
 import math
 import random
