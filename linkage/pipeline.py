@@ -208,38 +208,15 @@ def link_records(
     # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
     # its own cluster, but take no part in training or prediction.
     linkable = records.filter(pl.col("linkable"))
-    if config.deterministic_pass:
-        representatives, exact_links = deterministic_pass(linkable)
-    else:
-        representatives = linkable
-        exact_links = pl.DataFrame(
-            schema={
-                "unique_id_l": pl.Int64,
-                "unique_id_r": pl.Int64,
-                "match_probability": pl.Float64,
-            }
-        )
+    representatives, exact_links = _deterministic_links(linkable, config)
     clock.lap("deterministic_pass")
 
     with staged_output(out_dir) as staging:
         records.write_parquet(staging / "records.parquet")
-        backend = open_backend(config)
-        try:
-            training, model_dict, charts = _run_splink(
-                backend,
-                records,
-                linkable,
-                representatives,
-                exact_links,
-                config,
-                staging,
-                clock,
-                {role for spec in specs for role in spec.columns},
-            )
-        finally:
-            # Closed before the polars steps below, freeing DuckDB's memory (up to
-            # memory_limit) or Spark's JVM; and closed on failure too.
-            backend.close()
+        roles = {role for spec in specs for role in spec.columns}
+        training, model_dict, charts = _score_with_open_backend(
+            records, linkable, representatives, exact_links, config, staging, clock, roles
+        )
         clock.lap("charts_and_close")
 
         if config.household_evidence:
@@ -253,38 +230,16 @@ def link_records(
             columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
         )
         # Deterministic links count as certain links (p = 1) in the expected metrics.
-        scored_probabilities = edges.get_column("match_probability")
-        if config.threshold == "auto":
-            choice = choose_threshold(scored_probabilities)
-        else:
-            choice = {
-                "threshold": float(config.threshold),
-                "reasoning": (
-                    f"Threshold {config.threshold} set in the run configuration "
-                    f"(the default, {DEFAULT_THRESHOLD}, met the precision and recall targets "
-                    "against the truth of two synthetic 1,000,000-person worlds; the "
-                    "model-expected figures below are more pessimistic because they ignore "
-                    "the links that clustering refuses)."
-                ),
-                "candidates": choose_threshold(scored_probabilities)["candidates"],
-            }
+        choice = _threshold_choice(edges.get_column("match_probability"), config)
         threshold = float(choice["threshold"])
-        number_rule = shared_number_rule(model_dict)
-        training["shared_number_constraint"] = number_rule
-        constrained = ["shared_number"] if number_rule.get("applied") else []
-        nodes = records.select(
-            "unique_id", "source", "record_id", "unique_people", "person_number", *constrained
-        )
-        spine = cluster_records(
-            nodes, edges, threshold, max_per_source=config.max_records_per_source
+        training["shared_number_constraint"] = shared_number_rule(model_dict)
+        spine = _cluster_into_spine(
+            records, edges, threshold, training["shared_number_constraint"], config
         )
         spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
         clock.lap("clustering")
 
-        # Splink's linker_uid is random (it names cache tables): left out, so two runs of the
-        # same data and seed differ at most in the last bits of DuckDB's parallel sums.
-        saved = {key: value for key, value in model_dict.items() if key != "linker_uid"}
-        (staging / "model.json").write_text(json.dumps(saved, indent=2), encoding="utf-8")
+        _write_model(model_dict, staging / "model.json")
         clock.lap("artefacts")
         timings = clock.stop()
 
@@ -302,6 +257,90 @@ def link_records(
         "out_dir": str(out_dir),
         **input_report.as_dict(),
     }
+
+
+def _deterministic_links(
+    linkable: pl.DataFrame, config: LinkageConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The records left for Splink to score and the links the matchkey made (none when the
+    deterministic pass is switched off)."""
+    if config.deterministic_pass:
+        return deterministic_pass(linkable)
+    no_links = pl.DataFrame(
+        schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64}
+    )
+    return linkable, no_links
+
+
+def _score_with_open_backend(
+    records: pl.DataFrame,
+    linkable: pl.DataFrame,
+    representatives: pl.DataFrame,
+    exact_links: pl.DataFrame,
+    config: LinkageConfig,
+    staging: Path,
+    clock: _Stopwatch,
+    roles: set[str],
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """:func:`_run_splink` on a backend opened for it and closed after it, failed or not."""
+    backend = open_backend(config)
+    try:
+        return _run_splink(
+            backend,
+            records,
+            linkable,
+            representatives,
+            exact_links,
+            config,
+            staging,
+            clock,
+            roles,
+        )
+    finally:
+        # Closed before the polars steps that follow, freeing DuckDB's memory (up to
+        # memory_limit) or Spark's JVM; and closed on failure too.
+        backend.close()
+
+
+def _threshold_choice(scored_probabilities: pl.Series, config: LinkageConfig) -> dict[str, Any]:
+    """The match threshold with its reasoning and candidates: chosen by the stated rule
+    (``auto``) or set in the configuration."""
+    if config.threshold == "auto":
+        return choose_threshold(scored_probabilities)
+    return {
+        "threshold": float(config.threshold),
+        "reasoning": (
+            f"Threshold {config.threshold} set in the run configuration "
+            f"(the default, {DEFAULT_THRESHOLD}, met the precision and recall targets "
+            "against the truth of two synthetic 1,000,000-person worlds; the "
+            "model-expected figures below are more pessimistic because they ignore "
+            "the links that clustering refuses)."
+        ),
+        "candidates": choose_threshold(scored_probabilities)["candidates"],
+    }
+
+
+def _cluster_into_spine(
+    records: pl.DataFrame,
+    edges: pl.DataFrame,
+    threshold: float,
+    number_rule: dict[str, Any],
+    config: LinkageConfig,
+) -> pl.DataFrame:
+    """Cluster the records over the links at ``threshold``, holding each cluster to one
+    shared number when the model's :func:`shared_number_rule` allows it."""
+    constrained = ["shared_number"] if number_rule.get("applied") else []
+    nodes = records.select(
+        "unique_id", "source", "record_id", "unique_people", "person_number", *constrained
+    )
+    return cluster_records(nodes, edges, threshold, max_per_source=config.max_records_per_source)
+
+
+def _write_model(model_dict: dict[str, Any], path: Path) -> None:
+    # Splink's linker_uid is random (it names cache tables): left out, so two runs of the
+    # same data and seed differ at most in the last bits of DuckDB's parallel sums.
+    saved = {key: value for key, value in model_dict.items() if key != "linker_uid"}
+    path.write_text(json.dumps(saved, indent=2), encoding="utf-8")
 
 
 def _add_household_evidence(records: pl.DataFrame, predictions_path: Path) -> dict[str, Any] | None:
