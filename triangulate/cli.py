@@ -163,6 +163,7 @@ def analyse(
 
     from analysis import AnalysisInputError, analyse_run
     from runcore.config import load_config
+    from runcore.runs import RunFolder
     from separation.stage import MissingKeyError, SeparationError, separate_linked_run
 
     run = Path(run_dir)
@@ -182,7 +183,11 @@ def analyse(
             fail(f"--spine-at {item!r}: expected THRESHOLD=PATH, e.g. 0.9=spine_090.parquet")
     try:
         separated = separate_linked_run(
-            run, resolved.analysis.thresholds, demo=demo, spine_files=spines, reuse=True
+            RunFolder.in_place(run),
+            resolved.analysis.thresholds,
+            demo=demo,
+            spine_files=spines,
+            reuse=True,
         )
         summary = analyse_run(
             Path(separated["folder"]),
