@@ -87,6 +87,7 @@ def link(
     """Link two or more files the project did not generate into one person spine."""
     from pathlib import Path
 
+    from evaluation.linkage import link_and_evaluate_files
     from linkage import LinkageInputError, link_files
     from runcore.config import load_config
 
@@ -100,9 +101,12 @@ def link(
         named[name] = Path(path)
     try:
         settings = load_config(config).linkage
-        summary = link_files(
-            named, Path(mapping), Path(out), truth_column=truth_column, config=settings
-        )
+        if truth_column:
+            summary = link_and_evaluate_files(
+                named, Path(mapping), Path(out), truth_column=truth_column, config=settings
+            )
+        else:
+            summary = link_files(named, Path(mapping), Path(out), config=settings)
     except (ConfigError, LinkageInputError) as exc:
         fail(str(exc))
     typer.echo(
