@@ -13,22 +13,14 @@ from analysis.reference import MONTHS
 
 #: Tables recomputed at every match threshold (the headline tables).
 HEADLINE_TABLES = ("overall", "by_imd_quintile", "by_ethnic_group")
-MONTHLY_COLUMNS = (
-    "table",
-    "breakdown",
-    "group",
-    "month",
-    "estimate",
-    "people",
-    "recipients",
-    "crude_pct",
-    "asr_pct",
-    "asr_lower",
-    "asr_upper",
-    "low_reliability",
-    "status",
-)
+CELL_KEYS = ("table", "breakdown", "group", "month")
+"""What names one cell of the monthly tables: one group of one table in one month."""
 RATE_COLUMNS = ("crude_pct", "asr_pct", "asr_lower", "asr_upper")
+COUNTS_AND_RATES = ("people", "recipients", *RATE_COLUMNS)
+"""A cell's figures: people, recipients and the rates (percentages)."""
+MONTHLY_COLUMNS = (*CELL_KEYS, "estimate", *COUNTS_AND_RATES, "low_reliability", "status")
+"""The published monthly tables: each cell's figures for one ``estimate``, with their
+disclosure control."""
 #: Groups the study's main points name (STUDY.md section 1): kept published where any other
 #: complement protects a margin as well.
 HEADLINE_GROUPS = ("Bangladeshi", "Black Caribbean", "Pakistani")

@@ -52,7 +52,7 @@ from analysis.reference import (
     esp2013_weights,
     lsoa_lookup,
 )
-from analysis.tables import monthly_results
+from analysis.tables import CELL_KEYS, COUNTS_AND_RATES, monthly_results
 from analysis.weighting import CalibrationError, calibration_weights
 from common.files import staged_output
 
@@ -234,21 +234,16 @@ def target_truth(person_months: pl.DataFrame, standard: pl.DataFrame | None = No
     )
     rates = age_standardised_rates(counts, ["table", "breakdown", "group", "k"], standard)
     month = pl.col("k").replace_strict(dict(enumerate(MONTHS)), return_dtype=pl.Date)
-    return rates.select(
-        "table",
-        "breakdown",
-        "group",
-        month.alias("month"),
-        "people",
-        "recipients",
-        "crude_pct",
-        "asr_pct",
-        "asr_lower",
-        "asr_upper",
-    ).sort("table", "group", "month")
+    # The published monthly tables' cells and figures, with no estimate label and no
+    # disclosure control (truth is not published).
+    return (
+        rates.with_columns(month.alias("month"))
+        .select(*CELL_KEYS, *COUNTS_AND_RATES)
+        .sort("table", "group", "month")
+    )
 
 
-KEYS = ["table", "breakdown", "group", "month"]
+KEYS = list(CELL_KEYS)
 
 
 def compare_with_target(

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from linkage.errors import LinkageInputError
+from linkage.model import PROJECT_ROLES
 from linkage.reading import read_table, table_columns
 from linkage.repairs import DEFAULT_MAX_INVALID_SHARE, ColumnRepair, repair_values
 from linkage.standardise import (
@@ -31,20 +32,13 @@ __all__ = ["read_table"]
 
 logger = logging.getLogger(__name__)
 
-IDENTIFIERS: tuple[str, ...] = (
-    "forename",
-    "middle_names",
-    "surname",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "person_number",
-    "household",
-    "address",
-    "locality",
-    "shared_number",
-)
-"""Identifier roles an input may map; any may be absent, the record id may not.
+OTHER_ROLES: tuple[str, ...] = ("address", "locality", "shared_number")
+"""Roles other people's inputs may map and the project's own extracts lack."""
+
+IDENTIFIERS: tuple[str, ...] = (*PROJECT_ROLES, "household", *OTHER_ROLES)
+"""Identifier roles an input may map; any may be absent, the record id may not. The
+project's extracts map :data:`linkage.model.PROJECT_ROLES` (the roles its measured model
+compares) and ``household``; other inputs may map the :data:`OTHER_ROLES` too.
 
 ``address`` is one column, or a list of columns joined in order (house number, street,
 lines); ``locality`` a town or suburb; ``shared_number`` a number two or more inputs hold
