@@ -62,7 +62,7 @@ def _parameter_dates(run: RunArtefacts) -> set[str]:
 
 def _sections(ctx: ReportContext, out_dir: Path) -> list[Section]:
     return [
-        sections_verdict.verdict_section(ctx),
+        sections_verdict.verdict_section(ctx, out_dir),
         sections_data.flow_section(ctx),
         sections_data.identifiers_section(ctx),
         sections_data.standardisation_section(ctx),

@@ -7,6 +7,9 @@ from its comparison with the target-population truth (``evaluation/target_compar
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import polars as pl
 
 from quality_report.context import TARGETS, ReportContext
@@ -184,9 +187,56 @@ def _actions(ctx: ReportContext, verdicts: pl.DataFrame | None) -> list[str]:
     ]
 
 
-def verdict_section(ctx: ReportContext) -> Section:
-    """The verdict: targets and scope, threshold decision, pass or fail, risks, actions."""
+def _validation_counts(ctx: ReportContext) -> dict[str, int] | None:
+    """Suites, checks and failures recorded by the run's validation stages."""
+    folder = ctx.run.path("validation/results")
+    if not folder.is_dir():
+        return None
+    counts = {"suites": 0, "evaluated": 0, "critical": 0, "warning": 0}
+    for path in sorted(folder.glob("*.json")):
+        outcomes = (ctx.run.json(str(path.relative_to(ctx.run.run_dir))) or {}).get("outcomes", [])
+        failed = [o for o in outcomes if not o.get("success")]
+        counts["suites"] += 1
+        counts["evaluated"] += len(outcomes)
+        counts["critical"] += sum(o.get("severity") == "critical" for o in failed)
+        counts["warning"] += sum(o.get("severity") == "warning" for o in failed)
+    return counts
+
+
+def _gates_part(ctx: ReportContext, out_dir: Path) -> list[str]:
+    """What stopped the run (the validation page) and what this report only reports."""
+    page = ctx.run.path("validation/index.html")
+    link = escape(os.path.relpath(page, out_dir).replace(os.sep, "/"))
+    counts = _validation_counts(ctx)
+    recorded = (
+        "No validation results were recorded in this run folder."
+        if counts is None
+        else f"The run's Great Expectations suites ({counts['suites']:,}) evaluated "
+        f"{counts['evaluated']:,} checks: {counts['critical']:,} critical failures and "
+        f"{counts['warning']:,} warnings."
+    )
+    return [
+        "<h3>What stopped the run, and what is only reported</h3>",
+        f'<p id="gates">{recorded} A critical failure on the <a href="{link}">validation '
+        "page</a> stops the run; a warning is reported and the run goes on. Those checks need "
+        "no truth: structure and values of the files, linkage rates above a floor, "
+        "implausible links, disclosure control, the wording of the main points. The precision "
+        "and recall targets above are <strong>not</strong> among them: they are judged on the "
+        "synthetic truth and reported here, not gated. A target failed here beside an "
+        "all-green validation page is therefore no contradiction: the run was fit to publish, "
+        "and this section says how far its links fall short and what that does to the "
+        "estimates.</p>",
+    ]
+
+
+def verdict_section(ctx: ReportContext, out_dir: Path) -> Section:
+    """The verdict: targets and scope, threshold decision, pass or fail, gates, risks, actions."""
     section = Section("verdict", "Verdict", (6, 7, 12))
     verdicts = _verdict_table(ctx)
-    section.add(*_targets_part(ctx, verdicts), *_risks_part(ctx), *_actions(ctx, verdicts))
+    section.add(
+        *_targets_part(ctx, verdicts),
+        *_gates_part(ctx, out_dir),
+        *_risks_part(ctx),
+        *_actions(ctx, verdicts),
+    )
     return section
