@@ -154,10 +154,15 @@ def link_files(
     mapping: Path,
     out_dir: Path,
     *,
-    truth_column: str | None = None,
     config: LinkageConfig | None = None,
 ) -> dict[str, Any]:
     """Link two or more CSV/Parquet files into a spine written to ``out_dir``.
+
+    Scoring the spine against a truth column is the evaluation package's job (it may read
+    linkage outputs; linkage never imports it): read the column with
+    :func:`truth_record_map` and pass it to
+    :func:`evaluation.linkage.evaluate_against_record_map`, as ``triangulate link
+    --truth-column`` does.
 
     Parameters
     ----------
@@ -167,22 +172,10 @@ def link_files(
         The YAML column mapping.
     out_dir
         Output folder; receives ``spine.parquet`` and the other linkage artefacts.
-    truth_column
-        A column in every input holding the true person id; when given, the evaluation
-        tables are written to ``out_dir/evaluation``.
 
     Returns
     -------
     dict
-        The linkage summary, with ``evaluation`` when a truth column was given.
+        The linkage summary.
     """
-    from evaluation.linkage import evaluate_against_record_map
-
-    specs = read_mapping(mapping, inputs)
-    record_map = truth_record_map(specs, truth_column) if truth_column else None
-    summary = link_records(specs, Path(out_dir), config)
-    if record_map is not None:
-        summary["evaluation"] = evaluate_against_record_map(
-            Path(out_dir), record_map, None, Path(out_dir) / "evaluation"
-        )
-    return summary
+    return link_records(read_mapping(mapping, inputs), Path(out_dir), config)

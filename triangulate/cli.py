@@ -87,7 +87,8 @@ def link(
     """Link two or more files the project did not generate into one person spine."""
     from pathlib import Path
 
-    from linkage import LinkageInputError, link_files
+    from evaluation.linkage import evaluate_against_record_map
+    from linkage import LinkageInputError, link_files, read_mapping, truth_record_map
     from runcore.config import load_config
 
     named: dict[str, Path] = {}
@@ -100,9 +101,17 @@ def link(
         named[name] = Path(path)
     try:
         settings = load_config(config).linkage
-        summary = link_files(
-            named, Path(mapping), Path(out), truth_column=truth_column, config=settings
+        # The truth column is read before linking, so a missing one stops before any output.
+        truth = (
+            truth_record_map(read_mapping(Path(mapping), named), truth_column)
+            if truth_column
+            else None
         )
+        summary = link_files(named, Path(mapping), Path(out), config=settings)
+        if truth is not None:
+            summary["evaluation"] = evaluate_against_record_map(
+                Path(out), truth, None, Path(out) / "evaluation"
+            )
     except (ConfigError, LinkageInputError) as exc:
         fail(str(exc))
     typer.echo(
