@@ -203,6 +203,10 @@ def _validation_counts(ctx: ReportContext) -> dict[str, int] | None:
     return counts
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _gates_part(ctx: ReportContext, out_dir: Path) -> list[str]:
     """What stopped the run (the validation page) and what this report only reports."""
     page = ctx.run.path("validation/index.html")
@@ -212,8 +216,8 @@ def _gates_part(ctx: ReportContext, out_dir: Path) -> list[str]:
         "No validation results were recorded in this run folder."
         if counts is None
         else f"The run's Great Expectations suites ({counts['suites']:,}) evaluated "
-        f"{counts['evaluated']:,} checks: {counts['critical']:,} critical failures and "
-        f"{counts['warning']:,} warnings."
+        f"{counts['evaluated']:,} checks: {_count(counts['critical'], 'critical failure')} and "
+        f"{_count(counts['warning'], 'warning')}."
     )
     return [
         "<h3>What stopped the run, and what is only reported</h3>",

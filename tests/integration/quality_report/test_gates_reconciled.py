@@ -93,6 +93,7 @@ def test_report_verdict_counts_the_gates_and_links_the_validation_page(pages):
     ]
     outcomes = [o for r in results for o in r["outcomes"]]
     critical = sum(not o["success"] and o["severity"] == "critical" for o in outcomes)
-    assert f"evaluated {len(outcomes):,} checks: {critical:,} critical failures" in text
+    failures = "critical failure" + ("" if critical == 1 else "s")
+    assert f"evaluated {len(outcomes):,} checks: {critical:,} {failures}" in text
     assert "reported here, not gated" in text
     assert (validation.resolve(), "") in [_target(report, href) for href in page.links]
