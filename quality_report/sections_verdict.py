@@ -7,9 +7,6 @@ from its comparison with the target-population truth (``evaluation/target_compar
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import polars as pl
 
 from quality_report.context import TARGETS, ReportContext
@@ -207,10 +204,17 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def _gates_part(ctx: ReportContext, out_dir: Path) -> list[str]:
+def _validation_link(ctx: ReportContext, in_run_folder: bool) -> str:
+    """A link to the run's validation page where the report sits in the run folder and the
+    page exists; otherwise its place named in words (no broken link, and a report built
+    elsewhere is byte for byte the same)."""
+    if in_run_folder and ctx.run.path("validation/index.html").is_file():
+        return '<a href="../validation/index.html">validation page</a>'
+    return "validation page (<code>validation/index.html</code> in the run folder)"
+
+
+def _gates_part(ctx: ReportContext, in_run_folder: bool) -> list[str]:
     """What stopped the run (the validation page) and what this report only reports."""
-    page = ctx.run.path("validation/index.html")
-    link = escape(os.path.relpath(page, out_dir).replace(os.sep, "/"))
     counts = _validation_counts(ctx)
     recorded = (
         "No validation results were recorded in this run folder."
@@ -219,10 +223,11 @@ def _gates_part(ctx: ReportContext, out_dir: Path) -> list[str]:
         f"{counts['evaluated']:,} checks: {_count(counts['critical'], 'critical failure')} and "
         f"{_count(counts['warning'], 'warning')}."
     )
+    link = _validation_link(ctx, in_run_folder)
     return [
         "<h3>What stopped the run, and what is only reported</h3>",
-        f'<p id="gates">{recorded} A critical failure on the <a href="{link}">validation '
-        "page</a> stops the run; a warning is reported and the run goes on. Those checks need "
+        f'<p id="gates">{recorded} A critical failure on the {link} '
+        "stops the run; a warning is reported and the run goes on. Those checks need "
         "no truth: structure and values of the files, linkage rates above a floor, "
         "implausible links, disclosure control, the wording of the main points. The precision "
         "and recall targets above are <strong>not</strong> among them: they are judged on the "
@@ -233,13 +238,17 @@ def _gates_part(ctx: ReportContext, out_dir: Path) -> list[str]:
     ]
 
 
-def verdict_section(ctx: ReportContext, out_dir: Path) -> Section:
-    """The verdict: targets and scope, threshold decision, pass or fail, gates, risks, actions."""
+def verdict_section(ctx: ReportContext, *, in_run_folder: bool = False) -> Section:
+    """The verdict: targets and scope, threshold decision, pass or fail, gates, risks, actions.
+
+    ``in_run_folder``: the report is written to the run's own ``report/`` folder, so the
+    run's validation page can be linked relatively.
+    """
     section = Section("verdict", "Verdict", (6, 7, 12))
     verdicts = _verdict_table(ctx)
     section.add(
         *_targets_part(ctx, verdicts),
-        *_gates_part(ctx, out_dir),
+        *_gates_part(ctx, in_run_folder),
         *_risks_part(ctx),
         *_actions(ctx, verdicts),
     )

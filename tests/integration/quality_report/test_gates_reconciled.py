@@ -20,7 +20,7 @@ from quality_report.context import TARGETS
 
 
 class _Page(HTMLParser):
-    """Links and element ids of a page, and the text inside the element with a given id."""
+    """Element ids of a page, and the text and links inside the element with a given id."""
 
     def __init__(self, text_of: str) -> None:
         super().__init__()
@@ -34,10 +34,10 @@ class _Page(HTMLParser):
         attributes = dict(attrs)
         if "id" in attributes:
             self.ids.add(attributes["id"])
-        if tag == "a" and "href" in attributes:
-            self.links.append(attributes["href"])
         if self._depth or attributes.get("id") == self._text_of:
-            self._depth += 1
+            self._depth += 1  # the pages' gates parts hold no void elements such as <br>
+            if tag == "a" and "href" in attributes:
+                self.links.append(attributes["href"])
 
     def handle_endtag(self, tag):
         if self._depth:
