@@ -39,9 +39,16 @@ class _Strict(BaseModel):
 
 
 class GroupMultipliers(_Strict):
-    """Rate multipliers for groups that real records treat worse (before renormalising)."""
+    """Rate multipliers for groups that real records treat worse (before renormalising).
+
+    ``young_men`` applies to men aged 20-39, ``men`` to all men and ``young_adults`` to
+    everyone aged 20-29 (ONS's under-represented age band), so the three combine for men
+    in their twenties. ``men`` and ``young_adults`` default to 1 (no effect).
+    """
 
     young_men: Positive
+    men: Positive = 1.0
+    young_adults: Positive = 1.0
     minority: Positive
     movers: Positive
     london: Positive
@@ -93,12 +100,14 @@ class GPSection(_Strict):
     unregistered: Probability
     ghost_share: Probability
     patients_per_practice: Annotated[int, Field(gt=0)]
+    multipliers: GroupMultipliers
 
 
 class DWPSection(_Strict):
     """How DWP customer records cover the population."""
 
     nino_coverage: Probability
+    multipliers: GroupMultipliers
 
 
 class BenefitsSection(_Strict):
