@@ -294,3 +294,16 @@ def address_parts(address: str = "address") -> list[pl.Expr]:
         .list.first()
         .alias("address_number"),
     ]
+
+
+def history_parts(current: str = "postcode", previous: str = "previous_postcodes") -> list[pl.Expr]:
+    """The newest previous postcode (``previous_postcode``) and every postcode the record
+    knows, current first (``postcode_history``; null when it knows none)."""
+    empty = pl.lit([], dtype=pl.List(pl.Utf8))
+    known = pl.concat_list(
+        pl.concat_list(pl.col(current)).list.drop_nulls(), pl.col(previous).fill_null(empty)
+    )
+    return [
+        pl.col(previous).list.first().alias("previous_postcode"),
+        pl.when(known.list.len() > 0).then(known).alias("postcode_history"),
+    ]
