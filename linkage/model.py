@@ -134,10 +134,6 @@ EXTRA_BLOCKING_RULES: tuple[str, ...] = (
     "l.date_of_birth = r.date_of_birth AND l.address_number = r.address_number "
     "AND l.locality = r.locality",
     "l.surname = r.surname AND l.locality = r.locality AND l.birth_year = r.birth_year",
-    # Same birth year, one record's postcode the other's latest previous one: a mover
-    # whose names and birth date were both recorded differently. One rule per side.
-    "l.birth_year = r.birth_year AND l.postcode = r.previous_postcode",
-    "l.birth_year = r.birth_year AND l.previous_postcode = r.postcode",
 )
 """Prediction blocking rules for roles beyond names, birth date, sex and postcode."""
 

@@ -223,7 +223,7 @@ def link_records(
 
     with staged_output(out_dir) as staging:
         records.write_parquet(staging / "records.parquet")
-        backend = open_backend(config)
+        backend = open_backend(config, staging)
         try:
             training, model_dict, charts = _run_splink(
                 backend,
