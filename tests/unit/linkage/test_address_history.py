@@ -7,6 +7,7 @@ import pytest
 from splink import DuckDBAPI, Linker
 
 from linkage import model
+from linkage.errors import LinkageInputError
 from linkage.inputs import AddressHistory, InputSpec, load_input, standardise_records
 
 ROLES = ("forename", "surname", "date_of_birth", "postcode")
@@ -127,7 +128,7 @@ def test_a_history_table_missing_its_column_is_named(tmp_path):
         {"postcode": "postcode", "previous_postcodes": "previous_postcodes"},
         address_history=AddressHistory(tmp_path / "h.parquet", "id", "pc", "moved_out"),
     )
-    with pytest.raises(Exception, match="moved_out"):
+    with pytest.raises(LinkageInputError, match="moved_out"):
         load_input(spec)
 
 
@@ -140,3 +141,34 @@ def test_without_the_role_the_model_is_unchanged():
     assert model.blocking_rules((*ROLES, "previous_postcodes")) == model.blocking_rules(ROLES)
     # The history levels are estimated like the other postcode levels: some session trains them.
     assert "postcode" not in model.untrainable_comparisons((*ROLES, "previous_postcodes"))
+
+
+def test_a_mapping_file_gives_an_address_history_table(tmp_path):
+    from linkage.files import read_mapping
+
+    (tmp_path / "gp.csv").write_text("pid,pc\nP1,XY9 9ZZ\nP2,AB1 2CD\n")
+    (tmp_path / "hist.csv").write_text(
+        "pid,pc,left\nP1,EF3 4GH,2009-05-01\nP1,AB1 2CD,2015-06-30\n"
+    )
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "gp:\n  record_id: pid\n  postcode: pc\n  address_history:\n"
+        "    file: hist.csv\n    record_id: pid\n    postcode: pc\n    moved_out: left\n"
+    )
+    [spec] = read_mapping(mapping, {"gp": tmp_path / "gp.csv"})
+    assert spec.address_history.path == tmp_path / "hist.csv"
+    raw, _ = load_input(spec)
+    records = standardise_records(spec, raw, 0)
+    assert records.get_column("previous_postcodes").to_list() == [["AB1 2CD", "EF3 4GH"], None]
+
+
+def test_a_mapping_cannot_give_previous_postcodes_twice(tmp_path):
+    from linkage.files import read_mapping
+
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "gp:\n  record_id: pid\n  previous_postcodes: old\n  address_history:\n"
+        "    file: hist.csv\n    record_id: pid\n    postcode: pc\n"
+    )
+    with pytest.raises(LinkageInputError, match="not both"):
+        read_mapping(mapping, {"gp": tmp_path / "gp.csv"})
