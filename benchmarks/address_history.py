@@ -9,6 +9,8 @@ truth and appends one JSON line per size to ``--out``. Figures are recorded in
 benchmarks/README_scaling.md.
 
     .venv/bin/python benchmarks/address_history.py --people 20000 50000 200000 --label after
+    .venv/bin/python benchmarks/address_history.py --people 20000 50000 200000 \
+        --compare before after
 """
 
 from __future__ import annotations
@@ -109,16 +111,61 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/triangulate-history"))
     parser.add_argument("--label", default="after")
     parser.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("BEFORE", "AFTER"),
+        help="only compare two labelled runs already made on each world",
+    )
+    parser.add_argument(
         "--out", type=Path, default=Path("benchmarks/results/address_history.jsonl")
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.compare:
+        for people in args.people:
+            run_dir = args.work / f"world-{people}-{SEED}"
+            print(people, json.dumps(compare(run_dir, *args.compare)), flush=True)
+        return
     for people in args.people:
         row = measure(people, args.work, args.label)
         print(json.dumps(row), flush=True)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         with args.out.open("a") as handle:
             handle.write(json.dumps(row) + "\n")
+
+
+def _linked_pairs(run_dir: Path, label: str, source: str) -> pl.DataFrame:
+    """Census-``source`` record pairs the spine of run ``label`` puts in one cluster, with
+    whether they are a true pair."""
+    spine = pl.read_parquet(run_dir / f"linkage-{label}" / "spine.parquet")
+    rmap = pl.read_parquet(run_dir / "truth" / "record_map.parquet")
+    members = spine.select("source", "record_id", cluster="person_id").join(
+        rmap.select("source", "record_id", "person_id"), on=["source", "record_id"]
+    )
+    census = members.filter(pl.col("source") == "census")
+    other = members.filter(pl.col("source") == source)
+    return census.join(other, on="cluster", suffix="_o").select(
+        "record_id", "record_id_o", true=pl.col("person_id") == pl.col("person_id_o")
+    )
+
+
+def compare(run_dir: Path, before: str, after: str) -> dict[str, Any]:
+    """Paired comparison of two runs on one world: true and false census-GP and census-DWP
+    links made by one run only (the discordant pairs a sign test is read from)."""
+    out: dict[str, Any] = {}
+    for source in ("gp", "dwp"):
+        a = _linked_pairs(run_dir, before, source)
+        b = _linked_pairs(run_dir, after, source)
+        keys = ["record_id", "record_id_o", "true"]
+        only_a = a.join(b, on=keys, how="anti")
+        only_b = b.join(a, on=keys, how="anti")
+        out[f"census-{source}"] = {
+            "true_links_only_before": int(only_a.get_column("true").sum()),
+            "true_links_only_after": int(only_b.get_column("true").sum()),
+            "false_links_only_before": int((~only_a.get_column("true")).sum()),
+            "false_links_only_after": int((~only_b.get_column("true")).sum()),
+        }
+    return out
 
 
 if __name__ == "__main__":
