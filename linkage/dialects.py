@@ -12,7 +12,8 @@ DuckDB                        Spark
                               length (one substitution), which is how the model uses it (the
                               birth date as eight digits); DuckDB's ``hamming`` rejects
                               strings of unequal length anyway
-``list_intersect``            ``array_intersect`` (Splink's array-intersection levels)
+``list_intersect``            ``array_intersect`` (both return the distinct common elements;
+                              Splink's ``ArrayIntersectLevel`` writes these two)
 ============================  =============================================================
 
 The translation is positional: a translated settings dictionary has exactly the structure
