@@ -25,7 +25,7 @@ from linkage.standardise import (
     standardise_names,
     standardise_person_number,
     standardise_place,
-    standardise_postcode,
+    standardise_previous_postcodes,
     standardise_sex,
 )
 
@@ -64,9 +64,6 @@ compared but feeds the household evidence (``linkage/household.py``).
 text with the postcodes separated by ``|`` or ``;`` (a CSV file), or an address-history
 table with one row per previous address (:class:`AddressHistory`). A postcode agreeing
 with one of them is evidence for people who moved (``linkage/model.py``)."""
-
-HISTORY_SEPARATORS = r"[|;]"
-"""Separators of previous postcodes written in one text field."""
 
 RECORD_COLUMNS: tuple[str, ...] = (
     "unique_id",
@@ -457,28 +454,6 @@ def load_input(
         columns={role: spec.label(role) for role in spec.columns},
         date_formats=spec.date_format,
         max_invalid_share=max_invalid_share,
-    )
-
-
-def standardise_previous_postcodes(values: pl.Series) -> pl.Series:
-    """Previous postcodes as a list of standardised postcodes, newest first.
-
-    Text is split at ``|`` or ``;``; values that are not postcode-shaped are dropped, as
-    is a repeat of a newer one. Null (not an empty list) for a record with none, so the
-    comparison's null level applies.
-    """
-    if values.dtype in (pl.Utf8, pl.Null):
-        values = values.cast(pl.Utf8).str.replace_all(HISTORY_SEPARATORS, "|").str.split("|")
-    cleaned = pl.select(
-        values.list.eval(standardise_postcode(pl.element()))
-        .list.drop_nulls()
-        .list.unique(maintain_order=True)
-    ).to_series()
-    return (
-        pl.select(pl.when(cleaned.list.len() > 0).then(cleaned))
-        .to_series()
-        .alias("previous_postcodes")
-        .cast(pl.List(pl.Utf8))
     )
 
 

@@ -112,7 +112,7 @@ def test_previous_postcodes_as_text_are_split_and_standardised(tmp_path):
     path = tmp_path / "people.csv"
     path.write_text("id,pc,prev\n1,AB1 2CD,ef3 4gh| XY9 9ZZ;not a postcode\n2,AB1 2CD,\n")
     spec = InputSpec("file", path, "id", {"postcode": "pc", "previous_postcodes": "prev"})
-    raw, _ = load_input(spec)
+    raw, _ = load_input(spec, max_invalid_share=0.5)
     records = standardise_records(spec, raw, 0)
     assert records.get_column("previous_postcodes").to_list() == [["EF3 4GH", "XY9 9ZZ"], None]
     assert records.get_column("previous_postcode").to_list() == ["EF3 4GH", None]
@@ -172,3 +172,14 @@ def test_a_mapping_cannot_give_previous_postcodes_twice(tmp_path):
     )
     with pytest.raises(LinkageInputError, match="not both"):
         read_mapping(mapping, {"gp": tmp_path / "gp.csv"})
+
+
+def test_unreadable_previous_postcodes_are_counted_and_too_many_refused(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("id,pc,prev\n1,AB1 2CD,EF3 4GH|not a postcode\n2,AB1 2CD,XY9 9ZZ\n")
+    spec = InputSpec("file", path, "id", {"postcode": "pc", "previous_postcodes": "prev"})
+    _, repairs = load_input(spec, max_invalid_share=0.5)
+    [repair] = [r for r in repairs if r.role == "previous_postcodes"]
+    assert (repair.recorded, repair.invalid) == (3, 1)
+    with pytest.raises(LinkageInputError, match="1 of 3 values"):
+        load_input(spec, max_invalid_share=0.2)
