@@ -323,7 +323,7 @@ def _score_with_open_backend(
     roles: set[str],
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """:func:`_run_splink` on a backend opened for it and closed after it, failed or not."""
-    backend = open_backend(config)
+    backend = open_backend(config, staging)
     try:
         return _run_splink(
             backend,
