@@ -236,7 +236,7 @@ name) is a cautious prior."""
 
 def forename_comparison() -> dict[str, Any]:
     """Forename: exact (term-frequency adjusted), swapped with surname, close spellings,
-    nickname of the same formal name.
+    nickname of the same formal name, one character different (short names).
 
     It does not look at middle names, so that a training session blocked on middle names
     can still estimate it."""
@@ -251,6 +251,9 @@ def forename_comparison() -> dict[str, Any]:
             _level(_jw("forename", 0.92), "Jaro-Winkler >= 0.92"),
             _level('"forename_group_l" = "forename_group_r"', "nickname or formal name"),
             _level(_jw("forename", 0.8), "Jaro-Winkler >= 0.8"),
+            # Jaro-Winkler is harsh on short names: one typo in a name of two or three
+            # letters (ED, JO, AMY) falls below 0.8.
+            _level('levenshtein("forename_l", "forename_r") <= 1', "one character different"),
             {
                 "sql_condition": "ELSE",
                 "label_for_charts": "all other",
