@@ -21,7 +21,6 @@ import pytest
 
 from runcore.config import config_from_parameters, run_id
 from runcore.run_lock import acquire_run_lock, release_run_lock
-from triangulate.server import free_port, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -29,19 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--people", "300", "--seed", "5"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("prefect-home")
-    running = start_server(port=free_port(), home=home)
-    try:
-        yield running, home
-    finally:
-        running.stop()
-
-
 @pytest.fixture
-def env(server, tmp_path):
-    running, home = server
+def env(prefect_server, tmp_path):
+    running, home = prefect_server
     return {
         **os.environ,
         "PREFECT_API_URL": running.api_url,

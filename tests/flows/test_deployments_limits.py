@@ -14,3 +14,25 @@ def test_every_deployment_runs_one_flow_run_at_a_time_and_queues_the_rest():
         assert deployment.concurrency_limit == 1, deployment.name
         strategy = deployment.concurrency_options.collision_strategy
         assert strategy == ConcurrencyLimitStrategy.ENQUEUE, deployment.name
+
+
+def test_a_run_whose_heartbeats_stop_is_marked_crashed_after_several_missed_beats():
+    from prefect.client.schemas.objects import StateType
+    from prefect.events.schemas.automations import Posture
+
+    from flows.deployments import (
+        HEARTBEAT_SECONDS,
+        SILENCE_BEFORE_CRASHED,
+        crashed_runs_automation,
+    )
+
+    automation = crashed_runs_automation()
+    trigger = automation.trigger
+    assert trigger.posture == Posture.Proactive and trigger.threshold == 1
+    assert trigger.after == {"prefect.flow-run.heartbeat"}
+    # Any heartbeat or final state in time keeps a run alive; a finished run is never marked.
+    assert trigger.expect >= {"prefect.flow-run.heartbeat", "prefect.flow-run.Completed"}
+    assert trigger.for_each == {"prefect.resource.id"}  # each flow run on its own
+    assert SILENCE_BEFORE_CRASHED.total_seconds() >= 3 * HEARTBEAT_SECONDS
+    (action,) = automation.actions
+    assert action.state == StateType.CRASHED and "Rerun" in action.message
