@@ -12,6 +12,8 @@ DuckDB                        Spark
                               length (one substitution), which is how the model uses it (the
                               birth date as eight digits); DuckDB's ``hamming`` rejects
                               strings of unequal length anyway
+``list_intersect``            ``array_intersect`` (both return the distinct common elements;
+                              Splink's ``ArrayIntersectLevel`` writes these two)
 ============================  =============================================================
 
 The translation is positional: a translated settings dictionary has exactly the structure
@@ -29,7 +31,7 @@ from sqlglot import exp
 
 Dialect = Literal["duckdb", "spark"]
 
-_RENAMED_FUNCTIONS: dict[str, str] = {"hamming": "levenshtein"}
+_RENAMED_FUNCTIONS: dict[str, str] = {"hamming": "levenshtein", "list_intersect": "array_intersect"}
 """DuckDB functions parsed as anonymous calls, and their Spark names."""
 
 

@@ -217,4 +217,48 @@ def standardisation_section(ctx: ReportContext) -> Section:
         "computed by the linkage package's own functions at report time.</p>",
         figure_table(rows, key="standardisation", row_key=["input forename"]),
     )
+    section.add(*repairs_part(ctx))
     return section
+
+
+REPAIR_COLUMNS = {
+    "input": "input",
+    "column": "column",
+    "role": "role",
+    "recorded": "values recorded",
+    "invalid": "made missing",
+    "share": "share made missing",
+    "rule": "rule they broke",
+}
+
+
+def repairs_part(ctx: ReportContext) -> list[str]:
+    """The values reading made missing (impossible dates, wrongly shaped postcodes or numbers),
+    counted per input and column, and the roles left mostly missing: the repairs a user's
+    extracts needed, which the linkage summary records."""
+    inputs = (ctx.summary or {}).get("inputs")
+    if inputs is None:
+        return [
+            '<p class="note">The linkage summary records no reading repairs (it predates them).</p>'
+        ]
+    parts = ["<h3>Values made missing on reading</h3>"]
+    repairs = inputs.get("repairs", [])
+    if repairs:
+        frame = pl.DataFrame(repairs).select(list(REPAIR_COLUMNS)).rename(REPAIR_COLUMNS)
+        parts.append(
+            "<p>Values that could not be read were made missing and counted, rather than the "
+            "file refused (a file is refused only when a column is mostly unreadable).</p>"
+        )
+        parts.append(
+            figure_table(
+                frame,
+                key="repairs",
+                row_key=["input", "column"],
+                formats={"share made missing": pct},
+            )
+        )
+    else:
+        parts.append("<p>Every recorded value of every mapped column could be read: no repair.</p>")
+    for warning in inputs.get("warnings", []):
+        parts.append(f"<p><strong>Warning:</strong> {escape(warning)}</p>")
+    return parts

@@ -244,6 +244,24 @@ def census_suite(
     return SuiteDefinition("census", "2011 Census extract (sources/census.parquet)", (part,))
 
 
+def _valid_nhs_number() -> Check:
+    return Check(
+        "nhs_number_mod11",
+        "format",
+        "critical",
+        ExpectColumnValuesToBeValidNhsNumber(column="nhs_number"),
+    )
+
+
+def _identifier_completeness(number: str, config: ExpectationsConfig) -> list[Check]:
+    """The linkage identifiers an administrative extract must mostly hold: its own person
+    number, then names, birth date, sex and postcode."""
+    return completeness_checks(
+        [number, "forename", "surname", "date_of_birth", "sex", "postcode"],
+        config.max_missing_identifier_share,
+    )
+
+
 def gp_registrations_suite(
     config: ExpectationsConfig, *, people: int | None = None, births: int | None = None
 ) -> SuiteDefinition:
@@ -251,17 +269,9 @@ def gp_registrations_suite(
     checks = [
         *schema_checks("gp_registrations", GP_REGISTRATION_COLUMNS),
         *not_null_checks(["gp_record_id", "practice_code", "registration_date"]),
-        *completeness_checks(
-            ["nhs_number", "forename", "surname", "date_of_birth", "sex", "postcode"],
-            config.max_missing_identifier_share,
-        ),
+        *_identifier_completeness("nhs_number", config),
         _unique("gp_record_id"),
-        Check(
-            "nhs_number_mod11",
-            "format",
-            "critical",
-            ExpectColumnValuesToBeValidNhsNumber(column="nhs_number"),
-        ),
+        _valid_nhs_number(),
         _regex("practice_code_format", "practice_code", r"^[A-Z][0-9]{5}$"),
         _regex("lsoa11cd_format", "lsoa11cd", LSOA_2011),
         _postcode(config),
@@ -295,12 +305,7 @@ def gp_conditions_suite(
     checks = [
         *schema_checks("gp_conditions", GP_CONDITION_COLUMNS),
         *not_null_checks(["gp_record_id", "cluster", "snomed_code", "event_date"]),
-        Check(
-            "nhs_number_mod11",
-            "format",
-            "critical",
-            ExpectColumnValuesToBeValidNhsNumber(column="nhs_number"),
-        ),
+        _valid_nhs_number(),
         _regex("snomed_code_format", "snomed_code", r"^[0-9]{6,18}$"),
         _in_set("cluster_code", "cluster", CONDITION_CLUSTERS),
         _not_after("event_date_not_in_future", "event_date", EXTRACT_DAY),
@@ -318,10 +323,7 @@ def dwp_customers_suite(
     checks = [
         *schema_checks("dwp_customers", DWP_CUSTOMER_COLUMNS),
         *not_null_checks(["dwp_master_key"]),
-        *completeness_checks(
-            ["nino", "forename", "surname", "date_of_birth", "sex", "postcode"],
-            config.max_missing_identifier_share,
-        ),
+        *_identifier_completeness("nino", config),
         _unique("dwp_master_key"),
         _regex("nino_format", "nino", NINO),
         Check(

@@ -72,3 +72,25 @@ def test_spark_without_pyspark_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyspark.sql", None)
     with pytest.raises(BackendUnavailableError, match=r"pip install -e '\.\[spark\]'"):
         open_backend(LinkageConfig(backend="spark"))
+
+
+def test_every_role_translates_to_spark_functions_only():
+    # A DuckDB function sqlglot does not know is parsed as an anonymous call and would reach
+    # Spark untranslated (as list_intersect once did): only Splink's own UDF may be unknown.
+    import sqlglot
+    from sqlglot import exp
+
+    from linkage.inputs import IDENTIFIERS
+
+    spark = translate_settings(model.settings_dict(roles=IDENTIFIERS), "spark")
+    conditions = [
+        level["sql_condition"] for c in spark["comparisons"] for level in c["comparison_levels"]
+    ] + [rule["blocking_rule"] for rule in spark["blocking_rules_to_generate_predictions"]]
+    unknown = {
+        call.name.lower()
+        for sql in conditions
+        if sql.strip().upper() != "ELSE"
+        for call in sqlglot.parse_one(sql, read="spark").find_all(exp.Anonymous)
+    }
+    assert unknown <= {"jaro_winkler"}, unknown
+    assert any("ARRAY_INTERSECT" in c for c in conditions)  # the address words

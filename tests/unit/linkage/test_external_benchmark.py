@@ -47,3 +47,29 @@ def test_held_back_sets_are_never_run(tmp_path):
             external.run([name], tmp_path)
     generators = [g for pair in external.PSEUDOPEOPLE_PAIRS.values() for _, g, _ in pair]
     assert "generate_social_security" not in generators
+
+
+def _rows(ours: float, plain: float) -> list[dict]:
+    return [
+        {"set": "s", "method": "triangulate", "f1": ours},
+        {"set": "s", "method": "plain", "f1": plain},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ours", "plain", "missed"),
+    [
+        (0.95, 0.96, True),  # below the plain model
+        (0.985, 0.975, True),  # above it, but below 0.99 where the plain model reaches 0.97
+        (0.991, 0.975, False),
+        (0.96, 0.95, False),  # the plain model is under 0.97: beating it is enough
+    ],
+)
+def test_target_failures_by_hand(ours, plain, missed):
+    assert bool(external.target_failures(_rows(ours, plain))) is missed
+
+
+def test_prepare_refuses_held_back_sets():
+    for name in external.HELD_BACK:
+        with pytest.raises(SystemExit, match="held back"):
+            external.prepare([name])
