@@ -195,6 +195,11 @@ class Stack:
 
     def stop(self) -> None:
         if self.serving is not None and self.serving.poll() is None:
+            # A runner shutting down cancels the flow runs whose processes it still tracks,
+            # even one that has just reported COMPLETED: let them exit first.
+            deadline = time.monotonic() + 120
+            while _children(self.serving.pid) and time.monotonic() < deadline:
+                time.sleep(1)
             self.serving.terminate()
             self.serving.wait(timeout=60)
         if self.server is not None:
@@ -249,6 +254,19 @@ def kill_everything(stack: Stack, out: Path) -> int:
     stack.serving.wait()
     wait_for(lambda: not _alive(run_pid), timeout=30, interval=0.2, what="the run to die")
     return run_pid
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
 
 
 def _alive(pid: int) -> bool:
