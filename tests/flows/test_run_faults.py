@@ -223,5 +223,6 @@ def test_read_only_output_folder_stops_naming_it(tmp_path, cli_env):
         error = _final_error(stderr)
         assert error.startswith(f"Error: the run stopped: cannot write the run's outputs in {out}")
         assert "the file system is read-only" in error and not any(out.iterdir())
+        assert "Traceback" not in stderr
     finally:
         subprocess.run(["umount", "-l", str(out)], check=False)
