@@ -191,6 +191,43 @@ def cluster_records(
     )
 
 
+def accepted_links(
+    nodes: pl.DataFrame,
+    edges: pl.DataFrame,
+    floor: float,
+    *,
+    max_per_source: int = MAX_RECORDS_PER_SOURCE,
+) -> pl.DataFrame:
+    """The links at or above ``floor``, each marked whether clustering accepts it.
+
+    Clustering takes links from the most to the least probable, and whether a link is
+    refused depends only on the links before it; so the links accepted at any threshold
+    ``t >= floor`` are exactly those marked ``accepted`` here with probability at least
+    ``t``, and one pass answers for every candidate threshold. A refused link is refused
+    at every threshold (the links that refuse it come first whatever the threshold).
+
+    Parameters are as in :func:`cluster_records`.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``match_probability`` and ``accepted`` (bool) of every link at or above ``floor``,
+        most probable first.
+    """
+    clusters = _Clusters(nodes, max_per_source)
+    ordered = (
+        edges.select("unique_id_l", "unique_id_r", "match_probability")
+        .filter(pl.col("match_probability") >= floor)
+        .sort(["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False])
+    )
+    join = clusters.join
+    left, right = ordered.get_column("unique_id_l").to_list(), ordered.get_column("unique_id_r")
+    accepted = [join(a, b) for a, b in zip(left, right.to_list(), strict=True)]
+    return ordered.select("match_probability").with_columns(
+        pl.Series("accepted", accepted, dtype=pl.Boolean)
+    )
+
+
 def spine_at_threshold(
     linkage_dir: Path, threshold: float, *, max_per_source: int = MAX_RECORDS_PER_SOURCE
 ) -> pl.DataFrame:

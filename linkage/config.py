@@ -7,14 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_THRESHOLD = 0.2
-"""The default match-probability threshold, set as a clerical review would set it: on two
-independent 1,000,000-person synthetic worlds (seeds 20110327 and 777) it is the highest
-threshold at which census-GP and census-DWP recall reach the 99.75% target on both, with
-precision above the 99.9% target (benchmarks/README_linkage.md). It lies below 0.5 because
-clustering refuses the links that would break a person's constraints (two census records,
-two person numbers), so a modest link whose records have no better partner is usually
-right: the model's probabilities are conservative for the links clustering accepts."""
+DEFAULT_THRESHOLD: Literal["auto"] = "auto"
+"""By default the threshold is chosen by a stated rule from the model's own probabilities,
+never from a truth: the lowest candidate at which the model-expected precision of the links
+clustering accepts reaches the 99.9% target (``linkage.prediction.THRESHOLD_RULE``, which
+says why). A number in the configuration overrides it. (Until December 2026 the default was
+0.2, read off the truth of two synthetic worlds; the rule replaced it because real data
+has no truth to read.)"""
 
 
 class LinkageConfig(BaseModel):
@@ -25,9 +24,10 @@ class LinkageConfig(BaseModel):
     threshold: float | Literal["auto"] = Field(
         DEFAULT_THRESHOLD,
         description=(
-            "Match probability at or above which two records are linked; 'auto' picks the "
-            "threshold maximising the model-expected F1 and records the reasoning. The "
-            "default was chosen against the truth of synthetic worlds (see DEFAULT_THRESHOLD)."
+            "Match probability at or above which two records are linked, or 'auto': the "
+            "lowest candidate whose model-expected precision over the links clustering "
+            "accepts reaches 0.999 (else the highest expected F1); the rule, the value and "
+            "the expected figures are recorded in linkage_summary.json."
         ),
     )
     prediction_floor: float = Field(

@@ -220,6 +220,15 @@ def _swap_level(condition: str, label: str, u: float) -> dict[str, Any]:
     }
 
 
+UNRELATED_FORENAME_M = 0.01
+"""Fixed m of forenames unrelated by spelling, nickname or swap. EM over-estimates it as it
+does distant birth dates (:data:`DISTANT_BIRTH_DATE_M`): the blocks that can train forenames
+hold household members of one surname and address, often with one birth date copied from
+another (a known recording error), whom EM takes for one person with two forenames. One
+true pair in a hundred with such a forename (a person known by a middle or an anglicised
+name) is a cautious prior."""
+
+
 def forename_comparison() -> dict[str, Any]:
     """Forename: exact (term-frequency adjusted), swapped with surname, close spellings,
     nickname of the same formal name.
@@ -237,7 +246,12 @@ def forename_comparison() -> dict[str, Any]:
             _level(_jw("forename", 0.92), "Jaro-Winkler >= 0.92"),
             _level('"forename_group_l" = "forename_group_r"', "nickname or formal name"),
             _level(_jw("forename", 0.8), "Jaro-Winkler >= 0.8"),
-            _else(),
+            {
+                "sql_condition": "ELSE",
+                "label_for_charts": "all other",
+                "m_probability": UNRELATED_FORENAME_M,
+                "fix_m_probability": True,
+            },
         ],
     }
 

@@ -17,11 +17,17 @@ import polars as pl
 from common.files import staged_output
 from linkage import model
 from linkage.backends import DuckDBBackend, open_backend
-from linkage.clustering import SPINE_COLUMNS, cluster_records
-from linkage.config import DEFAULT_THRESHOLD, LinkageConfig
+from linkage.clustering import SPINE_COLUMNS, accepted_links, cluster_records
+from linkage.config import LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
 from linkage.inputs import InputSpec, project_inputs, read_inputs
-from linkage.prediction import choose_threshold, deterministic_pass
+from linkage.prediction import (
+    THRESHOLD_CANDIDATES,
+    THRESHOLD_RULE,
+    choose_threshold,
+    deterministic_pass,
+    expected_metrics,
+)
 from linkage.training import estimate_prior, frequency_tables, register_frequencies, train
 
 logger = logging.getLogger(__name__)
@@ -252,29 +258,15 @@ def link_records(
             staging / "predictions.parquet",
             columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
         )
-        # Deterministic links count as certain links (p = 1) in the expected metrics.
-        scored_probabilities = edges.get_column("match_probability")
-        if config.threshold == "auto":
-            choice = choose_threshold(scored_probabilities)
-        else:
-            choice = {
-                "threshold": float(config.threshold),
-                "reasoning": (
-                    f"Threshold {config.threshold} set in the run configuration "
-                    f"(the default, {DEFAULT_THRESHOLD}, met the precision and recall targets "
-                    "against the truth of two synthetic 1,000,000-person worlds; the "
-                    "model-expected figures below are more pessimistic because they ignore "
-                    "the links that clustering refuses)."
-                ),
-                "candidates": choose_threshold(scored_probabilities)["candidates"],
-            }
-        threshold = float(choice["threshold"])
         number_rule = shared_number_rule(model_dict)
         training["shared_number_constraint"] = number_rule
         constrained = ["shared_number"] if number_rule.get("applied") else []
         nodes = records.select(
             "unique_id", "source", "record_id", "unique_people", "person_number", *constrained
         )
+        choice = threshold_choice(config, nodes, edges)
+        threshold = float(choice["threshold"])
+        clock.lap("threshold_choice")
         spine = cluster_records(
             nodes, edges, threshold, max_per_source=config.max_records_per_source
         )
@@ -298,9 +290,42 @@ def link_records(
         "records": summary["records"],
         "clusters": summary["clusters"],
         "threshold": threshold,
+        "threshold_rule": choice["rule"],
         "seconds": timings["total"],
         "out_dir": str(out_dir),
         **input_report.as_dict(),
+    }
+
+
+def threshold_choice(
+    config: LinkageConfig, nodes: pl.DataFrame, edges: pl.DataFrame
+) -> dict[str, Any]:
+    """The threshold to cluster at, with the model-expected figures behind it.
+
+    ``auto`` (the default) applies :data:`linkage.prediction.THRESHOLD_RULE`; a number set
+    in the configuration is used as it is, with its expected figures beside the rule's
+    candidates. Deterministic links take part with ``p = 1``.
+    """
+    candidates = THRESHOLD_CANDIDATES
+    given = None if config.threshold == "auto" else float(config.threshold)
+    floor = min(candidates) if given is None else min(*candidates, given)
+    links = accepted_links(nodes, edges, floor, max_per_source=config.max_records_per_source)
+    choice = choose_threshold(links, candidates=candidates)
+    if given is None:
+        return choice
+    expected = expected_metrics(links, [given])[0]
+    return {
+        **choice,
+        "threshold": given,
+        "rule": "set in the run configuration",
+        "reasoning": (
+            f"Threshold {given} set in the run configuration. There, the model expects "
+            f"precision {expected['expected_precision']:.5f}, recall "
+            f"{expected['expected_recall']:.5f} and F1 {expected['expected_f1']:.5f} over "
+            f"the {expected['links']} links clustering accepts; the default rule ("
+            f"{THRESHOLD_RULE}) would have chosen {choice['threshold']}."
+        ),
+        "expected": expected,
     }
 
 
@@ -338,7 +363,9 @@ def _summary(
         "deterministic_links": int((edges.get_column("match_key") == "exact").sum()),
         "scored_pairs": int((edges.get_column("match_key") != "exact").sum()),
         "threshold": choice["threshold"],
+        "threshold_rule": choice["rule"],
         "threshold_reasoning": choice["reasoning"],
+        "threshold_expected": choice["expected"],
         "threshold_candidates": choice["candidates"],
         "training": training,
         "charts": charts,

@@ -173,3 +173,91 @@ def missed_unscored(labelled: pl.DataFrame, members: pl.DataFrame, missed_pairs:
         .height
     )
     return missed_pairs - scored_missed
+
+
+def _cluster_of(labelled: pl.DataFrame, members: pl.DataFrame) -> pl.DataFrame:
+    """Each scored pair with the clusters its two records ended in."""
+    ends = members.select("source", "record_id", "cluster_id")
+    return labelled.join(
+        ends.rename({"source": "source_l", "record_id": "record_id_l", "cluster_id": "c_l"}),
+        on=["source_l", "record_id_l"],
+    ).join(
+        ends.rename({"source": "source_r", "record_id": "record_id_r", "cluster_id": "c_r"}),
+        on=["source_r", "record_id_r"],
+    )
+
+
+def false_cluster_pairs(members: pl.DataFrame) -> int:
+    """Pairs of records in one cluster that belong to different true people (records with
+    no known true person are left out)."""
+    known = members.drop_nulls("true_person")
+    pairs = known.group_by("cluster_id").agg(pl.len().alias("n"))
+    same = known.group_by("cluster_id", "true_person").agg(pl.len().alias("n"))
+
+    def count(frame: pl.DataFrame) -> int:
+        return int((frame.get_column("n") * (frame.get_column("n") - 1) // 2).sum())
+
+    return count(pairs) - count(same)
+
+
+def false_link_origins(
+    labelled: pl.DataFrame, members: pl.DataFrame, threshold: float
+) -> pl.DataFrame:
+    """Where the false links of a spine come from, model-expected beside true.
+
+    A scored pair at or above the threshold is either *accepted* (its records share a
+    cluster: clustering made the link, or had already joined them) or *refused* (clustering
+    kept its records apart for a person's constraints; a refused link can never join
+    later, since a cluster only gains records). Pairs in one cluster that no accepted
+    link joins directly are *transitive*: the model never weighed them as a pair at the
+    threshold, so it has no expectation for them.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``origin``, ``pairs``, ``expected_false`` (sum of ``1 - p``; null where the model
+        has none) and ``true_false`` (pairs of different true people).
+    """
+    above = _cluster_of(labelled.filter(pl.col("match_probability") >= threshold), members)
+    joined = pl.col("c_l") == pl.col("c_r")
+    exact = pl.col("match_key") == "exact"
+    groups = [
+        ("scored pairs at or above the threshold", pl.lit(True)),
+        ("refused by clustering", ~joined),
+        ("accepted: deterministic pass", joined & exact),
+        ("accepted: Splink", joined & ~exact),
+    ]
+    rows = []
+    for origin, keep in groups:
+        part = above.filter(keep)
+        p = part.get_column("match_probability")
+        rows.append(
+            {
+                "origin": origin,
+                "pairs": part.height,
+                "expected_false": float((1 - p).sum()),
+                "true_false": int((~part.get_column("is_match")).sum()),
+            }
+        )
+    direct_false = rows[2]["true_false"] + rows[3]["true_false"]
+    in_clusters = false_cluster_pairs(members)
+    known = members.drop_nulls("true_person").group_by("cluster_id").agg(pl.len().alias("n"))
+    cluster_pairs = int((known.get_column("n") * (known.get_column("n") - 1) // 2).sum())
+    direct = rows[2]["pairs"] + rows[3]["pairs"]
+    rows.append(
+        {
+            "origin": "transitive: in one cluster, not joined by an accepted link",
+            "pairs": cluster_pairs - direct,
+            "expected_false": None,
+            "true_false": in_clusters - direct_false,
+        }
+    )
+    rows.append(
+        {
+            "origin": "all pairs in clusters",
+            "pairs": cluster_pairs,
+            "expected_false": None,
+            "true_false": in_clusters,
+        }
+    )
+    return pl.DataFrame(rows, schema_overrides={"expected_false": pl.Float64})

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from evaluation.linkage import pairwise_metrics
-from quality_report import charts, splink_charts
+from quality_report import charts, operational, splink_charts
 from quality_report.context import TARGETS, ReportContext, weight_of
 from quality_report.document import Section, escape, figure, figure_table, number, pct
 from reporting import altair_chart
@@ -300,37 +300,11 @@ def threshold_section(ctx: ReportContext) -> Section:
             "linkage/linkage_summary.json", "the threshold and its reasoning are absent."
         )
         return section
-    t = ctx.threshold
-    section.add(
-        f"<p>Threshold: match probability {figure('threshold/probability', t)} "
-        f"(match weight {figure('threshold/weight', weight_of(t) if t is not None else None)})."
-        f"</p><blockquote>{escape(ctx.summary.get('threshold_reasoning', ''))}</blockquote>"
-    )
+    section.add(_threshold_choice(ctx))
     candidates = pl.DataFrame(ctx.summary.get("threshold_candidates", []))
     if candidates.height and ctx.has_truth and ctx.run.has("linkage/records.parquet"):
-        rows = []
-        for cand in rebuild_thresholds(ctx, candidates.get_column("threshold").to_list()):
-            true = _true_at(ctx, cand)
-            if true is None:
-                break
-            for pair in ("census-gp", "census-dwp", "all"):
-                hit = true.filter(pl.col("source_pair") == pair)
-                if hit.height:
-                    r = hit.row(0, named=True)
-                    rows.append(
-                        {
-                            "threshold": cand,
-                            "source_pair": pair,
-                            "true_precision": r["precision"],
-                            "true_recall": r["recall"],
-                            "meets_targets": bool(
-                                r["precision"] >= TARGETS["precision"]
-                                and r["recall"] >= TARGETS["recall"]
-                            ),
-                        }
-                    )
-        if rows:
-            true_table = pl.DataFrame(rows)
+        true_table = _true_at_candidates(ctx, candidates.get_column("threshold").to_list())
+        if true_table is not None:
             ctx.notes["threshold_true"] = true_table
             allrows = true_table.filter(pl.col("source_pair") == "all").drop("source_pair")
             candidates = candidates.join(allrows, on="threshold", how="left")
@@ -352,28 +326,119 @@ def threshold_section(ctx: ReportContext) -> Section:
                 candidates, key="threshold/candidates", row_key=["threshold"], formats=fmt
             ),
         )
+    section.add(_false_links_against_truth(ctx))
+    _add_threshold_curve(section, ctx)
+    return section
+
+
+def _threshold_choice(ctx: ReportContext) -> str:
+    """The rule that chose the threshold, the value and the model-expected figures there."""
+    t = ctx.threshold
+    summary = ctx.summary or {}
+    expected = summary.get("threshold_expected") or {}
+    html = (
+        f"<p>Threshold: match probability {figure('threshold/probability', t)} "
+        f"(match weight {figure('threshold/weight', weight_of(t) if t is not None else None)}),"
+        f" chosen by: {escape(summary.get('threshold_rule', 'no rule was recorded'))}.</p>"
+        f"<blockquote>{escape(summary.get('threshold_reasoning', ''))}</blockquote>"
+    )
+    if expected:
+        html += (
+            "<p>There the model expects, over the links clustering accepts, precision "
+            f"{figure('threshold/expected/precision', expected['expected_precision'], pct)}, "
+            f"recall {figure('threshold/expected/recall', expected['expected_recall'], pct)} "
+            f"and F1 {figure('threshold/expected/f1', expected['expected_f1'], pct)}: "
+            f"{figure('threshold/expected/false_links', expected['expected_false_links'])} "
+            "false links among "
+            f"{figure('threshold/expected/links', expected['links'])}. No truth enters "
+            "this choice; on real data it is all there is.</p>"
+        )
+    return html
+
+
+def _true_at_candidates(ctx: ReportContext, thresholds: list[float]) -> pl.DataFrame | None:
+    """True precision and recall per source pair of the spine rebuilt at each threshold."""
+    rows = []
+    for cand in rebuild_thresholds(ctx, thresholds):
+        true = _true_at(ctx, cand)
+        if true is None:
+            break
+        for pair in ("census-gp", "census-dwp", "all"):
+            hit = true.filter(pl.col("source_pair") == pair)
+            if hit.height:
+                r = hit.row(0, named=True)
+                rows.append(
+                    {
+                        "threshold": cand,
+                        "source_pair": pair,
+                        "true_precision": r["precision"],
+                        "true_recall": r["recall"],
+                        "meets_targets": bool(
+                            r["precision"] >= TARGETS["precision"]
+                            and r["recall"] >= TARGETS["recall"]
+                        ),
+                    }
+                )
+    return pl.DataFrame(rows) if rows else None
+
+
+def _false_links_against_truth(ctx: ReportContext) -> str:
+    """The model's expected false links beside the true ones, by where they arise."""
+    labelled, t = ctx.labelled_predictions, ctx.threshold
+    if labelled is None or ctx.members is None or t is None:
+        return ""
+    origins = operational.false_link_origins(labelled, ctx.members, t)
+    scored, refused, exact, splink, transitive, everything = origins.iter_rows(named=True)
+
+    def fig(row: dict[str, Any], column: str) -> str:
+        return figure(f"threshold/false_links/{row['origin']}/{column}", row[column])
+
+    return (
+        "<h3>Expected false links beside the true ones, by where they arise</h3>"
+        f"<p>Among the scored pairs at or above the threshold the model expects "
+        f"{fig(scored, 'expected_false')} false ones; the truth finds {fig(scored, 'true_false')}"
+        f". Clustering refused {fig(refused, 'true_false')} of those (the model expected "
+        f"{fig(refused, 'expected_false')} among the pairs it refused): the model scores each "
+        "pair on its own and cannot see that a record already has a better partner (a "
+        "second census record or a second person number would join the cluster), which "
+        "clustering can. Among the links clustering accepted the model expects "
+        f"{fig(splink, 'expected_false')} false ones; the truth finds "
+        f"{fig(splink, 'true_false')}: a link that survived that competition is likelier "
+        "right than its pairwise probability says, since the model's m and u are fitted to "
+        "every scored pair. The deterministic pass made "
+        f"{fig(exact, 'true_false')} false links (it counts them as certain). Records "
+        "joined only through other records add "
+        f"{fig(transitive, 'true_false')} false pairs the model never weighed as pairs, "
+        f"so it has no expectation for them; in all, clusters hold "
+        f"{fig(everything, 'true_false')} false pairs.</p>"
+        + figure_table(origins, key="threshold/false_links/table", row_key=["origin"])
+    )
+
+
+def _add_threshold_curve(section: Section, ctx: ReportContext) -> None:
+    """The pairwise precision-recall curve against the threshold, or why it is absent."""
+    t = ctx.threshold
     curve = threshold_curve(ctx)
     if curve is None:
         section.missing(
             "linkage/predictions.parquet or truth/record_map.parquet",
             "the precision-recall curve against the threshold cannot be drawn.",
         )
-    else:
-        section.add(
-            "<p>Pairwise precision and recall of the scored pairs as the threshold moves "
-            "(before clustering); dashed lines are the targets, the black line the threshold "
-            "chosen. This recall is <em>not</em> the recall the targets apply to: it counts "
-            "every true pair of every source pair (deduplication pairs within GP and DWP "
-            "included), pairs of wholly imputed census records, which are unlinkable by "
-            "design, and true pairs no blocking rule brought together, and it is measured "
-            "before clustering adds links by transitivity. It shows how the trade-off moves "
-            "with the threshold; the targets are judged in the verdict on census pairs of "
-            "linkable records after clustering.</p>",
-            charts.precision_recall_threshold(
-                curve,
-                threshold=weight_of(t) if t is not None and 0 < t < 1 else None,
-                targets=TARGETS,
-                element_id="precision-recall-threshold",
-            ),
-        )
-    return section
+        return
+    section.add(
+        "<p>Pairwise precision and recall of the scored pairs as the threshold moves "
+        "(before clustering); dashed lines are the targets, the black line the threshold "
+        "chosen. This recall is <em>not</em> the recall the targets apply to: it counts "
+        "every true pair of every source pair (deduplication pairs within GP and DWP "
+        "included), pairs of wholly imputed census records, which are unlinkable by "
+        "design, and true pairs no blocking rule brought together, and it is measured "
+        "before clustering adds links by transitivity. It shows how the trade-off moves "
+        "with the threshold; the targets are judged in the verdict on census pairs of "
+        "linkable records after clustering.</p>",
+        charts.precision_recall_threshold(
+            curve,
+            threshold=weight_of(t) if t is not None and 0 < t < 1 else None,
+            targets=TARGETS,
+            element_id="precision-recall-threshold",
+        ),
+    )

@@ -109,7 +109,8 @@ def link(
         fail(str(exc))
     typer.echo(
         f"Linked {summary['records']} records into {summary['clusters']} people "
-        f"at threshold {summary['threshold']}; spine written to {Path(out) / 'spine.parquet'}"
+        f"at threshold {summary['threshold']} ({summary['threshold_rule']}); spine written to "
+        f"{Path(out) / 'spine.parquet'}"
     )
     for repair in summary.get("repairs", []):
         typer.echo(

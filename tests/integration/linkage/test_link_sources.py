@@ -40,6 +40,10 @@ def test_artefacts_are_written(linked_world):
     )
     run_summary = json.loads((out / "linkage_summary.json").read_text())
     assert run_summary["threshold_reasoning"]
+    # The default rule chose the threshold from the candidates, and says which branch did.
+    assert run_summary["threshold_rule"] != "set in the run configuration"
+    assert run_summary["threshold_expected"]["threshold"] == run_summary["threshold"]
+    assert run_summary["threshold"] in [c["threshold"] for c in run_summary["threshold_candidates"]]
     assert len(run_summary["training"]["em_sessions"]) >= 2
     assert summary["records"] == run_summary["records"]
 

@@ -126,6 +126,36 @@ def test_cluster_sizes_and_threshold_agree(report, tiny_run):
             _value(parsed, f"threshold/candidates/{t}/expected_precision"),
             candidate["expected_precision"],
         )
+    expected = summary["threshold_expected"]
+    assert expected["threshold"] == summary["threshold"]
+    for name in ("precision", "recall", "f1"):
+        _close(_value(parsed, f"threshold/expected/{name}"), expected[f"expected_{name}"])
+
+
+def test_false_link_origins_add_up(report, tiny_run):
+    # The report's breakdown of false links: the direct and transitive false pairs in
+    # clusters add up to all false pairs in clusters, which the evaluation counts too.
+    _, parsed = report
+    origins = "threshold/false_links/table"
+    direct = sum(
+        float(_value(parsed, f"{origins}/accepted: {kind}/true_false")[0])
+        for kind in ("deterministic pass", "Splink")
+    )
+    transitive = float(
+        _value(
+            parsed,
+            f"{origins}/transitive: in one cluster, not joined by an accepted link/true_false",
+        )[0]
+    )
+    total = float(_value(parsed, f"{origins}/all pairs in clusters/true_false")[0])
+    assert direct + transitive == total
+    pairwise = pl.read_parquet(tiny_run / "linkage/evaluation/pairwise.parquet")
+    if "scope" in pairwise.columns:
+        pairwise = pairwise.filter(pl.col("scope") == "all")
+    row = pairwise.filter(pl.col("source_pair") == "all").row(0, named=True)
+    assert total == row["false_positive"]
+    # The sentence and the table give the same figures.
+    _close(_value(parsed, "threshold/false_links/all pairs in clusters/true_false"), total)
 
 
 def test_household_evidence_agrees_with_the_summary(report, tiny_run):

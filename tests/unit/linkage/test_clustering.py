@@ -1,9 +1,9 @@
-"""Constrained clustering and threshold choice on hand-made graphs."""
+"""Constrained clustering and the deterministic pass on hand-made graphs."""
 
 import polars as pl
 
 from linkage.clustering import cluster_records
-from linkage.prediction import choose_threshold, deterministic_pass
+from linkage.prediction import deterministic_pass
 
 
 def _nodes(sources, numbers=None):
@@ -52,18 +52,6 @@ def test_links_below_threshold_are_ignored():
     nodes = _nodes(["census", "gp"])
     spine = cluster_records(nodes, _edges([(0, 1, 0.5)]), 0.9)
     assert spine.get_column("person_id").n_unique() == 2
-
-
-def test_threshold_choice_maximises_expected_f1():
-    # Many confident links and a block of 0.6 links: including them raises expected F1.
-    probs = pl.Series([0.999] * 100 + [0.6] * 50 + [0.05] * 100)
-    choice = choose_threshold(probs, candidates=(0.5, 0.9))
-    # At 0.5: tp = 99.9+30 = 129.9, fp = 20.1; total = 134.9 -> f1 = 2*129.9/(150+134.9)
-    # At 0.9: tp = 99.9, fp = 0.1 -> f1 = 2*99.9/(100+134.9)
-    assert choice["threshold"] == 0.5
-    assert "maximises" in choice["reasoning"]
-    row = choice["candidates"][0]
-    assert abs(row["expected_f1"] - 2 * 129.9 / (150 + 134.9)) < 1e-9
 
 
 def test_deterministic_pass_joins_exact_groups_but_not_two_census_records():

@@ -66,6 +66,18 @@ def test_date_of_birth_has_transposition_level():
     assert last["m_probability"] == model.DISTANT_BIRTH_DATE_M
 
 
+def test_unrelated_forenames_have_a_fixed_m_that_em_cannot_inflate():
+    # EM would learn household members (one surname and address) as one person with two
+    # forenames; the level is fixed, as distant birth dates are.
+    last = next(
+        c for c in model.settings_dict()["comparisons"] if c["output_column_name"] == "forename"
+    )["comparison_levels"][-1]
+    assert last["sql_condition"] == "ELSE"
+    assert last["fix_m_probability"] is True
+    assert last["m_probability"] == model.UNRELATED_FORENAME_M
+    assert "forename" not in model.untrainable_comparisons()  # its other levels still train
+
+
 def _columns(comparison):
     text = " ".join(level["sql_condition"] for level in comparison["comparison_levels"])
     return {c for c in model.RECORD_COLUMNS_USED if f'"{c}_l"' in text}

@@ -8,6 +8,7 @@ from quality_report.operational import (
     clerical_summary,
     count_verdict,
     expected_vs_true,
+    false_link_origins,
     pairs_needed,
 )
 
@@ -104,3 +105,49 @@ def test_a_target_is_met_only_when_the_whole_interval_clears_it():
     assert _verdict(0.9995, 0.9985, 0.999) == "not shown (interval reaches below)"
     assert _verdict(0.998, 0.997, 0.999) == "not met"
     assert _verdict(None, None, 0.999) == "not measured"
+
+
+def test_false_link_origins_by_hand():
+    # Cluster A holds census C0 and GP G0 (person 1) and DWP D0 (person 2); cluster B holds
+    # census C1 (person 3). At threshold 0.5: C0-G0 is a deterministic link (true), G0-D0 a
+    # Splink link clustering accepted (false, expected 0.3), C1-G0 refused (false, expected
+    # 0.4); C0-D0 was scored below the threshold, so that false pair in A is transitive.
+    members = pl.DataFrame(
+        {
+            "source": ["census", "gp", "dwp", "census"],
+            "record_id": ["C0", "G0", "D0", "C1"],
+            "cluster_id": ["A", "A", "A", "B"],
+            "true_person": ["P1", "P1", "P2", "P3"],
+        }
+    )
+    labelled = pl.DataFrame(
+        {
+            "source_l": ["census", "gp", "census", "census"],
+            "record_id_l": ["C0", "G0", "C1", "C0"],
+            "source_r": ["gp", "dwp", "gp", "dwp"],
+            "record_id_r": ["G0", "D0", "G0", "D0"],
+            "match_probability": [1.0, 0.7, 0.6, 0.1],
+            "match_key": ["exact", "0", "1", "2"],
+            "is_match": [True, False, False, False],
+        }
+    )
+    table = false_link_origins(labelled, members, 0.5)
+    rows = {r["origin"].split(":")[0]: r for r in table.iter_rows(named=True)}
+    scored = rows["scored pairs at or above the threshold"]
+    assert scored["pairs"] == 3 and math.isclose(scored["expected_false"], 0.7)
+    assert scored["true_false"] == 2
+    refused = rows["refused by clustering"]
+    assert (refused["pairs"], refused["true_false"]) == (1, 1)
+    assert math.isclose(refused["expected_false"], 0.4)
+    exact = table.row(2, named=True)
+    assert exact["origin"] == "accepted: deterministic pass"
+    assert (exact["pairs"], exact["expected_false"], exact["true_false"]) == (1, 0.0, 0)
+    splink = table.row(3, named=True)
+    assert splink["origin"] == "accepted: Splink"
+    assert (splink["pairs"], splink["true_false"]) == (1, 1)
+    assert math.isclose(splink["expected_false"], 0.3)
+    transitive = rows["transitive"]
+    assert (transitive["pairs"], transitive["true_false"]) == (1, 1)
+    assert transitive["expected_false"] is None
+    everything = rows["all pairs in clusters"]
+    assert (everything["pairs"], everything["true_false"]) == (3, 2)
