@@ -221,9 +221,13 @@ def report(
 
 # Prefect's local mode starts a temporary server; on a busy two-core machine it can need
 # more than the default 20 s. Values the user has set are kept.
+# A flow run's heartbeat must come more often than the served "crashed runs" automation's
+# silence (flows/deployments.py), or a healthy run sent to the `make ui` server would be
+# marked crashed: Prefect's own default is 180 s.
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
 }
 
 

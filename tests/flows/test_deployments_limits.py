@@ -36,3 +36,12 @@ def test_a_run_whose_heartbeats_stop_is_marked_crashed_after_several_missed_beat
     assert SILENCE_BEFORE_CRASHED.total_seconds() >= 3 * HEARTBEAT_SECONDS
     (action,) = automation.actions
     assert action.state == StateType.CRASHED and "Rerun" in action.message
+
+
+def test_the_command_line_beats_often_enough_not_to_be_marked_crashed():
+    # A `triangulate run` sent to the served server is watched by the same automation.
+    from flows.deployments import HEARTBEAT_SECONDS, SILENCE_BEFORE_CRASHED
+    from triangulate.cli import PREFECT_DEFAULTS
+
+    beat = int(PREFECT_DEFAULTS["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"])
+    assert beat == HEARTBEAT_SECONDS and 3 * beat <= SILENCE_BEFORE_CRASHED.total_seconds()
