@@ -260,6 +260,28 @@ def _flow_row(step: int, criterion: str, kept: pl.DataFrame, before: int) -> dic
     }
 
 
+PEOPLE_COLUMNS = [
+    "pid",
+    "person_id",
+    "sex",
+    "ethnic_group",
+    "disability",
+    "imd_decile",
+    "imd_quintile",
+    "region",
+    "birth_year",
+    "birth_month",
+    "birth_day",
+    "exit_month",
+    *CONDITION_FLAGS,
+]
+"""The columns of :attr:`StudyPopulation.people`."""
+
+CENSUS_ONLY_STEPS = 4
+"""Steps 2 to 4 of the flow (usual resident, in England, not wholly imputed) need the census
+alone; the census base for weighting is the people who pass them and are of working age."""
+
+
 def build_study_population(
     sources: Sources | PreparedSources, spine: pl.DataFrame, config: AnalysisConfig
 ) -> StudyPopulation:
@@ -282,7 +304,29 @@ def build_study_population(
     people = _census_people(sources, spine)
     gp = _gp_facts(sources, spine)
     dwp_people, spells = _dwp_facts(sources, spine)
-    people = (
+    people = _with_study_facts(people, gp, dwp_people)
+    kept, rows, census_only = _apply_criteria(
+        people, _inclusion_criteria(config), sources.census_records
+    )
+    kept = kept.with_row_index("pid")
+    flow = pl.DataFrame(
+        rows,
+        schema={"step": pl.Int32, "criterion": pl.String, "people": pl.Int64, "removed": pl.Int64},
+    )
+    return StudyPopulation(
+        people=kept.select(PEOPLE_COLUMNS),
+        benefit_months=_benefit_months(spells, kept),
+        flow=flow,
+        census_base=_census_base(people, kept, census_only, config),
+    )
+
+
+def _with_study_facts(
+    people: pl.DataFrame, gp: pl.DataFrame, dwp_people: pl.DataFrame
+) -> pl.DataFrame:
+    """Each census person with their linked GP and DWP facts, completed sex, the month they
+    leave the study and whether they are of working age in some study month."""
+    return (
         people.join(gp, on="person", how="left")
         .join(dwp_people, on="person", how="left")
         .with_columns(
@@ -315,6 +359,10 @@ def build_study_population(
             .alias("working_age"),
         )
     )
+
+
+def _inclusion_criteria(config: AnalysisConfig) -> list[tuple[str, pl.Expr]]:
+    """The study's inclusion criteria in the order the flow applies them (from step 2)."""
     criteria: list[tuple[str, pl.Expr]] = [
         ("Usual resident in 2011", pl.col("usual_resident").fill_null(False)),
         ("Resident in England (LSOA 2011)", pl.col("in_england")),
@@ -326,18 +374,21 @@ def build_study_population(
     ]
     if config.require_dwp_link:
         criteria.append(("Linked to a DWP record", pl.col("dwp_linked")))
-    rows = [
-        {
-            "step": 0,
-            "criterion": "Census 2011 records",
-            "people": sources.census_records,
-            "removed": 0,
-        },
+    return criteria
+
+
+def _apply_criteria(
+    people: pl.DataFrame, criteria: list[tuple[str, pl.Expr]], census_records: int
+) -> tuple[pl.DataFrame, list[dict[str, object]], pl.Expr]:
+    """Apply the criteria in turn: the people kept, the flow's rows (census records, then
+    people, then one row per criterion) and the census-only criteria combined."""
+    rows: list[dict[str, object]] = [
+        {"step": 0, "criterion": "Census 2011 records", "people": census_records, "removed": 0},
         {
             "step": 1,
             "criterion": "People (spine clusters holding a census record)",
             "people": people.height,
-            "removed": sources.census_records - people.height,
+            "removed": census_records - people.height,
         },
     ]
     kept = people
@@ -346,13 +397,20 @@ def build_study_population(
         before = kept.height
         kept = kept.filter(condition)
         rows.append(_flow_row(index, criterion, kept, before))
-        if index <= 4:
+        if index <= CENSUS_ONLY_STEPS:
             census_only = census_only & condition
-    kept = kept.with_row_index("pid")
+    return kept, rows, census_only
+
+
+def _census_base(
+    people: pl.DataFrame, kept: pl.DataFrame, census_only: pl.Expr, config: AnalysisConfig
+) -> pl.DataFrame:
+    """The census people of working age who pass the census-only criteria, each marked
+    ``linked`` if they meet the linkage criteria, with their study ``pid`` if kept."""
     linkage_criteria = pl.col("gp_linked") & pl.col("gp_present")
     if config.require_dwp_link:
         linkage_criteria = linkage_criteria & pl.col("dwp_linked")
-    census_base = (
+    return (
         people.filter(census_only & pl.col("working_age"))
         .join(kept.select("person", "pid"), on="person", how="left")
         .with_columns(
@@ -369,30 +427,4 @@ def build_study_population(
             "imd_quintile",
             "region",
         )
-    )
-    benefit_months = _benefit_months(spells, kept)
-    people_columns = [
-        "pid",
-        "person_id",
-        "sex",
-        "ethnic_group",
-        "disability",
-        "imd_decile",
-        "imd_quintile",
-        "region",
-        "birth_year",
-        "birth_month",
-        "birth_day",
-        "exit_month",
-        *CONDITION_FLAGS,
-    ]
-    flow = pl.DataFrame(
-        rows,
-        schema={"step": pl.Int32, "criterion": pl.String, "people": pl.Int64, "removed": pl.Int64},
-    )
-    return StudyPopulation(
-        people=kept.select(people_columns),
-        benefit_months=benefit_months,
-        flow=flow,
-        census_base=census_base,
     )

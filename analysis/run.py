@@ -44,7 +44,12 @@ from analysis.tables import (
     publish_monthly,
     threshold_label,
 )
-from analysis.weighting import linkage_rates, linkage_weights
+from analysis.weighting import (
+    CalibrationError,
+    calibration_weights,
+    linkage_rates,
+    linkage_weights,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,8 +95,40 @@ def _population_results(
             )
         )
     del pm
+    if weighted:
+        parts += _calibrated_results(population, standard, config, tables=tables)
     flow = population.flow.with_columns(pl.lit(estimate).alias("estimate"))
     return pl.concat(parts), flow, population, standard, n_person_months
+
+
+def _calibrated_results(
+    population: StudyPopulation,
+    standard: pl.DataFrame,
+    config: AnalysisConfig,
+    *,
+    tables: tuple[str, ...] | None = None,
+) -> list[pl.DataFrame]:
+    """The alternative correction (``calibrated``): the linked people raked to the census
+    margins of the same covariates, with no model (:func:`calibration_weights`).
+
+    An empty list when raking does not converge: it is an alternative, so the run goes on
+    and the log says why it is missing.
+    """
+    try:
+        weights = calibration_weights(population.census_base)
+    except CalibrationError as error:
+        logger.warning("Calibrated estimates left out: %s", error)
+        return []
+    pm = person_months(population, weights)
+    counts = monthly_counts(pm, tables=tables, weighted=True)
+    results = monthly_results(
+        counts, standard, estimate="calibrated", weighted=True, confidence=config.confidence_level
+    ).join(
+        paired_covariances(pm, counts, standard, weighted=True),
+        on=["table", "group"],
+        how="left",
+    )
+    return [results]
 
 
 def estimate_all(

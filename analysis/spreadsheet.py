@@ -48,6 +48,9 @@ NOTES = {
     "figure with perfect linkage, known only because the data are synthetic.",
     "weighted": "Bias-corrected: each linked person weighted by the inverse of their "
     "estimated probability of being linked.",
+    "calibrated": "Calibrated: the linked people weighted so that they reproduce the census "
+    "counts by age band, sex, ethnic group, deprivation quintile, region and disability (no "
+    "model); an alternative to the bias-corrected estimate.",
     "threshold": "Match threshold: the Splink match probability above which a pair of records "
     "is accepted as the same person.",
     "change": "Change in percentage points between February 2020 and March 2021.",
@@ -108,6 +111,11 @@ COLUMNS = {
     "ipw_bias_pp": Column("Bias-corrected minus truth", _PP, 2),
     "truth_outside_ci": Column("Truth outside the linked 95% interval"),
     "ipw_truth_outside_ci": Column("Truth outside the bias-corrected 95% interval"),
+    "calibrated_asr": Column("Calibrated: age-standardised percentage", _PCT, 2, "calibrated"),
+    "calibrated_lower": Column("Calibrated: lower 95% confidence limit", _PCT, 2, "intervals"),
+    "calibrated_upper": Column("Calibrated: upper 95% confidence limit", _PCT, 2, "intervals"),
+    "calibrated_bias_pp": Column("Calibrated minus truth", _PP, 2),
+    "calibrated_truth_outside_ci": Column("Truth outside the calibrated 95% interval"),
     "step": Column("Step"),
     "criterion": Column("Criterion"),
     "removed": Column("People removed at this step", _COUNT, 0, "rounding"),
@@ -226,10 +234,17 @@ def _monthly_sheets(tables: dict[str, pl.DataFrame], monthly: tuple[str, ...]) -
             "weighted",
             f"{stem}, bias-corrected (inverse probability weighted), every breakdown",
         ),
+        "calibrated": (
+            "calibrated",
+            f"{stem}, calibrated to the census margins (alternative correction), every breakdown",
+        ),
         "truth": ("truth", f"{stem}, with perfect linkage (the synthetic truth), every breakdown"),
     }
-    note = {"weighted": "weighted", "truth": "linked_truth"}
+    note = {"weighted": "weighted", "calibrated": "calibrated", "truth": "linked_truth"}
+    present = set(every.get_column("estimate").unique().to_list())
     for estimate, (name, title) in others.items():
+        if estimate == "calibrated" and estimate not in present:
+            continue  # raking did not converge: the run says so in its log
         sheets.append(Sheet(name, title, _estimate(every, estimate), notes=[note[name]]))
     thresholds = every.filter(pl.col("estimate").str.starts_with("threshold_")).with_columns(
         pl.col("estimate").str.strip_prefix("threshold_").cast(pl.Float64).alias("threshold")

@@ -202,11 +202,12 @@ def _bias_point(tables: dict[str, pl.DataFrame]) -> str | None:
         f"linked 95% interval excludes the truth in {bias['truth_outside_ci'].mean() * 100:.0f}% "
         "of published cells"
     )
-    if "ipw_bias_pp" in bias.columns and bias["ipw_bias_pp"].drop_nulls().len():
-        text += (
-            f"; inverse-probability weighting gives {bias['ipw_bias_pp'].abs().mean():.2f} "
-            f"points and {bias['ipw_truth_outside_ci'].mean() * 100:.0f}%"
-        )
+    for prefix, name in (("ipw", "inverse-probability weighting"), ("calibrated", "calibration")):
+        if f"{prefix}_bias_pp" in bias.columns and bias[f"{prefix}_bias_pp"].drop_nulls().len():
+            text += (
+                f"; {name} gives {bias[f'{prefix}_bias_pp'].abs().mean():.2f} points and "
+                f"{bias[f'{prefix}_truth_outside_ci'].mean() * 100:.0f}%"
+            )
     return text + "."
 
 

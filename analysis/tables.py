@@ -13,22 +13,14 @@ from analysis.reference import MONTHS
 
 #: Tables recomputed at every match threshold (the headline tables).
 HEADLINE_TABLES = ("overall", "by_imd_quintile", "by_ethnic_group")
-MONTHLY_COLUMNS = (
-    "table",
-    "breakdown",
-    "group",
-    "month",
-    "estimate",
-    "people",
-    "recipients",
-    "crude_pct",
-    "asr_pct",
-    "asr_lower",
-    "asr_upper",
-    "low_reliability",
-    "status",
-)
+CELL_KEYS = ("table", "breakdown", "group", "month")
+"""What names one cell of the monthly tables: one group of one table in one month."""
 RATE_COLUMNS = ("crude_pct", "asr_pct", "asr_lower", "asr_upper")
+COUNTS_AND_RATES = ("people", "recipients", *RATE_COLUMNS)
+"""A cell's figures: people, recipients and the rates (percentages)."""
+MONTHLY_COLUMNS = (*CELL_KEYS, "estimate", *COUNTS_AND_RATES, "low_reliability", "status")
+"""The published monthly tables: each cell's figures for one ``estimate``, with their
+disclosure control."""
 #: Groups the study's main points name (STUDY.md section 1): kept published where any other
 #: complement protects a margin as well.
 HEADLINE_GROUPS = ("Bangladeshi", "Black Caribbean", "Pakistani")
@@ -80,9 +72,9 @@ def _group_order() -> pl.DataFrame:
 
 
 def _estimate_order(estimates: pl.Series) -> dict[str, int]:
-    fixed = {"linked": 0, "truth": 1, "ipw": 2}
+    fixed = {"linked": 0, "truth": 1, "ipw": 2, "calibrated": 3}
     extra = sorted(e for e in estimates.unique().to_list() if e not in fixed)
-    return fixed | {e: 3 + i for i, e in enumerate(extra)}
+    return fixed | {e: len(fixed) + i for i, e in enumerate(extra)}
 
 
 def sort_monthly(results: pl.DataFrame) -> pl.DataFrame:
@@ -237,51 +229,47 @@ def publish_ethnic_gaps(
     )
 
 
+CORRECTIONS: tuple[str, ...] = ("ipw", "calibrated")
+"""The corrected estimates published beside the linked one: inverse-probability weighted
+(a model of being linked) and calibrated (raked to the census margins)."""
+
+
 def publish_bias(
     results: pl.DataFrame, published: pl.DataFrame, config: AnalysisConfig
 ) -> DisclosureResult:
     """Linked and bias-corrected estimates beside the truth, cell by cell.
 
     ``bias_pp`` is linked minus truth; ``truth_outside_ci`` flags cells where the linked
-    interval excludes the truth; the ``ipw_`` columns do the same for the weighted estimate.
+    interval excludes the truth; the ``ipw_`` and ``calibrated_`` columns do the same for
+    each corrected estimate (:data:`CORRECTIONS`) the run made.
     """
     keys = ["table", "breakdown", "group", "month"]
     with_status = _with_status(results, published)
 
-    def pick(estimate: str, prefix: str) -> pl.DataFrame:
+    def pick(estimate: str) -> pl.DataFrame:
         return with_status.filter(pl.col("estimate") == estimate).select(
             *keys,
-            pl.col("asr_pct").alias(f"{prefix}_asr"),
-            pl.col("asr_lower").alias(f"{prefix}_lower"),
-            pl.col("asr_upper").alias(f"{prefix}_upper"),
-            (pl.col("status") != "published").alias(f"_{prefix}_hidden"),
+            pl.col("asr_pct").alias(f"{estimate}_asr"),
+            pl.col("asr_lower").alias(f"{estimate}_lower"),
+            pl.col("asr_upper").alias(f"{estimate}_upper"),
+            (pl.col("status") != "published").alias(f"_{estimate}_hidden"),
         )
 
-    bias = pick("linked", "linked").join(pick("truth", "truth"), on=keys, how="inner")
-    has_ipw = (with_status["estimate"] == "ipw").any()
-    if has_ipw:
-        bias = bias.join(pick("ipw", "ipw"), on=keys, how="left")
-    truth = pl.col("truth_asr")
-    columns = [
-        (pl.col("linked_asr") - truth).alias("bias_pp"),
-        ((truth < pl.col("linked_lower")) | (truth > pl.col("linked_upper"))).alias(
-            "truth_outside_ci"
-        ),
-    ]
+    bias = pick("linked").join(pick("truth"), on=keys, how="inner")
     hidden = pl.col("_linked_hidden") | pl.col("_truth_hidden")
     values = ["truth_asr", "linked_asr", "linked_lower", "linked_upper", "bias_pp"]
-    if has_ipw:
-        columns += [
-            (pl.col("ipw_asr") - truth).alias("ipw_bias_pp"),
-            ((truth < pl.col("ipw_lower")) | (truth > pl.col("ipw_upper"))).alias(
-                "ipw_truth_outside_ci"
-            ),
-        ]
-        hidden = hidden | pl.col("_ipw_hidden").fill_null(True)
-        values += ["ipw_asr", "ipw_lower", "ipw_upper", "ipw_bias_pp"]
+    flags = ["truth_outside_ci"]
+    columns = _bias_columns("linked", "")
+    for correction in CORRECTIONS:
+        if not (with_status["estimate"] == correction).any():
+            continue
+        bias = bias.join(pick(correction), on=keys, how="left")
+        columns += _bias_columns(correction, f"{correction}_")
+        hidden = hidden | pl.col(f"_{correction}_hidden").fill_null(True)
+        values += [f"{correction}_{c}" for c in ("asr", "lower", "upper", "bias_pp")]
+        flags.append(f"{correction}_truth_outside_ci")
     bias = bias.with_columns(*columns, pl.lit("linked").alias("estimate"))
     bias = sort_monthly(bias).drop("estimate")
-    flags = [c for c in ("truth_outside_ci", "ipw_truth_outside_ci") if c in bias.columns]
     result = suppress_derived(
         bias.with_columns(hidden.alias("_hidden")),
         table="bias",
@@ -294,6 +282,17 @@ def publish_bias(
         pl.when(pl.col("status") == "published").then(pl.col(flag)).alias(flag) for flag in flags
     ).select(*keys, *values, *flags, "status")
     return DisclosureResult(published=published_bias, audit=result.audit)
+
+
+def _bias_columns(estimate: str, prefix: str) -> list[pl.Expr]:
+    """``<prefix>bias_pp`` (estimate minus truth) and ``<prefix>truth_outside_ci``."""
+    truth = pl.col("truth_asr")
+    return [
+        (pl.col(f"{estimate}_asr") - truth).alias(f"{prefix}bias_pp"),
+        ((truth < pl.col(f"{estimate}_lower")) | (truth > pl.col(f"{estimate}_upper"))).alias(
+            f"{prefix}truth_outside_ci"
+        ),
+    ]
 
 
 def publish_counts(

@@ -7,6 +7,11 @@ present in the study period, and to DWP when required). Each linked person is we
 ``1 / p``, so groups that link less often count for more. Because every covariate is
 categorical, the fit runs on the distinct covariate patterns (binomial counts), not on
 people: a few thousand rows at any scale.
+
+Every function here takes the census base, ``census_base`` of
+:class:`analysis.population.StudyPopulation`: those census people, each with ``linked``, a
+study ``pid`` (null for people the study does not keep) and the census characteristics the
+weights use (:data:`COVARIATES`).
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ def fit_logistic(
 
 
 def _covariate_labels(census_base: pl.DataFrame) -> pl.DataFrame:
+    """The census base's ``pid``, ``linked`` and covariates as published labels."""
     labels = person_labels(
         census_base.with_columns(
             pl.lit(None, dtype=pl.Int8).alias("imd_decile"),
@@ -94,6 +100,11 @@ def _covariate_labels(census_base: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _linked_study_people(people: pl.DataFrame) -> pl.DataFrame:
+    """The census people the study keeps: linked, and given a study ``pid``."""
+    return people.filter(pl.col("linked") & pl.col("pid").is_not_null())
+
+
 def _design(patterns: pl.DataFrame) -> np.ndarray:
     columns = [np.ones(patterns.height)]
     for covariate in COVARIATES:
@@ -108,12 +119,8 @@ def _design(patterns: pl.DataFrame) -> np.ndarray:
 
 
 def linkage_weights(census_base: pl.DataFrame) -> pl.DataFrame:
-    """Inverse-probability-of-linkage weights for the linked study people.
-
-    Parameters
-    ----------
-    census_base
-        :attr:`analysis.population.StudyPopulation.census_base`.
+    """Inverse-probability-of-linkage weights for the linked study people, from the
+    census base (see the module's docstring).
 
     Returns
     -------
@@ -131,7 +138,7 @@ def linkage_weights(census_base: pl.DataFrame) -> pl.DataFrame:
     probability = 1.0 / (1.0 + np.exp(-np.einsum("ij,j->i", design, beta)))
     patterns = patterns.with_columns(pl.Series("probability", probability))
     return (
-        people.filter(pl.col("linked") & pl.col("pid").is_not_null())
+        _linked_study_people(people)
         .join(patterns.select(*COVARIATES, "probability"), on=list(COVARIATES), how="left")
         .select("pid", (1.0 / pl.col("probability")).alias("weight"), "probability")
         .sort("pid")
@@ -139,7 +146,7 @@ def linkage_weights(census_base: pl.DataFrame) -> pl.DataFrame:
 
 
 def linkage_rates(census_base: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
-    """Percentage of census people kept by linkage, by each characteristic, with Wilson
+    """Percentage of the census base kept by linkage, by each characteristic, with Wilson
     intervals: the evidence behind the weights.
 
     Returns
@@ -184,12 +191,8 @@ def calibration_weights(
     The alternative to :func:`linkage_weights`: no model, only the requirement that the
     weighted linked people have the census's count in every group of every covariate
     (iterative proportional fitting, one covariate at a time, until no margin is off by
-    more than ``tolerance`` as a share). Uses only census characteristics, never the truth.
-
-    Parameters
-    ----------
-    census_base
-        :attr:`analysis.population.StudyPopulation.census_base`.
+    more than ``tolerance`` as a share). Uses only the census base's characteristics (see
+    the module's docstring), never the truth.
 
     Returns
     -------
@@ -205,7 +208,7 @@ def calibration_weights(
         Raking did not converge.
     """
     people = _covariate_labels(census_base)
-    linked = people.filter(pl.col("linked") & pl.col("pid").is_not_null())
+    linked = _linked_study_people(people)
     # Census people in a group no linked person belongs to (such as sex unknown) cannot be
     # stood for by anyone: they are left out of every margin, not forced onto others.
     representable = pl.all_horizontal(

@@ -60,12 +60,12 @@ elif stage == "analyse":
         shutil.rmtree(linkage_dir)
     shutil.copytree(run_dir / f"linkage-{backend}", linkage_dir)
     # As the pipeline does it: pseudonymise into analysis_inputs/, then analyse only that.
-    from separation.stage import FOLDER, separate_linked_run
-    thresholds = config.analysis.thresholds
-    separate_linked_run(run_dir, thresholds, demo=True)
-    inputs = run_dir / FOLDER
-    spines = {t: inputs / "spines" / f"threshold_{t:g}.parquet" for t in thresholds}
-    out = analyse_run(inputs, run_dir / "analysis", config.analysis, threshold_spines=spines)
+    from runcore.runs import RunFolder
+    from separation.stage import separate_linked_run
+    folder, thresholds = RunFolder.in_place(run_dir), config.analysis.thresholds
+    separate_linked_run(folder, thresholds, demo=True)
+    out = analyse_run(folder.analysis_inputs, folder.analysis, config.analysis,
+                      threshold_spines=folder.threshold_spines(thresholds))
 print("RESULT " + json.dumps({"seconds": time.perf_counter() - started, "summary": out},
                              default=str))
 """

@@ -58,11 +58,13 @@ def copy_inputs(source: Path, target: Path) -> None:
 
 def measure_once(run_dir: Path, mode: str) -> dict[str, float]:
     """One measurement in this process: wall and CPU seconds, peak resident memory."""
+    from runcore.runs import RunFolder
     from separation.stage import separate_linked_run
 
     thresholds = () if mode == "no-thresholds" else THRESHOLDS
+    folder = RunFolder.in_place(run_dir)
     started, cpu = time.perf_counter(), time.process_time()
-    summary = separate_linked_run(run_dir, thresholds, demo=True, reuse=mode == "reuse")
+    summary = separate_linked_run(folder, thresholds, demo=True, reuse=mode == "reuse")
     wall = time.perf_counter() - started
     assert summary["reused"] is (mode == "reuse"), summary
     return {

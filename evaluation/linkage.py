@@ -24,6 +24,9 @@ from evaluation.groups import BREAKDOWNS, person_groups
 from evaluation.intervals import wilson, wilson_columns
 from evaluation.spine import lowest_recall_cells, members, rates_by_group, record_outcomes
 from linkage import model
+from linkage.config import LinkageConfig
+from linkage.files import read_mapping, truth_record_map
+from linkage.pipeline import link_records
 
 DIMENSIONS = BREAKDOWNS
 
@@ -348,4 +351,37 @@ def evaluate_against_record_map(
         clusters.write_parquet(staging / "clusters.parquet")
         blocking.write_parquet(staging / "blocking_recall.parquet")
         (staging / "evaluation_summary.json").write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def link_and_evaluate_files(
+    inputs: dict[str, Path],
+    mapping: Path,
+    out_dir: Path,
+    *,
+    truth_column: str,
+    config: LinkageConfig | None = None,
+) -> dict[str, Any]:
+    """Link files as :func:`linkage.link_files` does and score the links against a column
+    every input holds with the true person id; the tables go to ``out_dir/evaluation``.
+
+    The truth column is read before anything is linked, so a missing one stops the command
+    before anything is written.
+
+    Returns
+    -------
+    dict
+        The linkage summary, with ``evaluation``.
+
+    Raises
+    ------
+    linkage.LinkageInputError
+        An input or the mapping is unusable, or an input lacks the truth column.
+    """
+    specs = read_mapping(mapping, inputs)
+    record_map = truth_record_map(specs, truth_column)
+    summary = link_records(specs, Path(out_dir), config)
+    summary["evaluation"] = evaluate_against_record_map(
+        Path(out_dir), record_map, None, Path(out_dir) / "evaluation"
+    )
     return summary

@@ -33,14 +33,9 @@ import logging
 from pathlib import Path
 
 import polars as pl
-import yaml
 
 from analysis.breakdowns import ALL_PEOPLE, person_labels
-from analysis.config import AnalysisConfig
-from analysis.inputs import read_sources, read_spine
-from analysis.monthly import monthly_counts, person_months
-from analysis.population import build_study_population, prepare_sources
-from analysis.rates import age_standardised_rates, standard_weights
+from analysis.rates import age_standardised_rates
 from analysis.reference import (
     AGE_GROUPS,
     INCLUDED_BENEFITS,
@@ -52,8 +47,7 @@ from analysis.reference import (
     esp2013_weights,
     lsoa_lookup,
 )
-from analysis.tables import monthly_results
-from analysis.weighting import CalibrationError, calibration_weights
+from analysis.tables import CELL_KEYS, COUNTS_AND_RATES
 from common.files import staged_output
 
 logger = logging.getLogger(__name__)
@@ -234,38 +228,30 @@ def target_truth(person_months: pl.DataFrame, standard: pl.DataFrame | None = No
     )
     rates = age_standardised_rates(counts, ["table", "breakdown", "group", "k"], standard)
     month = pl.col("k").replace_strict(dict(enumerate(MONTHS)), return_dtype=pl.Date)
-    return rates.select(
-        "table",
-        "breakdown",
-        "group",
-        month.alias("month"),
-        "people",
-        "recipients",
-        "crude_pct",
-        "asr_pct",
-        "asr_lower",
-        "asr_upper",
-    ).sort("table", "group", "month")
+    # The published monthly tables' cells and figures, with no estimate label and no
+    # disclosure control (truth is not published).
+    return (
+        rates.with_columns(month.alias("month"))
+        .select(*CELL_KEYS, *COUNTS_AND_RATES)
+        .sort("table", "group", "month")
+    )
 
 
-KEYS = ["table", "breakdown", "group", "month"]
+KEYS = list(CELL_KEYS)
 
 
-def compare_with_target(
-    bias: pl.DataFrame, target: pl.DataFrame, calibrated: pl.DataFrame | None = None
-) -> pl.DataFrame:
-    """Each published cell's linked, study-truth, target-truth and weighted estimates, with
+def compare_with_target(bias: pl.DataFrame, target: pl.DataFrame) -> pl.DataFrame:
+    """Each published cell's linked, study-truth, target-truth and corrected estimates, with
     the linked estimate's error decomposed.
 
     Parameters
     ----------
     bias
         ``analysis/published/bias.parquet`` (``truth_asr``, ``linked_asr``,
-        ``linked_lower``, ``linked_upper`` and, when weighted, ``ipw_asr``).
+        ``linked_lower``, ``linked_upper`` and, when the analysis corrected them,
+        ``ipw_asr`` and ``calibrated_asr``).
     target
         Output of :func:`target_truth`.
-    calibrated
-        Output of :func:`calibrated_estimates` (``KEYS`` and ``asr_pct``), or ``None``.
 
     Returns
     -------
@@ -278,14 +264,19 @@ def compare_with_target(
         and likewise ``calibrated_asr`` and ``calibrated_moves_toward_target``.
         Only cells with a published linked estimate and a target truth.
     """
-    ipw = pl.col("ipw_asr") if "ipw_asr" in bias.columns else pl.lit(None, dtype=pl.Float64)
+
+    def optional(column: str) -> pl.Expr:
+        present = column in bias.columns
+        return (pl.col(column) if present else pl.lit(None, dtype=pl.Float64)).alias(column)
+
     joined = bias.select(
         *KEYS,
         pl.col("truth_asr").alias("study_asr"),
         "linked_asr",
         "linked_lower",
         "linked_upper",
-        ipw.alias("ipw_asr"),
+        optional("ipw_asr"),
+        optional("calibrated_asr"),
     ).join(
         target.select(
             *KEYS,
@@ -295,12 +286,6 @@ def compare_with_target(
         on=KEYS,
         how="inner",
     )
-    if calibrated is not None:
-        joined = joined.join(
-            calibrated.select(*KEYS, pl.col("asr_pct").alias("calibrated_asr")), on=KEYS, how="left"
-        )
-    else:
-        joined = joined.with_columns(pl.lit(None, dtype=pl.Float64).alias("calibrated_asr"))
     t = pl.col("target_asr")
     return (
         joined.filter(pl.col("linked_asr").is_not_null() & t.is_not_null())
@@ -348,43 +333,6 @@ def comparison_summary(comparison: pl.DataFrame) -> dict[str, float | int | None
     }
 
 
-def calibrated_estimates(run_dir: Path, config: AnalysisConfig) -> pl.DataFrame:
-    """The published tables' unrounded rates with the linked people raked to the census
-    margins (:func:`analysis.weighting.calibration_weights`), built with the analysis's own
-    steps (study population, person-months, weighted counts, standardised rates)."""
-    sources = prepare_sources(read_sources(run_dir), config)
-    population = build_study_population(
-        sources, read_spine(Path(run_dir) / "linkage" / "spine.parquet"), config
-    )
-    weights = calibration_weights(population.census_base)
-    counts = monthly_counts(person_months(population, weights), weighted=True)
-    standard = standard_weights(
-        config.standard_population, study_counts=counts.filter(pl.col("table") == "overall")
-    )
-    return monthly_results(
-        counts,
-        standard,
-        estimate="calibrated",
-        weighted=True,
-        confidence=config.confidence_level,
-    )
-
-
-def _calibrated_or_none(run_dir: Path) -> pl.DataFrame | None:
-    config_path = run_dir / "config.yaml"
-    if not (run_dir / "linkage" / "spine.parquet").is_file():
-        return None
-    # The run's own analysis settings (validated by the analysis's model), else its defaults.
-    settings = yaml.safe_load(config_path.read_text()) if config_path.is_file() else {}
-    config = AnalysisConfig.model_validate((settings or {}).get("analysis") or {})
-    try:
-        return calibrated_estimates(run_dir, config)
-    except CalibrationError as error:
-        # Said in the summary rather than failing the comparison: raking is an alternative.
-        logger.warning("Calibration skipped: %s", error)
-        return None
-
-
 def write_target_comparison(run_dir: Path, out_dir: Path | None = None) -> dict | None:
     """Write the target truth and its comparison with the published cells of a run.
 
@@ -398,9 +346,7 @@ def write_target_comparison(run_dir: Path, out_dir: Path | None = None) -> dict 
     if not (truth_dir / "residences.parquet").is_file() or not bias_path.is_file():
         return None
     target = target_truth(target_person_months(truth_dir))
-    comparison = compare_with_target(
-        pl.read_parquet(bias_path), target, _calibrated_or_none(run_dir)
-    )
+    comparison = compare_with_target(pl.read_parquet(bias_path), target)
     summary = comparison_summary(comparison)
     with staged_output(Path(out_dir) if out_dir else run_dir / "evaluation") as staging:
         target.write_parquet(staging / "target_truth.parquet")

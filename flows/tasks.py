@@ -41,7 +41,6 @@ from runcore.summaries import (
     run_summary_tables,
     stage_log_line,
 )
-from separation.stage import FOLDER as ANALYSIS_INPUTS
 from separation.stage import separate_linked_run
 from synthetic_data import generate_world
 
@@ -162,7 +161,7 @@ def separate(run_dir: Path, upstream: str) -> dict[str, Any]:
         "separate",
         upstream,
         lambda c: list(c.analysis.thresholds),
-        lambda f, c: separate_linked_run(f.work, c.analysis.thresholds, demo=True),
+        lambda f, c: separate_linked_run(f, c.analysis.thresholds, demo=True),
     )
 
 
@@ -175,13 +174,10 @@ def analyse(run_dir: Path, upstream: str) -> dict[str, Any]:
         upstream,
         lambda c: c.analysis.model_dump(mode="json"),
         lambda f, c: analyse_run(
-            f.work / ANALYSIS_INPUTS,
+            f.analysis_inputs,
             f.analysis,
             c.analysis,
-            threshold_spines={
-                t: f.work / ANALYSIS_INPUTS / "spines" / f"threshold_{t:g}.parquet"
-                for t in c.analysis.thresholds
-            },
+            threshold_spines=f.threshold_spines(c.analysis.thresholds),
         ),
     )
 

@@ -5,7 +5,7 @@ from linkage.backends import BackendUnavailableError
 from linkage.clustering import spine_at_threshold
 from linkage.config import LinkageConfig
 from linkage.errors import ConvergenceError, LinkageInputError
-from linkage.files import link_files
+from linkage.files import link_files, read_mapping, truth_record_map
 from linkage.pipeline import link_records, link_sources
 
 __all__ = [
@@ -16,5 +16,7 @@ __all__ = [
     "link_files",
     "link_records",
     "link_sources",
+    "read_mapping",
     "spine_at_threshold",
+    "truth_record_map",
 ]

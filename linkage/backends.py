@@ -27,6 +27,9 @@ from linkage.prediction import write_predictions
 
 logger = logging.getLogger(__name__)
 
+SPILL_FOLDER = "duckdb_spill"
+"""DuckDB's default spill folder, inside the stage's working folder (see DuckDBBackend)."""
+
 RECORDS_PER_CHUNK = 4_000_000
 """With ``predict_chunks: auto``, records left for Splink per prediction chunk.
 
@@ -57,14 +60,25 @@ class DuckDBBackend:
 
     dialect: Dialect = "duckdb"
 
-    def __init__(self, config: LinkageConfig) -> None:
+    def __init__(self, config: LinkageConfig, work_dir: Path | None = None) -> None:
         self.config = config
-        self.con = connect(
+        self.con = self._open_duckdb(config, work_dir)
+        self.db_api = splink_api(self.con)
+
+    def _open_duckdb(self, config: LinkageConfig, work_dir: Path | None) -> Any:
+        """DuckDB, spilling to ``temp_directory`` or, by default, to a folder inside the
+        stage's working folder (so a run's spill sits on the run's disk, and goes with
+        it): removed when the backend closes."""
+        self.spill_dir = config.temp_directory
+        self._own_spill = False
+        if self.spill_dir is None and work_dir is not None:
+            self.spill_dir = Path(work_dir) / SPILL_FOLDER
+            self._own_spill = True
+        return connect(
             memory_limit=config.memory_limit,
             threads=config.threads,
-            temp_directory=config.temp_directory,
+            temp_directory=self.spill_dir,
         )
-        self.db_api = splink_api(self.con)
 
     def register_records(self, records: pl.DataFrame) -> Any:
         """Materialise every record as table ``records`` (for the artefact); return the
@@ -100,8 +114,10 @@ class DuckDBBackend:
         write_predictions(self.con, scored.physical_name, exact_links, weight_columns, path)
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connection and remove the spill folder it made."""
         self.con.close()
+        if self._own_spill and self.spill_dir is not None:
+            shutil.rmtree(self.spill_dir, ignore_errors=True)
 
 
 class SparkBackend(DuckDBBackend):
@@ -115,7 +131,7 @@ class SparkBackend(DuckDBBackend):
 
     dialect: Dialect = "spark"
 
-    def __init__(self, config: LinkageConfig) -> None:
+    def __init__(self, config: LinkageConfig, work_dir: Path | None = None) -> None:
         self.config = config
         self._scratch = Path(tempfile.mkdtemp(prefix="triangulate-spark-"))
         try:
@@ -131,7 +147,7 @@ class SparkBackend(DuckDBBackend):
             num_partitions_on_repartition=config.spark_shuffle_partitions,
         )
         # DuckDB only joins the scored pairs to the records when writing the artefact.
-        self.con = connect(memory_limit=config.memory_limit, threads=config.threads)
+        self.con = self._open_duckdb(config, work_dir)
 
     def register_records(self, records: pl.DataFrame) -> Any:
         """Every record in DuckDB (for the artefact); the linkable ones in Spark (for
@@ -157,7 +173,7 @@ class SparkBackend(DuckDBBackend):
 
     def close(self) -> None:
         """Stop Spark (freeing the JVM's memory) and remove the scratch folder."""
-        self.con.close()
+        super().close()
         self.spark.stop()
         shutil.rmtree(self._scratch, ignore_errors=True)
 
@@ -210,8 +226,8 @@ def spark_session(config: LinkageConfig, scratch: Path) -> Any:
     return spark
 
 
-def open_backend(config: LinkageConfig) -> DuckDBBackend:
+def open_backend(config: LinkageConfig, work_dir: Path | None = None) -> DuckDBBackend:
     """The backend chosen by ``config.backend``."""
     if config.backend == "spark":
-        return SparkBackend(config)
-    return DuckDBBackend(config)
+        return SparkBackend(config, work_dir)
+    return DuckDBBackend(config, work_dir)

@@ -60,10 +60,20 @@ class LinkageConfig(BaseModel):
             "column with a larger share of its recorded values unreadable is refused."
         ),
     )
-    memory_limit: str = Field("8GB", description="DuckDB memory limit, e.g. '8GB'.")
+    memory_limit: str = Field(
+        "8GB",
+        description=(
+            "DuckDB memory limit, e.g. '8GB'; beyond it DuckDB spills to temp_directory, so a "
+            "link larger than memory completes, more slowly."
+        ),
+    )
     threads: int = Field(2, gt=0, description="DuckDB worker threads.")
     temp_directory: Path | None = Field(
-        None, description="Where DuckDB spills to disk; null uses a folder in the system temp."
+        None,
+        description=(
+            "Where DuckDB spills to disk; null uses a folder inside the linkage stage's "
+            "working folder (on the run's disk), removed when the stage ends."
+        ),
     )
     model_path: Path | None = Field(
         None, description="A saved model.json to reuse; null trains a new model."

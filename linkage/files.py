@@ -21,6 +21,15 @@ The mapping is a YAML file with one entry per input name (see ``docs/linkage.md`
       address: [house_number, street]      # one column, or several joined in order
       locality: town
       shared_number: nhs_number            # held by two or more inputs for one person
+      previous_postcodes: old_postcodes    # earlier postcodes, newest first ("A|B" or a list)
+    gp:
+      record_id: patient_id
+      postcode: postcode
+      address_history:                     # or a table with one row per previous address
+        file: gp_history.csv               # relative to the mapping file
+        record_id: patient_id
+        postcode: postcode
+        moved_out: to_date                 # optional: orders the addresses, newest first
 """
 
 from __future__ import annotations
@@ -33,11 +42,11 @@ import yaml
 
 from linkage.config import LinkageConfig
 from linkage.errors import LinkageInputError
-from linkage.inputs import IDENTIFIERS, InputSpec
+from linkage.inputs import HISTORY_COLUMN, IDENTIFIERS, AddressHistory, InputSpec
 from linkage.pipeline import link_records
 
 FLAG = "one_record_per_person"
-FILE_OPTIONS: tuple[str, ...] = ("date_format", "encoding", "delimiter")
+FILE_OPTIONS: tuple[str, ...] = ("date_format", "encoding", "delimiter", "address_history")
 """How an input's file is written, given beside its roles (see :class:`InputSpec`)."""
 
 
@@ -82,6 +91,41 @@ def _file_options(path: Path, name: str, entry: dict[str, Any]) -> dict[str, Any
     return options
 
 
+HISTORY_KEYS = ("file", "record_id", "postcode", "moved_out")
+
+
+def _address_history(path: Path, name: str, entry: dict[str, Any]) -> AddressHistory | None:
+    """Pop and check an entry's address-history table (its file relative to the mapping)."""
+    history = entry.pop("address_history", None)
+    if history is None:
+        return None
+    if not isinstance(history, dict) or not all(history.get(k) for k in HISTORY_KEYS[:3]):
+        raise LinkageInputError(
+            str(path),
+            None,
+            f"input '{name}': address_history needs file, record_id and postcode "
+            "(and optionally moved_out)",
+        )
+    unknown = sorted(set(history) - set(HISTORY_KEYS))
+    if unknown:
+        raise LinkageInputError(
+            str(path), None, f"input '{name}': address_history has unknown keys {unknown}"
+        )
+    if HISTORY_COLUMN in entry:
+        raise LinkageInputError(
+            str(path),
+            None,
+            f"input '{name}': map previous_postcodes or give an address_history, not both",
+        )
+    moved_out = history.get("moved_out")
+    return AddressHistory(
+        Path(path).parent / str(history["file"]),
+        str(history["record_id"]),
+        str(history["postcode"]),
+        str(moved_out) if moved_out else None,
+    )
+
+
 def _mapped_columns(path: Path, name: str, role: str, value: Any) -> str | tuple[str, ...]:
     """One column, or for an address a list of columns joined in order."""
     if isinstance(value, list):
@@ -101,6 +145,7 @@ def _input_spec(path: Path, name: str, file: Path, entry: Any, mapped: list[str]
     entry = dict(entry)
     unique = bool(entry.pop(FLAG, False))
     options = _file_options(path, name, entry)
+    history = _address_history(path, name, entry)
     record_id = entry.pop("record_id", None)
     if not record_id:
         raise LinkageInputError(str(path), None, f"input '{name}' needs a record_id column")
@@ -113,7 +158,11 @@ def _input_spec(path: Path, name: str, file: Path, entry: Any, mapped: list[str]
             f"{', '.join(IDENTIFIERS)}, {FLAG}, {', '.join(FILE_OPTIONS)}",
         )
     columns = {role: _mapped_columns(path, name, role, col) for role, col in entry.items() if col}
-    return InputSpec(name, Path(file), str(record_id), columns, unique, **options)
+    if history is not None:
+        columns[HISTORY_COLUMN] = HISTORY_COLUMN
+    return InputSpec(
+        name, Path(file), str(record_id), columns, unique, address_history=history, **options
+    )
 
 
 def read_mapping(path: Path, inputs: dict[str, Path]) -> list[InputSpec]:
@@ -154,10 +203,12 @@ def link_files(
     mapping: Path,
     out_dir: Path,
     *,
-    truth_column: str | None = None,
     config: LinkageConfig | None = None,
 ) -> dict[str, Any]:
     """Link two or more CSV/Parquet files into a spine written to ``out_dir``.
+
+    Scoring the links against a truth column is the evaluation's part
+    (:func:`evaluation.linkage.link_and_evaluate_files`).
 
     Parameters
     ----------
@@ -167,22 +218,10 @@ def link_files(
         The YAML column mapping.
     out_dir
         Output folder; receives ``spine.parquet`` and the other linkage artefacts.
-    truth_column
-        A column in every input holding the true person id; when given, the evaluation
-        tables are written to ``out_dir/evaluation``.
 
     Returns
     -------
     dict
-        The linkage summary, with ``evaluation`` when a truth column was given.
+        The linkage summary.
     """
-    from evaluation.linkage import evaluate_against_record_map
-
-    specs = read_mapping(mapping, inputs)
-    record_map = truth_record_map(specs, truth_column) if truth_column else None
-    summary = link_records(specs, Path(out_dir), config)
-    if record_map is not None:
-        summary["evaluation"] = evaluate_against_record_map(
-            Path(out_dir), record_map, None, Path(out_dir) / "evaluation"
-        )
-    return summary
+    return link_records(read_mapping(mapping, inputs), Path(out_dir), config)

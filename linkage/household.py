@@ -84,6 +84,32 @@ def household_agreement(records: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFr
         ``unique_id_l``, ``unique_id_r`` and ``household_agrees`` (bool, null when there
         is no information), one row per pair with a household side.
     """
+    pairs = _household_pairs(records, edges)
+    # Links this sure (deterministic ones included) tell where each member's records are now.
+    anchored = pairs.filter(pl.col("match_probability") >= ANCHOR_PROBABILITY)
+    whereabouts = (
+        anchored.drop_nulls("postcode").select("household", "member", "source", "postcode").unique()
+    )
+    pairs = pairs.filter(pl.col("match_key") != "exact")
+    taken = _taken_by_another_member(pairs, anchored)
+    others = _other_members_at_postcode(pairs, whereabouts)
+    return (
+        pairs.join(others, on=["unique_id_l", "unique_id_r"], how="left")
+        .join(taken, on=["unique_id_l", "unique_id_r"], how="left")
+        .select(
+            "unique_id_l",
+            "unique_id_r",
+            pl.when(pl.col("postcode").is_not_null() & pl.col("taken").is_null())
+            .then(pl.col("agrees"))
+            .alias("household_agrees"),
+        )
+    )
+
+
+def _household_pairs(records: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """The scored pairs across sources with a household record on one side: that side is
+    the ``member`` of ``household``, the other the ``candidate`` with its ``source`` and
+    ``postcode``."""
     ends = records.select(
         pl.col("unique_id").alias("_id"),
         pl.col("source").alias("_source"),
@@ -96,7 +122,7 @@ def household_agreement(records: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFr
         .join(ends.rename(lambda c: c + "_r"), left_on="unique_id_r", right_on="_id_r")
     )
     left_side = pl.col("_household_l").is_not_null()
-    pairs = pairs.filter(
+    return pairs.filter(
         (pl.col("_source_l") != pl.col("_source_r"))
         & (left_side | pl.col("_household_r").is_not_null())
     ).select(
@@ -113,23 +139,26 @@ def household_agreement(records: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFr
         pl.when(left_side).then(pl.col("_source_r")).otherwise("_source_l").alias("source"),
         pl.when(left_side).then(pl.col("_postcode_r")).otherwise("_postcode_l").alias("postcode"),
     )
-    # Links this sure (deterministic ones included) tell where each member's records are now.
-    anchored = pairs.filter(pl.col("match_probability") >= ANCHOR_PROBABILITY)
-    whereabouts = (
-        anchored.drop_nulls("postcode").select("household", "member", "source", "postcode").unique()
-    )
+
+
+def _taken_by_another_member(pairs: pl.DataFrame, anchored: pl.DataFrame) -> pl.DataFrame:
+    """The pairs whose candidate is already surely linked to another household member."""
     # A candidate already linked to another household record (a relative's own registration)
     # says nothing about this member: clustering will refuse the pair anyway, and counting
     # it would teach u that non-matches share the household's address.
     holders = anchored.select("candidate", pl.col("member").alias("holder")).unique()
-    pairs = pairs.filter(pl.col("match_key") != "exact")
-    taken = (
+    return (
         pairs.join(holders, on="candidate")
         .filter(pl.col("holder") != pl.col("member"))
         .select("unique_id_l", "unique_id_r", pl.lit(True).alias("taken"))
         .unique()
     )
-    others = (
+
+
+def _other_members_at_postcode(pairs: pl.DataFrame, whereabouts: pl.DataFrame) -> pl.DataFrame:
+    """Per pair, whether another member of the household is surely linked, in the
+    candidate's source, at the candidate's postcode (``agrees``)."""
+    return (
         pairs.join(
             whereabouts.rename({"member": "other", "postcode": "other_postcode"}),
             on=["household", "source"],
@@ -137,17 +166,6 @@ def household_agreement(records: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFr
         .filter(pl.col("other") != pl.col("member"))
         .group_by("unique_id_l", "unique_id_r")
         .agg((pl.col("other_postcode") == pl.col("postcode").first()).any().alias("agrees"))
-    )
-    return (
-        pairs.join(others, on=["unique_id_l", "unique_id_r"], how="left")
-        .join(taken, on=["unique_id_l", "unique_id_r"], how="left")
-        .select(
-            "unique_id_l",
-            "unique_id_r",
-            pl.when(pl.col("postcode").is_not_null() & pl.col("taken").is_null())
-            .then(pl.col("agrees"))
-            .alias("household_agrees"),
-        )
     )
 
 

@@ -15,15 +15,18 @@ from pathlib import Path
 import polars as pl
 
 from linkage.errors import LinkageInputError
+from linkage.model import PROJECT_ROLES
 from linkage.reading import read_table, table_columns
 from linkage.repairs import DEFAULT_MAX_INVALID_SHARE, ColumnRepair, repair_values
 from linkage.standardise import (
     address_parts,
     forename_group,
+    history_parts,
     postcode_parts,
     standardise_names,
     standardise_person_number,
     standardise_place,
+    standardise_previous_postcodes,
     standardise_sex,
 )
 
@@ -31,20 +34,13 @@ __all__ = ["read_table"]
 
 logger = logging.getLogger(__name__)
 
-IDENTIFIERS: tuple[str, ...] = (
-    "forename",
-    "middle_names",
-    "surname",
-    "date_of_birth",
-    "sex",
-    "postcode",
-    "person_number",
-    "household",
-    "address",
-    "locality",
-    "shared_number",
-)
-"""Identifier roles an input may map; any may be absent, the record id may not.
+OTHER_ROLES: tuple[str, ...] = ("address", "locality", "shared_number")
+"""Roles other people's inputs may map and the project's own extracts lack."""
+
+IDENTIFIERS: tuple[str, ...] = (*PROJECT_ROLES, "household", *OTHER_ROLES)
+"""Identifier roles an input may map; any may be absent, the record id may not. The
+project's extracts map :data:`linkage.model.PROJECT_ROLES` (the roles its measured model
+compares) and ``household``; other inputs may map the :data:`OTHER_ROLES` too.
 
 ``address`` is one column, or a list of columns joined in order (house number, street,
 lines); ``locality`` a town or suburb; ``shared_number`` a number two or more inputs hold
@@ -55,7 +51,12 @@ compared across inputs with one mistyped character allowed.
 National Insurance number in DWP records): compared only between two records of the same
 source, where duplicates of one person share it and different people almost never do.
 ``household`` groups the people of one household (the census's household id): it is not
-compared but feeds the household evidence (``linkage/household.py``)."""
+compared but feeds the household evidence (``linkage/household.py``).
+
+``previous_postcodes`` is the record's earlier postcodes, newest first: a list column, or
+text with the postcodes separated by ``|`` or ``;`` (a CSV file), or an address-history
+table with one row per previous address (:class:`AddressHistory`). A postcode agreeing
+with one of them is evidence for people who moved (``linkage/model.py``)."""
 
 RECORD_COLUMNS: tuple[str, ...] = (
     "unique_id",
@@ -86,8 +87,54 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "address_number",
     "locality",
     "shared_number",
+    "previous_postcodes",
+    "previous_postcode",
+    "postcode_history",
 )
-"""Columns of the standardised record frame (``household`` is not compared by Splink)."""
+"""Columns of the standardised record frame (``household`` is not compared by Splink).
+
+``previous_postcodes`` is a list of standardised postcodes, newest first; ``previous_postcode``
+its first (the address before the current one); ``postcode_history`` the current postcode
+and the previous ones (every address the record knows)."""
+
+
+@dataclass(frozen=True)
+class AddressHistory:
+    """A table of an input's previous addresses, one row per address.
+
+    Parameters
+    ----------
+    path
+        A Parquet or CSV file.
+    record_id
+        Column holding the input's record id the address belongs to.
+    postcode
+        Column holding the address's postcode.
+    moved_out
+        Column holding the date the person left the address, which orders the addresses
+        (newest first); ``None`` keeps the file's order with the newest address last.
+    """
+
+    path: Path
+    record_id: str
+    postcode: str
+    moved_out: str | None = None
+
+    def previous_postcodes(self) -> pl.DataFrame:
+        """``record_id`` and ``previous_postcodes`` (a list, newest first) per record."""
+        columns = [self.record_id, self.postcode] + ([self.moved_out] if self.moved_out else [])
+        table = read_table(self.path, columns).with_row_index("_order")
+        order = [self.moved_out, "_order"] if self.moved_out else ["_order"]
+        return (
+            table.sort(order, descending=True, nulls_last=False)
+            .group_by(self.record_id, maintain_order=True)
+            .agg(pl.col(self.postcode).cast(pl.Utf8).alias(HISTORY_COLUMN))
+            .select(pl.col(self.record_id).cast(pl.Utf8).alias("_history_id"), HISTORY_COLUMN)
+        )
+
+
+HISTORY_COLUMN = "previous_postcodes"
+"""Name of the column an :class:`AddressHistory` is read into."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +166,9 @@ class InputSpec:
         Text encoding of a CSV file (a UTF-8 byte-order mark is dropped).
     delimiter
         Field delimiter of a CSV file; ``None`` sniffs it from the first lines.
+    address_history
+        A table of previous addresses, read into the ``previous_postcodes`` role (which
+        ``columns`` then maps to :data:`HISTORY_COLUMN`).
     """
 
     name: str
@@ -130,6 +180,7 @@ class InputSpec:
     date_format: tuple[str, ...] = ()
     encoding: str = "utf-8"
     delimiter: str | None = None
+    address_history: AddressHistory | None = None
 
     def file_columns(self, role: str) -> tuple[str, ...]:
         """The file's columns mapped to ``role`` (several for a joined address)."""
@@ -163,15 +214,32 @@ def project_inputs(sources_dir: Path) -> list[InputSpec]:
             "gp",
             sources_dir / "gp_registrations.parquet",
             "gp_record_id",
-            {**common, "person_number": "nhs_number"},
+            {**common, "person_number": "nhs_number", **_history_role(sources_dir, "gp")},
+            address_history=_project_history(sources_dir, "gp", "gp_record_id"),
         ),
         InputSpec(
             "dwp",
             sources_dir / "dwp_customers.parquet",
             "dwp_master_key",
-            {**no_middle, "person_number": "nino"},
+            {**no_middle, "person_number": "nino", **_history_role(sources_dir, "dwp")},
+            address_history=_project_history(sources_dir, "dwp", "dwp_master_key"),
         ),
     ]
+
+
+def _history_path(sources_dir: Path, source: str) -> Path:
+    return sources_dir / f"{source}_address_history.parquet"
+
+
+def _history_role(sources_dir: Path, source: str) -> dict[str, str]:
+    """The ``previous_postcodes`` role where the extract comes with its address history
+    (worlds written before histories existed have none)."""
+    return {HISTORY_COLUMN: HISTORY_COLUMN} if _history_path(sources_dir, source).exists() else {}
+
+
+def _project_history(sources_dir: Path, source: str, record_id: str) -> AddressHistory | None:
+    path = _history_path(sources_dir, source)
+    return AddressHistory(path, record_id, "postcode", "to_date") if path.exists() else None
 
 
 def _check_columns(spec: InputSpec, available: list[str]) -> None:
@@ -213,7 +281,14 @@ def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
     for role in spec.columns:
         for column in spec.file_columns(role):
             dtype = frame.schema[column]
-            if role == "date_of_birth":
+            if role == "previous_postcodes":
+                if not (dtype in (pl.Utf8, pl.Null) or dtype == pl.List(pl.Utf8)):
+                    raise LinkageInputError(
+                        str(spec.path),
+                        column,
+                        f"expected a list of postcodes or text separated by | or ;, found {dtype}",
+                    )
+            elif role == "date_of_birth":
                 if not (dtype in (pl.Date, pl.Utf8, pl.Null) or isinstance(dtype, pl.Datetime)):
                     raise LinkageInputError(
                         str(spec.path), column, f"expected a date or date text, found {dtype}"
@@ -235,6 +310,9 @@ def _check_values(spec: InputSpec, frame: pl.DataFrame) -> None:
     for role in spec.columns:
         column = spec.label(role)
         values = frame.get_column(role)
+        # Most records have no previous address: an empty history is no mapping mistake.
+        if role == "previous_postcodes":
+            continue
         if values.null_count() == frame.height:
             raise LinkageInputError(
                 str(spec.path), column, f"every value is missing (mapped as {role})"
@@ -281,9 +359,27 @@ def _linkable(spec: InputSpec, frame: pl.DataFrame) -> pl.Expr:
     return ~pl.col(spec.unlinkable_flag).fill_null(False)
 
 
+def _check_history(history: AddressHistory) -> None:
+    available = table_columns(history.path)
+    for role, column in (
+        ("record_id", history.record_id),
+        ("postcode", history.postcode),
+        ("moved_out", history.moved_out),
+    ):
+        if column is not None and column not in available:
+            raise LinkageInputError(
+                str(history.path),
+                column,
+                f"missing column (address history's {role}); the file has: {', '.join(available)}",
+            )
+
+
 def _read_mapped_columns(spec: InputSpec) -> pl.DataFrame:
     """The record id, mapped and flag columns of an input, checked to exist and not empty."""
     available = table_columns(spec.path, encoding=spec.encoding, delimiter=spec.delimiter)
+    if spec.address_history is not None:
+        _check_history(spec.address_history)
+        available = [*available, HISTORY_COLUMN]
     _check_columns(spec, available)
     if spec.unlinkable_flag is not None and spec.unlinkable_flag not in available:
         raise LinkageInputError(
@@ -291,10 +387,26 @@ def _read_mapped_columns(spec: InputSpec) -> pl.DataFrame:
         )
     flag = [spec.unlinkable_flag] if spec.unlinkable_flag else []
     mapped = [column for role in spec.columns for column in spec.file_columns(role)]
+    if spec.address_history is not None:
+        mapped = [column for column in mapped if column != HISTORY_COLUMN]
     frame = spec.read(list(dict.fromkeys([spec.record_id, *mapped, *flag])))
     if frame.height == 0:
         raise LinkageInputError(str(spec.path), None, "the table is empty")
-    return frame
+    return _with_history(spec, frame)
+
+
+def _with_history(spec: InputSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """The input with its address history's postcodes as a list column (empty for a record
+    with no previous address)."""
+    if spec.address_history is None:
+        return frame
+    history = spec.address_history.previous_postcodes()
+    ids = pl.col(spec.record_id).cast(pl.Utf8)
+    return (
+        frame.with_columns(ids.alias("_history_id"))
+        .join(history, on="_history_id", how="left", maintain_order="left")
+        .drop("_history_id")
+    )
 
 
 def _role_column(spec: InputSpec, role: str) -> pl.Expr:
@@ -345,6 +457,9 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
         if role not in frame.columns:
             dtype = pl.Date if role == "date_of_birth" else pl.Utf8
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(role))
+    frame = frame.with_columns(
+        standardise_previous_postcodes(frame.get_column("previous_postcodes"))
+    )
     frame = standardise_names(frame)
     frame = frame.with_columns(
         pl.int_range(first_id, first_id + frame.height, dtype=pl.Int64).alias("unique_id"),
@@ -361,7 +476,7 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
         standardise_place(pl.col("locality")).alias("locality"),
         # Household ids are only meaningful within their source.
         pl.format("{}:{}", pl.lit(spec.name), pl.col("household").cast(pl.Utf8)).alias("household"),
-    ).with_columns(*postcode_parts(), *address_parts())
+    ).with_columns(*postcode_parts(), *address_parts(), *history_parts())
     return frame.select(RECORD_COLUMNS)
 
 
@@ -394,7 +509,9 @@ def _missing_warnings(
     for role in spec.columns:
         column = spec.label(role)
         # Middle names are blank for many people, and a household id is not compared.
-        if role in ("household", "middle_names") or role not in records.columns:
+        if role in ("household", "middle_names", "previous_postcodes"):
+            continue
+        if role not in records.columns:
             continue
         missing = records.get_column(role).null_count()
         if missing <= MOSTLY_MISSING * records.height:

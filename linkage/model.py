@@ -91,9 +91,11 @@ PROJECT_ROLES: tuple[str, ...] = (
     "sex",
     "postcode",
     "person_number",
+    "previous_postcodes",
 )
-"""Roles of the project's own extracts: the model built for them is the model measured on
-synthetic worlds (benchmarks/README_linkage.md), and stays exactly as it was."""
+"""Roles of the project's own extracts (GP and DWP records with their address histories):
+the model built for them is the model measured on synthetic worlds
+(benchmarks/README_linkage.md, benchmarks/README_scaling.md)."""
 
 COLUMN_ROLES: dict[str, tuple[str, ...]] = {
     "forename": ("forename",),
@@ -117,6 +119,9 @@ COLUMN_ROLES: dict[str, tuple[str, ...]] = {
     "address_number": ("address",),
     "locality": ("locality",),
     "shared_number": ("shared_number",),
+    "previous_postcode": ("previous_postcodes",),
+    "previous_postcodes": ("previous_postcodes",),
+    "postcode_history": ("previous_postcodes",),
 }
 """The role each derived record column comes from (``source`` and ``origin`` need none)."""
 
@@ -130,7 +135,7 @@ EXTRA_BLOCKING_RULES: tuple[str, ...] = (
     "AND l.locality = r.locality",
     "l.surname = r.surname AND l.locality = r.locality AND l.birth_year = r.birth_year",
 )
-"""Prediction blocking rules for roles the project's extracts do not have."""
+"""Prediction blocking rules for roles beyond names, birth date, sex and postcode."""
 
 FALLBACK_TRAINING_RULES: tuple[str, ...] = (
     "l.forename = r.forename AND l.surname = r.surname",
@@ -351,20 +356,56 @@ def sex_comparison() -> dict[str, Any]:
     }
 
 
-def postcode_comparison() -> dict[str, Any]:
-    """Postcode: exact (term-frequency adjusted), sector, district, area."""
+def postcode_comparison(history: bool = False) -> dict[str, Any]:
+    """Postcode: exact (term-frequency adjusted), then with an address history the other
+    record's latest previous address and any earlier address in common
+    (:func:`history_levels`), then sector, district and area of the current postcodes."""
     return {
         "output_column_name": "postcode",
-        "comparison_description": "Postcode with sector, district and area",
+        "comparison_description": "Postcode with previous addresses, sector, district and area"
+        if history
+        else "Postcode with sector, district and area",
         "comparison_levels": [
             _null_level("postcode"),
             _level('"postcode_l" = "postcode_r"', "exact", "postcode"),
+            *(history_levels() if history else []),
             _level('"postcode_sector_l" = "postcode_sector_r"', "same sector"),
             _level('"postcode_district_l" = "postcode_district_r"', "same district"),
             _level('"postcode_area_l" = "postcode_area_r"', "same area"),
             _else(),
         ],
     }
+
+
+def history_levels() -> list[dict[str, Any]]:
+    """Agreement with a previous address, weighted by how recent it is.
+
+    A census record holds the address of Census day; a GP or DWP record its current
+    address and, from the Personal Demographics Service or DWP's customer records, the
+    earlier ones (newest first). Two levels, more recent first, each with its own m and u
+    estimated like the other levels (u by random sampling, m by EM):
+
+    - one record's postcode is the other's latest previous postcode (the person moved
+      once since the other record was made: the commonest case for a mover);
+    - the two records share any postcode they know, current or previous (an older
+      address, or the same earlier address in both histories), with Splink's
+      array-intersection level.
+
+    An address history only adds levels above sector and district: a record without one
+    falls through to them as before.
+    """
+    import splink.comparison_level_library as cll
+
+    shared = cll.ArrayIntersectLevel("postcode_history", min_intersection=1)
+    any_address = shared.get_comparison_level("duckdb").as_dict()
+    any_address["label_for_charts"] = "an earlier address in common"
+    return [
+        _level(
+            '"postcode_l" = "previous_postcode_r" OR "previous_postcode_l" = "postcode_r"',
+            "the other's latest previous address",
+        ),
+        any_address,
+    ]
 
 
 SAME_NUMBER_U = 1e-7
@@ -500,6 +541,8 @@ RECORD_COLUMNS_USED: tuple[str, ...] = (
     "address_number",
     "locality",
     "shared_number",
+    "previous_postcode",
+    "postcode_history",
 )
 """Record-frame columns the comparisons read."""
 
@@ -632,20 +675,20 @@ COMPARISON_ROLES: dict[str, str | None] = {
 
 def comparisons_for(roles: Collection[str]) -> list[dict[str, Any]]:
     """The comparisons of the mapped roles, in the model's order."""
+    present = set(roles)
     makers = {
         "forename": forename_comparison,
         "surname": surname_comparison,
         "middle_names": middle_names_comparison,
         "date_of_birth": date_of_birth_comparison,
         "sex": sex_comparison,
-        "postcode": postcode_comparison,
+        "postcode": lambda: postcode_comparison(history="previous_postcodes" in present),
         "address": address_comparison,
         "locality": locality_comparison,
         "source": source_comparison,
         "person_number": person_number_comparison,
         "shared_number": shared_number_comparison,
     }
-    present = set(roles)
     return [
         makers[name]() for name, role in COMPARISON_ROLES.items() if role is None or role in present
     ]

@@ -214,38 +214,15 @@ def link_records(
     # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
     # its own cluster, but take no part in training or prediction.
     linkable = records.filter(pl.col("linkable"))
-    if config.deterministic_pass:
-        representatives, exact_links = deterministic_pass(linkable)
-    else:
-        representatives = linkable
-        exact_links = pl.DataFrame(
-            schema={
-                "unique_id_l": pl.Int64,
-                "unique_id_r": pl.Int64,
-                "match_probability": pl.Float64,
-            }
-        )
+    representatives, exact_links = _deterministic_links(linkable, config)
     clock.lap("deterministic_pass")
 
     with staged_output(out_dir) as staging:
         records.write_parquet(staging / "records.parquet")
-        backend = open_backend(config)
-        try:
-            training, model_dict, charts = _run_splink(
-                backend,
-                records,
-                linkable,
-                representatives,
-                exact_links,
-                config,
-                staging,
-                clock,
-                {role for spec in specs for role in spec.columns},
-            )
-        finally:
-            # Closed before the polars steps below, freeing DuckDB's memory (up to
-            # memory_limit) or Spark's JVM; and closed on failure too.
-            backend.close()
+        roles = {role for spec in specs for role in spec.columns}
+        training, model_dict, charts = _score_with_open_backend(
+            records, linkable, representatives, exact_links, config, staging, clock, roles
+        )
         clock.lap("charts_and_close")
 
         if config.household_evidence:
@@ -258,12 +235,8 @@ def link_records(
             staging / "predictions.parquet",
             columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
         )
-        number_rule = shared_number_rule(model_dict)
-        training["shared_number_constraint"] = number_rule
-        constrained = ["shared_number"] if number_rule.get("applied") else []
-        nodes = records.select(
-            "unique_id", "source", "record_id", "unique_people", "person_number", *constrained
-        )
+        training["shared_number_constraint"] = shared_number_rule(model_dict)
+        nodes = _cluster_nodes(records, training["shared_number_constraint"])
         choice = threshold_choice(config, nodes, edges)
         threshold = float(choice["threshold"])
         clock.lap("threshold_choice")
@@ -273,10 +246,7 @@ def link_records(
         spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
         clock.lap("clustering")
 
-        # Splink's linker_uid is random (it names cache tables): left out, so two runs of the
-        # same data and seed differ at most in the last bits of DuckDB's parallel sums.
-        saved = {key: value for key, value in model_dict.items() if key != "linker_uid"}
-        (staging / "model.json").write_text(json.dumps(saved, indent=2), encoding="utf-8")
+        _write_model(model_dict, staging / "model.json")
         clock.lap("artefacts")
         timings = clock.stop()
 
@@ -327,6 +297,65 @@ def threshold_choice(
         ),
         "expected": expected,
     }
+
+
+def _deterministic_links(
+    linkable: pl.DataFrame, config: LinkageConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The records left for Splink to score and the links the matchkey made (none when the
+    deterministic pass is switched off)."""
+    if config.deterministic_pass:
+        return deterministic_pass(linkable)
+    no_links = pl.DataFrame(
+        schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64}
+    )
+    return linkable, no_links
+
+
+def _score_with_open_backend(
+    records: pl.DataFrame,
+    linkable: pl.DataFrame,
+    representatives: pl.DataFrame,
+    exact_links: pl.DataFrame,
+    config: LinkageConfig,
+    staging: Path,
+    clock: _Stopwatch,
+    roles: set[str],
+) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """:func:`_run_splink` on a backend opened for it and closed after it, failed or not."""
+    backend = open_backend(config, staging)
+    try:
+        return _run_splink(
+            backend,
+            records,
+            linkable,
+            representatives,
+            exact_links,
+            config,
+            staging,
+            clock,
+            roles,
+        )
+    finally:
+        # Closed before the polars steps that follow, freeing DuckDB's memory (up to
+        # memory_limit) or Spark's JVM; and closed on failure too.
+        backend.close()
+
+
+def _cluster_nodes(records: pl.DataFrame, number_rule: dict[str, Any]) -> pl.DataFrame:
+    """The records as clustering sees them, with the shared number when the model's
+    :func:`shared_number_rule` holds each cluster to one."""
+    constrained = ["shared_number"] if number_rule.get("applied") else []
+    return records.select(
+        "unique_id", "source", "record_id", "unique_people", "person_number", *constrained
+    )
+
+
+def _write_model(model_dict: dict[str, Any], path: Path) -> None:
+    # Splink's linker_uid is random (it names cache tables): left out, so two runs of the
+    # same data and seed differ at most in the last bits of DuckDB's parallel sums.
+    saved = {key: value for key, value in model_dict.items() if key != "linker_uid"}
+    path.write_text(json.dumps(saved, indent=2), encoding="utf-8")
 
 
 def _add_household_evidence(records: pl.DataFrame, predictions_path: Path) -> dict[str, Any] | None:

@@ -33,8 +33,10 @@ from linkage.errors import LinkageInputError
 from linkage.standardise import (
     DATE_FORMATS,
     POSTCODE_PATTERN,
+    previous_postcode_lists,
     standardise_person_number,
     standardise_postcode,
+    standardise_previous_postcodes,
 )
 
 EARLIEST_BIRTH = dt.date(1880, 1, 1)
@@ -129,6 +131,18 @@ def _repair_role(
     return None
 
 
+def _repaired_previous_postcodes(values: pl.Series) -> tuple[pl.Series, int, pl.Series]:
+    """Previous postcodes standardised, the postcodes recorded (counted one by one: a record
+    may hold several), and the records that held an unreadable one."""
+    lists = previous_postcode_lists(values)
+    held = lists.list.len().fill_null(0)
+    readable = pl.select(
+        lists.list.eval(standardise_postcode(pl.element())).list.drop_nulls().list.len()
+    ).to_series()
+    dropped = (held - readable.fill_null(0)).alias("dropped")
+    return standardise_previous_postcodes(values), int(held.sum()), dropped
+
+
 def repair_values(
     frame: pl.DataFrame,
     *,
@@ -160,14 +174,26 @@ def repair_values(
         if role not in frame.columns:
             continue
         values = frame.get_column(role)
-        repaired = _repair_role(role, values, date_formats, today)
-        if repaired is None:
-            continue
-        fixed, rule = repaired
-        invalid_mask = fixed.is_null() & ~_blank(values)
-        repair = ColumnRepair(
-            input_name, column, role, int((~_blank(values)).sum()), int(invalid_mask.sum()), rule
-        )
+        if role == "previous_postcodes":
+            fixed, recorded, dropped = _repaired_previous_postcodes(values)
+            repair = ColumnRepair(
+                input_name, column, role, recorded, int(dropped.sum()), "a UK postcode"
+            )
+            invalid_mask = dropped > 0
+        else:
+            repaired = _repair_role(role, values, date_formats, today)
+            if repaired is None:
+                continue
+            fixed, rule = repaired
+            invalid_mask = fixed.is_null() & ~_blank(values)
+            repair = ColumnRepair(
+                input_name,
+                column,
+                role,
+                int((~_blank(values)).sum()),
+                int(invalid_mask.sum()),
+                rule,
+            )
         if repair.share > max_invalid_share:
             rows = (invalid_mask.arg_true().head(EXAMPLE_ROWS) + 1).to_list()
             raise LinkageInputError(

@@ -294,3 +294,51 @@ def address_parts(address: str = "address") -> list[pl.Expr]:
         .list.first()
         .alias("address_number"),
     ]
+
+
+def history_parts(current: str = "postcode", previous: str = "previous_postcodes") -> list[pl.Expr]:
+    """The newest previous postcode (``previous_postcode``) and every postcode the record
+    knows, current first (``postcode_history``; null when it knows none)."""
+    empty = pl.lit([], dtype=pl.List(pl.Utf8))
+    known = pl.concat_list(
+        pl.concat_list(pl.col(current)).list.drop_nulls(), pl.col(previous).fill_null(empty)
+    )
+    return [
+        pl.col(previous).list.first().alias("previous_postcode"),
+        pl.when(known.list.len() > 0).then(known).alias("postcode_history"),
+    ]
+
+
+HISTORY_SEPARATORS = r"[|;]"
+"""Separators of previous postcodes written in one text field."""
+
+
+def previous_postcode_lists(values: pl.Series) -> pl.Series:
+    """Previous postcodes as lists of text as recorded: a list column as it is, text split
+    at ``|`` or ``;`` (blank entries dropped)."""
+    if values.dtype in (pl.Utf8, pl.Null):
+        values = values.cast(pl.Utf8).str.replace_all(HISTORY_SEPARATORS, "|").str.split("|")
+    return pl.select(
+        values.list.eval(pl.element().filter(pl.element().str.strip_chars() != ""))
+    ).to_series()
+
+
+def standardise_previous_postcodes(values: pl.Series) -> pl.Series:
+    """Previous postcodes as a list of standardised postcodes, newest first.
+
+    Text is split at ``|`` or ``;``; values that are not postcode-shaped are dropped, as
+    is a repeat of a newer one. Null (not an empty list) for a record with none, so the
+    comparison's null level applies.
+    """
+    cleaned = pl.select(
+        previous_postcode_lists(values)
+        .list.eval(standardise_postcode(pl.element()))
+        .list.drop_nulls()
+        .list.unique(maintain_order=True)
+    ).to_series()
+    return (
+        pl.select(pl.when(cleaned.list.len() > 0).then(cleaned))
+        .to_series()
+        .alias("previous_postcodes")
+        .cast(pl.List(pl.Utf8))
+    )

@@ -60,9 +60,9 @@ def _parameter_dates(run: RunArtefacts) -> set[str]:
     return set(re.findall(r"\d{4}-\d{2}-\d{2}", path.read_text(encoding="utf-8")))
 
 
-def _sections(ctx: ReportContext, out_dir: Path) -> list[Section]:
+def _sections(ctx: ReportContext, out_dir: Path, *, in_run_folder: bool) -> list[Section]:
     return [
-        sections_verdict.verdict_section(ctx),
+        sections_verdict.verdict_section(ctx, in_run_folder=in_run_folder),
         sections_data.flow_section(ctx),
         sections_data.identifiers_section(ctx),
         sections_data.standardisation_section(ctx),
@@ -146,7 +146,8 @@ def build_quality_report(
     seed = int(((run.config or {}).get("run") or {}).get("seed", 20110327))
     ctx = ReportContext(run, redact=redact, seed=seed, clerical_per_band=clerical_per_band)
     with staged_output(out_dir) as staging:
-        sections = _sections(ctx, staging)
+        in_run_folder = out_dir.resolve() == run.path("report").resolve()
+        sections = _sections(ctx, staging, in_run_folder=in_run_folder)
         covered = {i for s in sections for i in s.checklist}
         if covered != set(CHECKLIST_ITEMS):
             raise QualityReportError(

@@ -65,6 +65,22 @@ def method_section(ctx: ReportContext) -> Section:
     if model is None:
         section.missing("linkage/model.json", "the model cannot be described.")
         return section
+    _add_model_overview(section, model)
+    _add_matchkey(section, ctx.summary)
+    _add_comparisons(section, _levels(model))
+    _add_blocking_rules(section, _blocking_rules(model), ctx.evaluation("blocking_recall"))
+    section.add("<h3>Training route</h3>")
+    if ctx.summary is None:
+        section.missing("linkage/linkage_summary.json", "the training route cannot be shown.")
+        return section
+    training = ctx.summary.get("training", {})
+    _add_training_route(section, training, ctx.summary.get("config", {}))
+    if training.get("household"):
+        _add_household_evidence(section, training["household"])
+    return section
+
+
+def _add_model_overview(section: Section, model: dict[str, Any]) -> None:
     prior = model.get("probability_two_random_records_match")
     section.add(
         f"<p>Splink {escape(model.get('link_type', ''))} model over all records stacked "
@@ -72,6 +88,10 @@ def method_section(ctx: ReportContext) -> Section:
         f"Prior probability that two random records match: {figure('model/prior', prior)}."
         "</p>"
     )
+
+
+def _add_matchkey(section: Section, summary: dict[str, Any] | None) -> None:
+    """Stage 1: the deterministic matchkey, and how many links it and Splink made."""
     try:
         from linkage import model as spec
 
@@ -84,14 +104,17 @@ def method_section(ctx: ReportContext) -> Section:
         )
     except ImportError:
         section.missing("linkage/model.py", "the deterministic matchkey cannot be listed.")
-    if ctx.summary is not None:
+    if summary is not None:
         section.add(
             "<p>Deterministic links: "
-            f"{figure('summary/deterministic_links', ctx.summary.get('deterministic_links'))}; "
+            f"{figure('summary/deterministic_links', summary.get('deterministic_links'))}; "
             "pairs scored by Splink: "
-            f"{figure('summary/scored_pairs', ctx.summary.get('scored_pairs'))}.</p>"
+            f"{figure('summary/scored_pairs', summary.get('scored_pairs'))}.</p>"
         )
-    levels = _levels(model)
+
+
+def _add_comparisons(section: Section, levels: pl.DataFrame) -> None:
+    """Every comparison's levels with their m, u and weight, and each level's SQL."""
     tf = sorted(set(levels.filter(pl.col("tf_adjusted")).get_column("comparison").to_list()))
     section.add(
         "<h3>Comparisons and levels</h3>",
@@ -113,8 +136,10 @@ def method_section(ctx: ReportContext) -> Section:
         )
         + "</details>",
     )
-    rules = _blocking_rules(model)
-    recall = ctx.evaluation("blocking_recall")
+
+
+def _add_blocking_rules(section: Section, rules: list[str], recall: pl.DataFrame | None) -> None:
+    """The blocking rules, with each rule's recall alone and the recall per source pair."""
     rule_rows = [{"rule": f"rule_{i + 1}", "blocking rule": r} for i, r in enumerate(rules)]
     section.add("<h3>Blocking rules</h3>")
     if recall is None:
@@ -122,84 +147,88 @@ def method_section(ctx: ReportContext) -> Section:
         section.missing(
             "linkage/evaluation/blocking_recall.parquet", "blocking recall cannot be shown."
         )
-    else:
-        overall = recall.filter(pl.col("source_pair") == "all")
-        rows = []
-        for row in [{"rule": "exact_keys", "blocking rule": "stage 1 matchkey"}, *rule_rows]:
-            column = f"recall_{row['rule']}"
-            value = overall.get_column(column).item() if column in overall.columns else None
-            rows.append({**row, "recall_alone": value})
-        section.add(
-            "<p>Blocking recall is the share of true pairs that at least one rule (or the "
-            "matchkey) brings together; a pair no rule brings together can never be linked.</p>",
-            figure_table(
-                pl.DataFrame(
-                    rows,
-                    schema={"rule": pl.Utf8, "blocking rule": pl.Utf8, "recall_alone": pl.Float64},
-                ),
-                key="model/blocking",
-                row_key=["rule"],
-                formats={"recall_alone": pct},
+        return
+    section.add(
+        "<p>Blocking recall is the share of true pairs that at least one rule (or the "
+        "matchkey) brings together; a pair no rule brings together can never be linked.</p>",
+        figure_table(
+            _recall_of_each_rule(rule_rows, recall),
+            key="model/blocking",
+            row_key=["rule"],
+            formats={"recall_alone": pct},
+        ),
+        figure_table(
+            recall.select(
+                "source_pair",
+                "true_pairs",
+                "blocked_pairs",
+                pl.col("recall_any_rule").alias("blocking_recall"),
+                "recall_lower",
+                "recall_upper",
             ),
-            figure_table(
-                recall.select(
-                    "source_pair",
-                    "true_pairs",
-                    "blocked_pairs",
-                    pl.col("recall_any_rule").alias("blocking_recall"),
-                    "recall_lower",
-                    "recall_upper",
-                ),
-                key="blocking_recall",
-                row_key=["source_pair"],
-                formats={"blocking_recall": pct, "recall_lower": pct, "recall_upper": pct},
-                caption="Blocking recall per source pair, with Wilson 95% limits",
-            ),
-        )
-    section.add("<h3>Training route</h3>")
-    if ctx.summary is None:
-        section.missing("linkage/linkage_summary.json", "the training route cannot be shown.")
-        return section
-    training = ctx.summary.get("training", {})
-    config = ctx.summary.get("config", {})
-    if "em_sessions" in training:
-        section.add(
-            "<ol><li>Prior estimated from deterministic rules with an assumed recall: "
-            f"{figure('training/prior', training.get('prior'))}.</li>"
-            "<li>u probabilities by random sampling of "
-            f"{figure('training/u_max_pairs', config.get('u_max_pairs'))} pairs "
-            f"(seed {figure('training/seed', config.get('seed'))}).</li>"
-            "<li>m probabilities by expectation maximisation, one session per training "
-            "blocking rule; each session leaves the comparisons it blocks on untrained, "
-            "and convergence is checked, not only logged.</li></ol>",
-            figure_table(
-                pl.DataFrame(training["em_sessions"]),
-                key="training/sessions",
-                row_key=["blocking_rule"],
-            ),
-        )
-    else:
+            key="blocking_recall",
+            row_key=["source_pair"],
+            formats={"blocking_recall": pct, "recall_lower": pct, "recall_upper": pct},
+            caption="Blocking recall per source pair, with Wilson 95% limits",
+        ),
+    )
+
+
+def _recall_of_each_rule(rule_rows: list[dict[str, str]], recall: pl.DataFrame) -> pl.DataFrame:
+    """The matchkey and each blocking rule with the share of true pairs it alone brings
+    together, over all source pairs."""
+    overall = recall.filter(pl.col("source_pair") == "all")
+    rows = []
+    for row in [{"rule": "exact_keys", "blocking rule": "stage 1 matchkey"}, *rule_rows]:
+        column = f"recall_{row['rule']}"
+        value = overall.get_column(column).item() if column in overall.columns else None
+        rows.append({**row, "recall_alone": value})
+    return pl.DataFrame(
+        rows, schema={"rule": pl.Utf8, "blocking rule": pl.Utf8, "recall_alone": pl.Float64}
+    )
+
+
+def _add_training_route(section: Section, training: dict[str, Any], config: dict[str, Any]) -> None:
+    """How the m and u probabilities were estimated, or which saved model was reused."""
+    if "em_sessions" not in training:
         section.add(
             f"<p>The model was not trained in this run: it was loaded from "
             f"<code>{escape(training.get('reused_model'))}</code>.</p>"
         )
-    household = training.get("household")
-    if household:
-        section.add(
-            "<p>Household evidence: after prediction, each census-GP and census-DWP pair was "
-            "rescored by whether the census record's household members are linked (at "
-            f"{figure('training/household/anchor_probability', household['anchor_probability'])}"
-            ") at the candidate's postcode; its m "
-            f"({figure('training/household/m', household['m'])}) and u "
-            f"({figure('training/household/u', household['u'])}) were estimated from the "
-            "scored pairs, so agreement adds "
-            f"{figure('training/household/agree_weight', household['agree_weight'])} to the "
-            "match weight and disagreement "
-            f"{figure('training/household/disagree_weight', household['disagree_weight'])} "
-            f"({figure('training/household/pairs', household['pairs_with_information'])} pairs "
-            "carried household information).</p>"
-        )
-    return section
+        return
+    section.add(
+        "<ol><li>Prior estimated from deterministic rules with an assumed recall: "
+        f"{figure('training/prior', training.get('prior'))}.</li>"
+        "<li>u probabilities by random sampling of "
+        f"{figure('training/u_max_pairs', config.get('u_max_pairs'))} pairs "
+        f"(seed {figure('training/seed', config.get('seed'))}).</li>"
+        "<li>m probabilities by expectation maximisation, one session per training "
+        "blocking rule; each session leaves the comparisons it blocks on untrained, "
+        "and convergence is checked, not only logged.</li></ol>",
+        figure_table(
+            pl.DataFrame(training["em_sessions"]),
+            key="training/sessions",
+            row_key=["blocking_rule"],
+        ),
+    )
+
+
+def _add_household_evidence(section: Section, household: dict[str, Any]) -> None:
+    """The household rescoring after prediction: its m, u and the weights it adds."""
+    section.add(
+        "<p>Household evidence: after prediction, each census-GP and census-DWP pair was "
+        "rescored by whether the census record's household members are linked (at "
+        f"{figure('training/household/anchor_probability', household['anchor_probability'])}"
+        ") at the candidate's postcode; its m "
+        f"({figure('training/household/m', household['m'])}) and u "
+        f"({figure('training/household/u', household['u'])}) were estimated from the "
+        "scored pairs, so agreement adds "
+        f"{figure('training/household/agree_weight', household['agree_weight'])} to the "
+        "match weight and disagreement "
+        f"{figure('training/household/disagree_weight', household['disagree_weight'])} "
+        f"({figure('training/household/pairs', household['pairs_with_information'])} pairs "
+        "carried household information).</p>"
+    )
 
 
 def diagnostics_section(ctx: ReportContext, out_dir: Path) -> Section:

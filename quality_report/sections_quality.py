@@ -339,6 +339,19 @@ def _cross(ctx: ReportContext, target: str) -> pl.DataFrame | None:
     return cells.filter(pl.col("target") == target).drop("target")
 
 
+GROUPS_INTRODUCTION = (
+    "<p>For census records, by the true attributes of the person: the linkage rate (share "
+    "linked to any record of the target source), recall (share of linkable records whose "
+    "person has a record there that were linked to it) and the false-link rate (share of "
+    "linked records joined to another person's record). A group's shortfall is split in "
+    "the table: <code>unlinkable_by_design</code> counts records the linkage leaves out "
+    "on purpose (wholly imputed census records, whose person may well have a record in "
+    "the target), <code>missed</code> the links the model failed to make among the "
+    "others. Recall is over linkable records only, so it measures the model, not census "
+    "imputation. Bars are Wilson 95% intervals.</p>"
+)
+
+
 def groups_section(ctx: ReportContext) -> Section:
     """Checklist item 10: linkage and error rates by ethnicity, IMD, age, sex and region."""
     section = Section("groups", "10. Linkage and error rates by subgroup", (10,))
@@ -347,81 +360,86 @@ def groups_section(ctx: ReportContext) -> Section:
             "linkage/spine.parquet and truth/", "rates by subgroup need the spine and the truth."
         )
         return section
-    section.add(
-        "<p>For census records, by the true attributes of the person: the linkage rate (share "
-        "linked to any record of the target source), recall (share of linkable records whose "
-        "person has a record there that were linked to it) and the false-link rate (share of "
-        "linked records joined to another person's record). A group's shortfall is split in "
-        "the table: <code>unlinkable_by_design</code> counts records the linkage leaves out "
-        "on purpose (wholly imputed census records, whose person may well have a record in "
-        "the target), <code>missed</code> the links the model failed to make among the "
-        "others. Recall is over linkable records only, so it measures the model, not census "
-        "imputation. Bars are Wilson 95% intervals.</p>"
-    )
+    section.add(GROUPS_INTRODUCTION)
     for breakdown in BREAKDOWNS:
-        part = ctx.rates.filter(pl.col("breakdown") == breakdown)
-        order = order_of(breakdown)
-        label = breakdown.replace("_", " ")
-        section.add(
-            f"<h3>By {escape(label)}</h3>",
-            charts.rate_by_group(
-                part,
-                value="linkage_rate",
-                title=f"Linkage rate by {label}",
-                element_id=f"rate-{breakdown}",
-                order=order,
-            ),
-            charts.rate_by_group(
-                part,
-                value="recall",
-                title=f"Recall by {label}",
-                element_id=f"recall-{breakdown}",
-                order=order,
-            ),
-            "<details><summary>Table</summary>"
-            + figure_table(
-                part.drop("breakdown"),
-                key=f"rates/{breakdown}",
-                row_key=["target", "group"],
-                formats=RATE_FORMATS,
-                max_rows=1000,
-            )
-            + "</details>",
-        )
+        section.add(*_rates_by(ctx.rates.filter(pl.col("breakdown") == breakdown), breakdown))
     for target in ("gp", "dwp"):
-        cross = _cross(ctx, target)
-        if cross is not None and cross.height:
-            section.add(
-                f"<h3>Lowest recall to {target.upper()}: ethnic group by IMD quintile</h3>",
-                figure_table(
-                    cross,
-                    key=f"cross/{target}",
-                    row_key=["ethnic_group", "imd_quintile"],
-                    formats=RATE_FORMATS,
-                    caption="Cells with at least 10 true links",
-                ),
-            )
-    by_group = ctx.evaluation("by_group")
+        _add_lowest_recall_cells(section, _cross(ctx, target), target)
+    _add_pairwise_by_group(section, ctx.evaluation("by_group"))
+    return section
+
+
+def _rates_by(part: pl.DataFrame, breakdown: str) -> tuple[str, ...]:
+    """The linkage rate and recall charts of one breakdown, with their table."""
+    order = order_of(breakdown)
+    label = breakdown.replace("_", " ")
+    return (
+        f"<h3>By {escape(label)}</h3>",
+        charts.rate_by_group(
+            part,
+            value="linkage_rate",
+            title=f"Linkage rate by {label}",
+            element_id=f"rate-{breakdown}",
+            order=order,
+        ),
+        charts.rate_by_group(
+            part,
+            value="recall",
+            title=f"Recall by {label}",
+            element_id=f"recall-{breakdown}",
+            order=order,
+        ),
+        "<details><summary>Table</summary>"
+        + figure_table(
+            part.drop("breakdown"),
+            key=f"rates/{breakdown}",
+            row_key=["target", "group"],
+            formats=RATE_FORMATS,
+            max_rows=1000,
+        )
+        + "</details>",
+    )
+
+
+def _add_lowest_recall_cells(section: Section, cross: pl.DataFrame | None, target: str) -> None:
+    """The ethnic group by IMD quintile cells with the lowest recall to ``target``."""
+    if cross is None or not cross.height:
+        return
+    section.add(
+        f"<h3>Lowest recall to {target.upper()}: ethnic group by IMD quintile</h3>",
+        figure_table(
+            cross,
+            key=f"cross/{target}",
+            row_key=["ethnic_group", "imd_quintile"],
+            formats=RATE_FORMATS,
+            caption="Cells with at least 10 true links",
+        ),
+    )
+
+
+def _add_pairwise_by_group(section: Section, by_group: pl.DataFrame | None) -> None:
+    """Pairwise precision and recall by subgroup, as the linkage stage evaluated them."""
     if by_group is None:
         section.missing(
             "linkage/evaluation/by_group.parquet",
             "pairwise precision and recall by subgroup from the linkage stage are absent.",
         )
-    elif by_group.height:
-        # Same groups and labels as the rates above (evaluation.groups): nothing to patch.
-        shown = by_group.filter(pl.col("source_pair").is_in(["census-gp", "census-dwp"]))
-        section.add(
-            "<h3>Pairwise precision and recall by subgroup (linkage evaluation)</h3>",
-            "<details><summary>Table</summary>"
-            + figure_table(
-                shown,
-                key="by_group",
-                row_key=[
-                    c for c in ("scope", "dimension", "group", "source_pair") if c in shown.columns
-                ],
-                formats=RATE_FORMATS,
-                max_rows=2000,
-            )
-            + "</details>",
+        return
+    if not by_group.height:
+        return
+    # Same groups and labels as the rates above (evaluation.groups): nothing to patch.
+    shown = by_group.filter(pl.col("source_pair").is_in(["census-gp", "census-dwp"]))
+    section.add(
+        "<h3>Pairwise precision and recall by subgroup (linkage evaluation)</h3>",
+        "<details><summary>Table</summary>"
+        + figure_table(
+            shown,
+            key="by_group",
+            row_key=[
+                c for c in ("scope", "dimension", "group", "source_pair") if c in shown.columns
+            ],
+            formats=RATE_FORMATS,
+            max_rows=2000,
         )
-    return section
+        + "</details>",
+    )

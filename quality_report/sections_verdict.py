@@ -184,9 +184,72 @@ def _actions(ctx: ReportContext, verdicts: pl.DataFrame | None) -> list[str]:
     ]
 
 
-def verdict_section(ctx: ReportContext) -> Section:
-    """The verdict: targets and scope, threshold decision, pass or fail, risks, actions."""
+def _validation_counts(ctx: ReportContext) -> dict[str, int] | None:
+    """Suites, checks and failures recorded by the run's validation stages."""
+    folder = ctx.run.path("validation/results")
+    if not folder.is_dir():
+        return None
+    counts = {"suites": 0, "evaluated": 0, "critical": 0, "warning": 0}
+    for path in sorted(folder.glob("*.json")):
+        outcomes = (ctx.run.json(str(path.relative_to(ctx.run.run_dir))) or {}).get("outcomes", [])
+        failed = [o for o in outcomes if not o.get("success")]
+        counts["suites"] += 1
+        counts["evaluated"] += len(outcomes)
+        counts["critical"] += sum(o.get("severity") == "critical" for o in failed)
+        counts["warning"] += sum(o.get("severity") == "warning" for o in failed)
+    return counts
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def _validation_link(ctx: ReportContext, in_run_folder: bool) -> str:
+    """A link to the run's validation page where the report sits in the run folder and the
+    page exists; otherwise its place named in words (no broken link, and a report built
+    elsewhere is byte for byte the same)."""
+    if in_run_folder and ctx.run.path("validation/index.html").is_file():
+        return '<a href="../validation/index.html">validation page</a>'
+    return "validation page (<code>validation/index.html</code> in the run folder)"
+
+
+def _gates_part(ctx: ReportContext, in_run_folder: bool) -> list[str]:
+    """What stopped the run (the validation page) and what this report only reports."""
+    counts = _validation_counts(ctx)
+    recorded = (
+        "No validation results were recorded in this run folder."
+        if counts is None
+        else f"The run's Great Expectations suites ({counts['suites']:,}) evaluated "
+        f"{counts['evaluated']:,} checks: {_count(counts['critical'], 'critical failure')} and "
+        f"{_count(counts['warning'], 'warning')}."
+    )
+    link = _validation_link(ctx, in_run_folder)
+    return [
+        "<h3>What stopped the run, and what is only reported</h3>",
+        f'<p id="gates">{recorded} A critical failure on the {link} '
+        "stops the run; a warning is reported and the run goes on. Those checks need "
+        "no truth: structure and values of the files, linkage rates above a floor, "
+        "implausible links, disclosure control, the wording of the main points. The precision "
+        "and recall targets above are <strong>not</strong> among them: they are judged on the "
+        "synthetic truth and reported here, not gated. A target failed here beside an "
+        "all-green validation page is therefore no contradiction: the run was fit to publish, "
+        "and this section says how far its links fall short and what that does to the "
+        "estimates.</p>",
+    ]
+
+
+def verdict_section(ctx: ReportContext, *, in_run_folder: bool = False) -> Section:
+    """The verdict: targets and scope, threshold decision, pass or fail, gates, risks, actions.
+
+    ``in_run_folder``: the report is written to the run's own ``report/`` folder, so the
+    run's validation page can be linked relatively.
+    """
     section = Section("verdict", "Verdict", (6, 7, 12))
     verdicts = _verdict_table(ctx)
-    section.add(*_targets_part(ctx, verdicts), *_risks_part(ctx), *_actions(ctx, verdicts))
+    section.add(
+        *_targets_part(ctx, verdicts),
+        *_gates_part(ctx, in_run_folder),
+        *_risks_part(ctx),
+        *_actions(ctx, verdicts),
+    )
     return section

@@ -97,6 +97,24 @@ def build_views(
     """
     views = SplinkViews()
     records = pl.read_parquet(linkage_dir / "records.parquet")
+    subset = _records_shown(records, pairs, cluster_ids, spine)
+    if subset.height < 2:
+        views.problems.append("too few records to score")
+        return views
+    linker = _linker(linkage_dir / "model.json", subset, records)
+    views.waterfalls = _waterfalls(linker, subset, pairs, redact=redact)
+    if redact:
+        return views
+    predicted = linker.inference.predict()
+    views.comparison_viewer = _comparison_viewer(linker, predicted, out_dir)
+    views.cluster_studio = _cluster_studio(linker, predicted, subset, spine, cluster_ids, out_dir)
+    return views
+
+
+def _records_shown(
+    records: pl.DataFrame, pairs: pl.DataFrame, cluster_ids: list[str], spine: pl.DataFrame
+) -> pl.DataFrame:
+    """The standardised records of both sides of every pair and of every cluster shown."""
     keys = pl.concat(
         [
             pairs.select(
@@ -108,53 +126,73 @@ def build_views(
             spine.filter(pl.col("person_id").is_in(cluster_ids)).select("source", "record_id"),
         ]
     ).unique()
-    subset = records.join(keys, on=["source", "record_id"], how="semi").sort("unique_id")
-    if subset.height < 2:
-        views.problems.append("too few records to score")
-        return views
-    linker = _linker(linkage_dir / "model.json", subset, records)
+    return records.join(keys, on=["source", "record_id"], how="semi").sort("unique_id")
+
+
+def _waterfalls(
+    linker: Any, subset: pl.DataFrame, pairs: pl.DataFrame, *, redact: bool
+) -> list[tuple[str, dict[str, Any]]]:
+    """A waterfall chart (by the pair's kind) of every pair whose two records are found."""
+    waterfalls = []
     for i, row in enumerate(pairs.iter_rows(named=True)):
-        sides = []
-        for side in ("l", "r"):
-            one = subset.filter(
-                (pl.col("source") == row[f"source_{side}"])
-                & (pl.col("record_id") == row[f"record_id_{side}"])
-            )
-            # Registered as tables, not dicts, so a missing value keeps its column's type.
-            sides.append(
-                linker.table_management.register_table(
-                    one.to_arrow(), f"report_pair_{i}_{side}", overwrite=True
-                )
-                if one.height == 1
-                else None
-            )
+        sides = [_pair_side(linker, subset, row, i, side) for side in ("l", "r")]
         if None in sides:
             continue
         compared = linker.inference.score_pair(sides[0], sides[1]).as_record_list()
         chart = linker.visualisations.waterfall_chart(compared, remove_sensitive_data=redact)
-        views.waterfalls.append((row["kind"], chart.chart_dict))
-    if redact:
-        return views
-    predicted = linker.inference.predict()
+        waterfalls.append((row["kind"], chart.chart_dict))
+    return waterfalls
+
+
+def _pair_side(
+    linker: Any, subset: pl.DataFrame, row: dict[str, Any], index: int, side: str
+) -> Any | None:
+    """One side of a pair registered as a one-record table, or ``None`` if not found once."""
+    one = subset.filter(
+        (pl.col("source") == row[f"source_{side}"])
+        & (pl.col("record_id") == row[f"record_id_{side}"])
+    )
+    if one.height != 1:
+        return None
+    # Registered as tables, not dicts, so a missing value keeps its column's type.
+    return linker.table_management.register_table(
+        one.to_arrow(), f"report_pair_{index}_{side}", overwrite=True
+    )
+
+
+def _comparison_viewer(linker: Any, predicted: Any, out_dir: Path) -> str:
+    """Write Splink's comparison viewer, offline; its file name."""
     viewer = out_dir / "comparison_viewer.html"
     linker.visualisations.comparison_viewer_dashboard(
         predicted, str(viewer), overwrite=True, num_example_rows=2
     )
     make_offline(viewer)
-    views.comparison_viewer = viewer.name
+    return viewer.name
+
+
+def _cluster_studio(
+    linker: Any,
+    predicted: Any,
+    subset: pl.DataFrame,
+    spine: pl.DataFrame,
+    cluster_ids: list[str],
+    out_dir: Path,
+) -> str | None:
+    """Write Splink's cluster studio, offline, for the chosen clusters present; its file
+    name, or ``None`` when none of them is present."""
     clustered = subset.join(
         spine.select("source", "record_id", pl.col("person_id").alias("cluster_id")),
         on=["source", "record_id"],
     )
     present = [c for c in cluster_ids if c in set(clustered.get_column("cluster_id").to_list())]
-    if present:
-        table = linker.table_management.register_table(
-            clustered.to_arrow(), "report_clusters", overwrite=True
-        )
-        studio = out_dir / "cluster_studio.html"
-        linker.visualisations.cluster_studio_dashboard(
-            predicted, table, str(studio), cluster_ids=present, overwrite=True
-        )
-        make_offline(studio)
-        views.cluster_studio = studio.name
-    return views
+    if not present:
+        return None
+    table = linker.table_management.register_table(
+        clustered.to_arrow(), "report_clusters", overwrite=True
+    )
+    studio = out_dir / "cluster_studio.html"
+    linker.visualisations.cluster_studio_dashboard(
+        predicted, table, str(studio), cluster_ids=present, overwrite=True
+    )
+    make_offline(studio)
+    return studio.name

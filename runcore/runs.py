@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,10 +45,15 @@ STAGE_ORDER: tuple[str, ...] = (
 UNTRACKED = frozenset({"config.yaml", "manifest.json"})
 """Files of the run folder that no stage writes."""
 
+ANALYSIS_INPUTS = "analysis_inputs"
+"""The folder of pseudonymised inputs the separation stage writes, in the layout of a run
+folder: the only folder the analysis reads."""
+
 
 @dataclass(frozen=True)
 class RunFolder:
-    """The folders of one run, while it works and once published."""
+    """The folders of one run, while it works and once published: the one place that knows
+    where a run keeps each of its folders and the files that stages hand to each other."""
 
     run_id: str
     work: Path
@@ -58,6 +63,13 @@ class RunFolder:
     def from_work(cls, work: Path) -> RunFolder:
         """The run folder whose working copy is ``work`` (``<out>/.partial/<run_id>``)."""
         return cls(work.name, work, work.parent.parent / work.name)
+
+    @classmethod
+    def in_place(cls, folder: Path) -> RunFolder:
+        """A run folder read and written where it is: a published run given to ``triangulate
+        analyse``, or a benchmark's folder."""
+        folder = Path(folder)
+        return cls(folder.name, folder, folder)
 
     @property
     def sources(self) -> Path:
@@ -82,6 +94,30 @@ class RunFolder:
     @property
     def report(self) -> Path:
         return self.work / "report"
+
+    @property
+    def spine(self) -> Path:
+        """The linkage's person spine."""
+        return self.linkage / "spine.parquet"
+
+    @property
+    def record_map(self) -> Path:
+        """The synthetic truth's spine: each record's true person."""
+        return self.truth / "record_map.parquet"
+
+    @property
+    def analysis_inputs(self) -> Path:
+        """The pseudonymised inputs of the analysis (see :data:`ANALYSIS_INPUTS`)."""
+        return self.work / ANALYSIS_INPUTS
+
+    def threshold_spine(self, threshold: float) -> Path:
+        """The pseudonymised spine re-clustered at another match ``threshold``, among the
+        analysis inputs (only they hold such spines)."""
+        return self.analysis_inputs / "spines" / f"threshold_{threshold:g}.parquet"
+
+    def threshold_spines(self, thresholds: Iterable[float]) -> dict[float, Path]:
+        """:meth:`threshold_spine` of each threshold, keyed by it."""
+        return {float(t): self.threshold_spine(t) for t in thresholds}
 
 
 def prepare_run_folder(

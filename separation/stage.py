@@ -1,9 +1,9 @@
 """The separation step: what the analysis may see of a linked run.
 
 Real linkage environments keep the people who see names apart from the people who see
-attributes. After linkage this step writes ``<run>/analysis_inputs/``, the only folder the
-analysis stage reads, in the layout of a run folder (``sources/``, ``linkage/spine.parquet``,
-``truth/record_map.parquet``, ``spines/``) but holding:
+attributes. After linkage this step writes the run's analysis inputs (``<run>/analysis_inputs/``),
+the only folder the analysis stage reads, in the layout of a run folder (``sources/``,
+``linkage/spine.parquet``, ``truth/record_map.parquet``, ``spines/``) but holding:
 
 - record ids and person ids replaced by keyed hashes (HMAC-SHA256, hex) under a linkage key
   that the analysis never holds, so ids join across tables but cannot be traced back;
@@ -28,7 +28,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -49,12 +49,12 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DEMO_KEY",
-    "FOLDER",
     "KEY_ENV",
     "KEY_FILE_ENV",
     "MIN_KEY_BYTES",
     "RECORD",
     "MissingKeyError",
+    "RunLayout",
     "SeparationError",
     "input_record",
     "is_current",
@@ -66,7 +66,6 @@ __all__ = [
     "separate_run",
 ]
 
-FOLDER = "analysis_inputs"
 RECORD = "separation.json"
 # Raise when the layout or the meaning of the written files changes, so older folders are
 # no longer reused.
@@ -77,6 +76,35 @@ RECORD_VERSION = 1
 SOURCE_ATTRIBUTES: dict[str, tuple[str, tuple[str, ...]]] = {
     source: (columns[0], columns[1:]) for source, columns in SOURCE_COLUMNS.items()
 }
+
+
+SPINE_COLUMNS = ["source", "record_id", "person_id"]
+
+
+class RunLayout(Protocol):
+    """Where a run folder keeps what this step reads and writes. The caller passes the run
+    core's ``runcore.runs.RunFolder``, the one owner of the layout; a stage does not import
+    the run core, so the layout is described here by what is used of it."""
+
+    @property
+    def work(self) -> Path: ...
+
+    @property
+    def sources(self) -> Path: ...
+
+    @property
+    def linkage(self) -> Path: ...
+
+    @property
+    def spine(self) -> Path: ...
+
+    @property
+    def record_map(self) -> Path: ...
+
+    @property
+    def analysis_inputs(self) -> Path: ...
+
+    def threshold_spine(self, threshold: float) -> Path: ...
 
 
 def month_of_birth(dates: pl.Expr) -> pl.Expr:
@@ -115,24 +143,32 @@ def _read(path: Path, columns: list[str]) -> pl.DataFrame:
         ) from None
 
 
+def _in_inputs(run: RunLayout, path: Path) -> Path:
+    """Where ``path`` goes within the analysis inputs: they mirror the run folder, so a file
+    read from the run keeps its path within it; a threshold spine is laid out there already."""
+    if path.is_relative_to(run.analysis_inputs):
+        return path.relative_to(run.analysis_inputs)
+    return path.relative_to(run.work)
+
+
 def separate_run(
-    run_dir: Path,
+    run: RunLayout,
     key: bytes,
     *,
     threshold_spines: Mapping[float, pl.DataFrame | Path] | None = None,
     record: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Write ``<run_dir>/analysis_inputs/`` (replacing it as a whole, atomically).
+    """Write the run's analysis inputs (replacing the folder as a whole, atomically).
 
     Parameters
     ----------
-    run_dir
+    run
         A linked run folder (``sources/``, ``linkage/spine.parquet``, optionally ``truth/``).
     key
         The linkage key (see :func:`linkage_key`).
     threshold_spines
-        Spines re-clustered at other thresholds; written pseudonymised to
-        ``spines/threshold_<p>.parquet``.
+        Spines re-clustered at other thresholds; written pseudonymised where
+        ``run.threshold_spine`` says.
     record
         What the folder was made from (see :func:`input_record`); written, with the rows
         per table, to ``separation.json`` inside the folder.
@@ -143,56 +179,79 @@ def separate_run(
         ``folder``, ``tables`` (rows per written table) and ``threshold_spines``
         (threshold to written path).
     """
-    run_dir = Path(run_dir)
-    target = run_dir / FOLDER
+    target = run.analysis_inputs
     cache: dict[str, pl.DataFrame] = {}  # each distinct id is hashed once per run
     with staged_output(target) as staging:
-        tables: dict[str, int] = {}
-        (staging / "sources").mkdir()
-        for name, (id_column, attributes) in SOURCE_ATTRIBUTES.items():
-            frame = _read(run_dir / "sources" / f"{name}.parquet", [id_column, *attributes])
-            frame = frame.with_columns(
-                keyed_hash(frame.get_column(id_column), key, "record", cache)
-            )
-            if "date_of_birth" in attributes:
-                frame = frame.with_columns(
-                    month_of_birth(pl.col("date_of_birth")).alias("date_of_birth")
-                )
-            frame.write_parquet(staging / "sources" / f"{name}.parquet")
-            tables[f"sources/{name}"] = frame.height
-        spine_columns = ["source", "record_id", "person_id"]
-        (staging / "linkage").mkdir()
-        spine = _read(run_dir / "linkage" / "spine.parquet", spine_columns)
-        _pseudonymise_spine(spine, key, cache).write_parquet(staging / "linkage" / "spine.parquet")
-        tables["linkage/spine"] = spine.height
-        record_map = run_dir / "truth" / "record_map.parquet"
-        if record_map.is_file():
-            (staging / "truth").mkdir()
-            truth = _read(record_map, spine_columns)
-            _pseudonymise_spine(truth, key, cache).write_parquet(
-                staging / "truth" / "record_map.parquet"
-            )
-            tables["truth/record_map"] = truth.height
-        written: dict[float, str] = {}
-        if threshold_spines:
-            (staging / "spines").mkdir()
-            for threshold, spine_at in sorted(threshold_spines.items()):
-                frame = (
-                    spine_at
-                    if isinstance(spine_at, pl.DataFrame)
-                    else _read(Path(spine_at), spine_columns)
-                )
-                name = f"threshold_{threshold:g}.parquet"
-                _pseudonymise_spine(frame.select(spine_columns), key, cache).write_parquet(
-                    staging / "spines" / name
-                )
-                written[float(threshold)] = str(target / "spines" / name)
+        tables = _write_sources(run, staging, key, cache)
+        tables.update(_write_spines(run, staging, key, cache))
+        written = _write_threshold_spines(run, staging, key, cache, threshold_spines or {})
         if record is not None:
             (staging / RECORD).write_text(
                 json.dumps({**record, "tables": tables}, indent=2, sort_keys=True),
                 encoding="utf-8",
             )
     return {"folder": str(target), "tables": tables, "threshold_spines": written}
+
+
+def _write_sources(
+    run: RunLayout, staging: Path, key: bytes, cache: dict[str, pl.DataFrame]
+) -> dict[str, int]:
+    """Each extract's attributes with its record id pseudonymised; rows per table."""
+    tables: dict[str, int] = {}
+    (staging / _in_inputs(run, run.sources)).mkdir()
+    for name, (id_column, attributes) in SOURCE_ATTRIBUTES.items():
+        source = run.sources / f"{name}.parquet"
+        frame = _read(source, [id_column, *attributes])
+        frame = frame.with_columns(keyed_hash(frame.get_column(id_column), key, "record", cache))
+        if "date_of_birth" in attributes:
+            frame = frame.with_columns(
+                month_of_birth(pl.col("date_of_birth")).alias("date_of_birth")
+            )
+        frame.write_parquet(staging / _in_inputs(run, source))
+        tables[_table_name(run, source)] = frame.height
+    return tables
+
+
+def _write_spines(
+    run: RunLayout, staging: Path, key: bytes, cache: dict[str, pl.DataFrame]
+) -> dict[str, int]:
+    """The linked spine and, where the run has one, the truth's, pseudonymised; rows of each."""
+    paths = [run.spine, *([run.record_map] if run.record_map.is_file() else [])]
+    tables: dict[str, int] = {}
+    for path in paths:
+        spine = _read(path, SPINE_COLUMNS)
+        written = staging / _in_inputs(run, path)
+        written.parent.mkdir()
+        _pseudonymise_spine(spine, key, cache).write_parquet(written)
+        tables[_table_name(run, path)] = spine.height
+    return tables
+
+
+def _table_name(run: RunLayout, path: Path) -> str:
+    """How ``separation.json`` names a table: its path in the run, without the suffix."""
+    return _in_inputs(run, path).with_suffix("").as_posix()
+
+
+def _write_threshold_spines(
+    run: RunLayout,
+    staging: Path,
+    key: bytes,
+    cache: dict[str, pl.DataFrame],
+    threshold_spines: Mapping[float, pl.DataFrame | Path],
+) -> dict[float, str]:
+    """The spines re-clustered at other thresholds, pseudonymised; their paths by threshold."""
+    written: dict[float, str] = {}
+    for threshold, spine_at in sorted(threshold_spines.items()):
+        frame = (
+            spine_at if isinstance(spine_at, pl.DataFrame) else _read(Path(spine_at), SPINE_COLUMNS)
+        )
+        target = run.threshold_spine(threshold)
+        (staging / _in_inputs(run, target)).parent.mkdir(exist_ok=True)
+        _pseudonymise_spine(frame.select(SPINE_COLUMNS), key, cache).write_parquet(
+            staging / _in_inputs(run, target)
+        )
+        written[float(threshold)] = str(target)
+    return written
 
 
 def _sha256(path: Path) -> str:
@@ -206,16 +265,16 @@ def _sha256(path: Path) -> str:
 
 
 def input_record(
-    run_dir: Path,
+    run: RunLayout,
     *,
     thresholds: Sequence[float] = (),
     spine_files: Mapping[float, Path] | None = None,
 ) -> dict[str, Any]:
-    """What a separation of ``run_dir`` reads: file digests, thresholds and columns.
+    """What a separation of ``run`` reads: file digests, thresholds and columns.
 
     Parameters
     ----------
-    run_dir
+    run
         A linked run folder.
     thresholds
         Thresholds whose spines are re-clustered from ``linkage/predictions.parquet`` (the
@@ -228,17 +287,16 @@ def input_record(
     SeparationError
         An input file is missing.
     """
-    run_dir = Path(run_dir)
-    names = [f"sources/{name}.parquet" for name in SOURCE_ATTRIBUTES]
-    names.append("linkage/spine.parquet")
-    if (run_dir / "truth" / "record_map.parquet").is_file():
-        names.append("truth/record_map.parquet")
+    paths = [run.sources / f"{name}.parquet" for name in SOURCE_ATTRIBUTES]
+    paths.append(run.spine)
+    if run.record_map.is_file():
+        paths.append(run.record_map)
     if thresholds and not spine_files:
-        names += ["linkage/records.parquet", "linkage/predictions.parquet"]
+        paths += [run.linkage / "records.parquet", run.linkage / "predictions.parquet"]
     return {
         "version": RECORD_VERSION,
         "columns": {name: [i, *a] for name, (i, a) in SOURCE_ATTRIBUTES.items()},
-        "inputs": {name: _sha256(run_dir / name) for name in names},
+        "inputs": {path.relative_to(run.work).as_posix(): _sha256(path) for path in paths},
         "thresholds": sorted(float(t) for t in (spine_files or thresholds)),
         "spine_files": {
             f"{t:g}": _sha256(Path(path)) for t, path in sorted((spine_files or {}).items())
@@ -246,9 +304,9 @@ def input_record(
     }
 
 
-def saved_record(run_dir: Path) -> dict[str, Any] | None:
-    """The record of the run's ``analysis_inputs/``, or ``None`` if there is none."""
-    path = Path(run_dir) / FOLDER / RECORD
+def saved_record(run: RunLayout) -> dict[str, Any] | None:
+    """The record of the run's analysis inputs, or ``None`` if there is none."""
+    path = run.analysis_inputs / RECORD
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -266,7 +324,7 @@ def is_current(saved: dict[str, Any] | None, record: dict[str, Any], *, demo: bo
 
 
 def separate_linked_run(
-    run_dir: Path,
+    run: RunLayout,
     thresholds: Sequence[float] = (),
     *,
     demo: bool,
@@ -277,8 +335,9 @@ def separate_linked_run(
 
     Parameters
     ----------
-    run_dir
-        A linked run folder (``sources/``, ``linkage/spine.parquet``, optionally ``truth/``).
+    run
+        A linked run folder (``sources/``, ``linkage/spine.parquet``, optionally ``truth/``),
+        as the run core lays it out.
     thresholds
         Sensitivity thresholds: their spines are re-clustered from the run's saved
         predictions, when ``linkage/predictions.parquet`` exists.
@@ -287,8 +346,8 @@ def separate_linked_run(
     spine_files
         Threshold spines given as files (threshold -> path); they replace ``thresholds``.
     reuse
-        Keep an existing ``analysis_inputs/`` made from the same inputs (see
-        :func:`is_current`) instead of writing it again; no key is needed then.
+        Keep existing analysis inputs made from the same inputs (see :func:`is_current`)
+        instead of writing them again; no key is needed then.
 
     Returns
     -------
@@ -301,34 +360,34 @@ def separate_linked_run(
         The run folder or an input is missing or unreadable, or no key is configured
         outside demo mode. Nothing is written then.
     """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise SeparationError(f"{run_dir}: no such run folder")
-    if not spine_files and not (run_dir / "linkage" / "predictions.parquet").is_file():
+    if not run.work.is_dir():
+        raise SeparationError(f"{run.work}: no such run folder")
+    if not spine_files and not (run.linkage / "predictions.parquet").is_file():
         thresholds = ()
-    record = input_record(run_dir, thresholds=thresholds, spine_files=spine_files)
-    target = run_dir / FOLDER
-    saved = saved_record(run_dir)
+    record = input_record(run, thresholds=thresholds, spine_files=spine_files)
+    saved = saved_record(run)
     if reuse and is_current(saved, record, demo=demo):
-        logger.info("%s is current: reused, not written again.", target)
-        spines = {
-            t: str(target / "spines" / f"threshold_{t:g}.parquet") for t in record["thresholds"]
-        }
+        logger.info("%s is current: reused, not written again.", run.analysis_inputs)
         return {
-            "folder": str(target),
+            "folder": str(run.analysis_inputs),
             "tables": saved["tables"],
-            "threshold_spines": spines,
+            "threshold_spines": {t: str(run.threshold_spine(t)) for t in record["thresholds"]},
             "reused": True,
         }
     key = linkage_key(demo=demo)
-    if spine_files:
-        spines_in: dict[float, pl.DataFrame | Path] = {
-            float(t): Path(p) for t, p in spine_files.items()
-        }
-    else:
-        from linkage import spine_at_threshold
-
-        spines_in = {float(t): spine_at_threshold(run_dir / "linkage", t) for t in thresholds}
     record = {**record, "demo_key": key == DEMO_KEY}
-    summary = separate_run(run_dir, key, threshold_spines=spines_in, record=record)
+    summary = separate_run(
+        run, key, threshold_spines=_spines_to_write(run, thresholds, spine_files), record=record
+    )
     return {**summary, "reused": False}
+
+
+def _spines_to_write(
+    run: RunLayout, thresholds: Sequence[float], spine_files: Mapping[float, Path] | None
+) -> dict[float, pl.DataFrame | Path]:
+    """The threshold spines given as files, or else re-clustered from the saved predictions."""
+    if spine_files:
+        return {float(t): Path(p) for t, p in spine_files.items()}
+    from linkage import spine_at_threshold
+
+    return {float(t): spine_at_threshold(run.linkage, t) for t in thresholds}

@@ -12,11 +12,18 @@ from synthetic_data.config import WorldConfig
 from synthetic_data.extracts import census_extract, dwp_extract, gp_extract
 from synthetic_data.frames import labels
 from synthetic_data.health import SNOMED_CODES
+from synthetic_data.histories import (
+    HISTORY_TABLE,
+    history_schema,
+    noisy_histories,
+    ranked_residences,
+    record_histories,
+)
 from synthetic_data.identifiers import scrambled_ids
 from synthetic_data.names import NameBank
 from synthetic_data.noise.apply import apply_noise
 from synthetic_data.noise.base import ROW_ID
-from synthetic_data.noise.types import SOURCES
+from synthetic_data.noise.types import HISTORY_SOURCES, SOURCES
 from synthetic_data.places import Places, SamplingFrame
 from synthetic_data.reference import Geography
 from synthetic_data.truth import simulate_block
@@ -38,6 +45,8 @@ SCHEMAS: dict[str, list[str]] = {
         "dwp_master_key", "nino", "forename", "surname", "date_of_birth", "sex", "postcode",
     ],
     "dwp_benefit_spells": ["dwp_master_key", "benefit", "start_date", "end_date"],
+    "gp_address_history": history_schema("gp_record_id"),
+    "dwp_address_history": history_schema("dwp_master_key"),
     "people": [
         "person_id", "household_id_2011", "forename", "middle_names", "surname", "sex",
         "date_of_birth", "ethnic_group", "disability", "lsoa11cd_2011", "in_census",
@@ -56,6 +65,8 @@ SOURCE_TABLES = (
     "gp_conditions",
     "dwp_customers",
     "dwp_benefit_spells",
+    "gp_address_history",
+    "dwp_address_history",
 )
 TRUTH_TABLES = ("people", "record_map", "residences", "conditions", "benefit_spells", "noise_log")
 _ID_COLUMN = {"census": "census_person_id", "gp": "gp_record_id", "dwp": "dwp_master_key"}
@@ -102,6 +113,11 @@ def generate_block(
         raw[source] = data
         out[_TABLE[source]] = data.select(SCHEMAS[_TABLE[source]])
 
+    ranked = ranked_residences(residences, people)
+    for source in HISTORY_TABLE:
+        out[HISTORY_TABLE[source]] = _address_history(
+            block, config, raw[source], logs[SOURCES.index(source)], ranked, source
+        )
     out["gp_conditions"] = _gp_conditions(block, truth.conditions, people, raw["gp"])
     out["dwp_benefit_spells"] = _dwp_spells(block, truth.spells, raw["dwp"])
 
@@ -160,6 +176,36 @@ def _noisy_records(
         pl.lit(source).alias("source"), "record_id", "column", "noise_type"
     )
     return data, record_map, log
+
+
+def _address_history(
+    block: Block,
+    config: WorldConfig,
+    records: pl.DataFrame,
+    log: pl.DataFrame,
+    ranked: pl.DataFrame,
+    source: str,
+) -> pl.DataFrame:
+    """One extract's address-history table, after its recording errors
+    (synthetic_data/histories.py)."""
+    id_column = _ID_COLUMN[source]
+    stale_ids = log.filter(pl.col("noise_type") == "stale_address").get_column("record_id")
+    stale_rows = records.filter(pl.col(id_column).is_in(stale_ids.implode())).get_column(ROW_ID)
+    history = record_histories(records, ranked, stale_rows.to_numpy())
+    # Streams numbered after the extracts' (0-2), so theirs are untouched.
+    s = len(SOURCES) + HISTORY_SOURCES.index(HISTORY_TABLE[source])
+    noisy = noisy_histories(
+        history,
+        source,
+        config,
+        lambda noise_type, column: block.rng("noise", s, name_key(noise_type), name_key(column)),
+    )
+    ids = records.select(pl.col(ROW_ID).alias("_record_row"), id_column)
+    return (
+        noisy.join(ids, on="_record_row", how="inner")
+        .sort(id_column, "from_date")
+        .select(SCHEMAS[HISTORY_TABLE[source]])
+    )
 
 
 def _gp_conditions(

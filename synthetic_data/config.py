@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from common.mappings import merge_mappings
 from synthetic_data.noise.registry import column_noise_types, row_noise_types
-from synthetic_data.noise.types import SOURCE_COLUMNS, SOURCES
+from synthetic_data.noise.types import HISTORY_SOURCES, SOURCE_COLUMNS, SOURCES
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "world_defaults.yaml"
 
@@ -39,9 +39,16 @@ class _Strict(BaseModel):
 
 
 class GroupMultipliers(_Strict):
-    """Rate multipliers for groups that real records treat worse (before renormalising)."""
+    """Rate multipliers for groups that real records treat worse (before renormalising).
+
+    ``young_men`` applies to men aged 20-39, ``men`` to all men and ``young_adults`` to
+    everyone aged 20-29 (ONS's under-represented age band), so the three combine for men
+    in their twenties. ``men`` and ``young_adults`` default to 1 (no effect).
+    """
 
     young_men: Positive
+    men: Positive = 1.0
+    young_adults: Positive = 1.0
     minority: Positive
     movers: Positive
     london: Positive
@@ -93,12 +100,14 @@ class GPSection(_Strict):
     unregistered: Probability
     ghost_share: Probability
     patients_per_practice: Annotated[int, Field(gt=0)]
+    multipliers: GroupMultipliers
 
 
 class DWPSection(_Strict):
     """How DWP customer records cover the population."""
 
     nino_coverage: Probability
+    multipliers: GroupMultipliers
 
 
 class BenefitsSection(_Strict):
@@ -151,14 +160,18 @@ class QualitySection(_Strict):
     multipliers: GroupMultipliers
 
 
+def _camel(name: str) -> str:
+    return name.title().replace("_", "")
+
+
 def _noise_models() -> type[BaseModel]:
     """Build the noise section: source -> column -> noise type -> probability."""
     sources: dict[str, Any] = {}
-    for source in SOURCES:
+    for source in SOURCES + HISTORY_SOURCES:
         fields: dict[str, Any] = {}
         row_types = row_noise_types(source)
         row_model = create_model(
-            f"{source.title()}RowNoise",
+            f"{_camel(source)}RowNoise",
             __base__=_Strict,
             **{t: (Probability, 0.0) for t in row_types},
         )
@@ -166,12 +179,12 @@ def _noise_models() -> type[BaseModel]:
         for column in SOURCE_COLUMNS[source]:
             types = column_noise_types(source, column)
             model = create_model(
-                f"{source.title()}{column.title().replace('_', '')}Noise",
+                f"{_camel(source)}{_camel(column)}Noise",
                 __base__=_Strict,
                 **{t: (Probability, 0.0) for t in types},
             )
             fields[column] = (model, model())
-        source_model = create_model(f"{source.title()}Noise", __base__=_Strict, **fields)
+        source_model = create_model(f"{_camel(source)}Noise", __base__=_Strict, **fields)
         sources[source] = (source_model, source_model())
     return create_model("NoiseSection", __base__=_Strict, **sources)
 

@@ -44,6 +44,8 @@ def group_factor(
     young_men = (sex == 0) & (age >= 20) & (age < 40)
     return (
         np.where(young_men, multipliers.young_men, 1.0)
+        * np.where(sex == 0, multipliers.men, 1.0)
+        * np.where((age >= 20) & (age < 30), multipliers.young_adults, 1.0)
         * np.where(minority, multipliers.minority, 1.0)
         * np.where(mover, multipliers.movers, 1.0)
         * np.where(london, multipliers.london, 1.0)
@@ -69,6 +71,26 @@ def quality_factor(
         decile=people.get_column("_cur_decile").to_numpy(),
     )
     return factor / factor.mean()
+
+
+def _group_rate(
+    mean_rate: float, multipliers: GroupMultipliers, people: pl.DataFrame, reference_day: int
+) -> np.ndarray:
+    """Per-person probability: ``mean_rate`` spread over the groups by their multipliers.
+
+    The factors are renormalised to mean 1 over ``people``, so ``mean_rate`` stays the
+    average and the multipliers only move it between groups (capped at 0.95).
+    """
+    factor = group_factor(
+        multipliers,
+        sex=people.get_column("_sex").to_numpy(),
+        age=(reference_day - people.get_column("_dob").to_numpy()) / YEAR,
+        ethnic=people.get_column("_eth").to_numpy(),
+        mover=people.get_column("_mover").to_numpy(),
+        london=(people.get_column("_cur_region").to_numpy() == LONDON),
+        decile=people.get_column("_cur_decile").to_numpy(),
+    )
+    return np.minimum(mean_rate * factor / max(float(factor.mean()), 1e-9), 0.95)
 
 
 def census_extract(
@@ -166,10 +188,8 @@ def gp_extract(
     death = people.get_column("_death").to_numpy()
     emig = people.get_column("_emig").to_numpy()
     start = people.get_column("_start").to_numpy()
-    sex = people.get_column("_sex").to_numpy()
-    age = (EXTRACT_DAY - dob) / YEAR
-    young_men = (sex == 0) & (age >= 20) & (age < 40)
-    unregistered = rng.random(n) < g.unregistered * np.where(young_men, 3.0, 1.0)
+    # Who is missing from the NHS register follows ONS's under-represented groups.
+    unregistered = rng.random(n) < _group_rate(g.unregistered, g.multipliers, people, EXTRACT_DAY)
     alive_here = (death == NEVER) & (emig == NEVER) & (start <= EXTRACT_DAY)
     recent_death = (death >= STUDY_START) & (death <= EXTRACT_DAY)
     ghost = (emig < NEVER) & (rng.random(n) < g.ghost_share)
@@ -224,9 +244,11 @@ def dwp_extract(
     n = people.height
     has_nino = people.get_column("nino").is_not_null().to_numpy()
     kind = people.get_column("_kind").to_numpy()
-    coverage = np.where(
-        kind == KIND_IMMIGRANT, config.dwp.nino_coverage - 0.05, config.dwp.nino_coverage
+    # Who DWP cannot find follows the groups whose matches ONS miss most often.
+    missing = _group_rate(
+        1.0 - config.dwp.nino_coverage, config.dwp.multipliers, people, EXTRACT_DAY
     )
+    coverage = 1.0 - missing - np.where(kind == KIND_IMMIGRANT, 0.05, 0.0)
     keep = (has_nino & (rng.random(n) < coverage)) | claimants
     quality = quality_factor(block.rng("quality", 2), config, people, EXTRACT_DAY)
     frame = people.select(

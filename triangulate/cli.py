@@ -89,6 +89,7 @@ def link(
     ] = None,
 ) -> None:
     """Link two or more files the project did not generate into one person spine."""
+    from evaluation.linkage import link_and_evaluate_files
     from linkage import LinkageInputError, link_files
     from runcore.config import load_config
 
@@ -102,9 +103,12 @@ def link(
         named[name] = Path(path)
     try:
         settings = load_config(config).linkage
-        summary = link_files(
-            named, Path(mapping), Path(out), truth_column=truth_column, config=settings
-        )
+        if truth_column:
+            summary = link_and_evaluate_files(
+                named, Path(mapping), Path(out), truth_column=truth_column, config=settings
+            )
+        else:
+            summary = link_files(named, Path(mapping), Path(out), config=settings)
     except (ConfigError, LinkageInputError) as exc:
         fail(str(exc))
     typer.echo(
@@ -164,6 +168,7 @@ def analyse(
     """
     from analysis import AnalysisInputError, analyse_run
     from runcore.config import load_config
+    from runcore.runs import RunFolder
     from separation.stage import MissingKeyError, SeparationError, separate_linked_run
 
     run = Path(run_dir)
@@ -183,7 +188,11 @@ def analyse(
             fail(f"--spine-at {item!r}: expected THRESHOLD=PATH, e.g. 0.9=spine_090.parquet")
     try:
         separated = separate_linked_run(
-            run, resolved.analysis.thresholds, demo=demo, spine_files=spines, reuse=True
+            RunFolder.in_place(run),
+            resolved.analysis.thresholds,
+            demo=demo,
+            spine_files=spines,
+            reuse=True,
         )
         summary = analyse_run(
             Path(separated["folder"]),

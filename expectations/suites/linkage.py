@@ -97,6 +97,27 @@ def linkage_suite(config: ExpectationsConfig, *, records: int | None = None) -> 
             E.ExpectColumnValuesToBeInSet(column="in_source", value_set=[True]),
         ),
     )
+    return SuiteDefinition(
+        "linkage",
+        "Linkage outputs (linkage/spine.parquet joined to the source extracts)",
+        (
+            Part("spine", "spine", tuple(spine_checks(records=records)), ("source", "record_id")),
+            Part("spine_relations", "spine_relations", relations, ("source", "record_id")),
+            Part("rates", "linkage_rates", linkage_rate_checks(config), ("breakdown", "group")),
+            Part(
+                "benefit_timing",
+                "benefit_timing",
+                benefit_timing_checks(config),
+                ("dwp_master_key",),
+            ),
+        ),
+        single_file_parts=("spine",),
+    )
+
+
+def linkage_rate_checks(config: ExpectationsConfig) -> tuple[Check, ...]:
+    """Per target source, the census linkage rate's upper limit against its floor: over all
+    census records, and in each ethnic group with enough records."""
     rates: list[Check] = []
     for source in sorted(
         set(config.min_linkage_rate) | set(config.min_linkage_rate_by_ethnic_group)
@@ -128,8 +149,14 @@ def linkage_suite(config: ExpectationsConfig, *, records: int | None = None) -> 
                 ),
             )
         )
+    return tuple(rates)
+
+
+def benefit_timing_checks(config: ExpectationsConfig) -> tuple[Check, ...]:
+    """No benefit before birth or after death, beyond the tolerated share of implausible
+    links."""
     mostly = round(1.0 - config.max_implausible_link_share, 9)
-    timing = (
+    return (
         Check(
             "no_benefit_before_birth",
             "plausibility",
@@ -154,15 +181,4 @@ def linkage_suite(config: ExpectationsConfig, *, records: int | None = None) -> 
                 mostly=mostly,
             ),
         ),
-    )
-    return SuiteDefinition(
-        "linkage",
-        "Linkage outputs (linkage/spine.parquet joined to the source extracts)",
-        (
-            Part("spine", "spine", tuple(spine_checks(records=records)), ("source", "record_id")),
-            Part("spine_relations", "spine_relations", relations, ("source", "record_id")),
-            Part("rates", "linkage_rates", tuple(rates), ("breakdown", "group")),
-            Part("benefit_timing", "benefit_timing", timing, ("dwp_master_key",)),
-        ),
-        single_file_parts=("spine",),
     )

@@ -101,7 +101,7 @@ def published_rates_suite(config: ExpectationsConfig) -> SuiteDefinition:
             "code_list",
             "critical",
             E.ExpectColumnValuesToMatchRegex(
-                column="estimate", regex=r"^(?:linked|truth|ipw|threshold_[0-9.]+)$"
+                column="estimate", regex=r"^(?:linked|truth|ipw|calibrated|threshold_[0-9.]+)$"
             ),
         ),
         Check(

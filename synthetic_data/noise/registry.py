@@ -19,7 +19,7 @@ from typing import Literal
 
 from synthetic_data.noise import fields, names, rows
 from synthetic_data.noise.base import NoiseFunction
-from synthetic_data.noise.types import SOURCE_COLUMNS, SOURCES
+from synthetic_data.noise.types import HISTORY_SOURCES, NOT_UPDATED, SOURCE_COLUMNS, SOURCES
 
 NAMES = ("forename", "middle_name", "surname")
 EVERY_KIND = ("forename", "middle_name", "surname", "dob", "category", "postcode")
@@ -33,7 +33,7 @@ class NoiseType:
     ``scope`` is the sources a row error applies to, or the column kinds (see
     :data:`~synthetic_data.noise.types.SOURCE_COLUMNS`) a column error applies to.
     ``updated_records_only`` marks errors that exist only where an organisation updates its
-    records after 2011 (never in the census).
+    records after 2011 (never in the census, nor in an address history).
     """
 
     name: str
@@ -44,7 +44,7 @@ class NoiseType:
 
 
 REGISTRY: tuple[NoiseType, ...] = (
-    NoiseType("omit_row", "row", SOURCES, rows.omit_row),
+    NoiseType("omit_row", "row", SOURCES + HISTORY_SOURCES, rows.omit_row),
     NoiseType("duplicate_row", "row", ("gp", "dwp"), rows.duplicate_row),
     NoiseType("blank", "column", EVERY_KIND + IDENTIFIERS, fields.blank),
     NoiseType("stale_surname", "column", ("surname",), fields.stale_surname, True),
@@ -83,5 +83,5 @@ def column_noise_types(source: str, column: str) -> tuple[str, ...]:
         for e in REGISTRY
         if e.level == "column"
         and kind in e.scope
-        and not (source == "census" and e.updated_records_only)
+        and not (source in NOT_UPDATED and e.updated_records_only)
     )

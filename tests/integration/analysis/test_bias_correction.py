@@ -59,3 +59,11 @@ def test_weighting_removes_most_of_the_bias(results):
     weighted_bias = asr["ipw"] - asr["truth"]
     assert naive_bias < -0.4  # deprived people, more often claimants, went missing
     assert abs(weighted_bias) < 0.5 * abs(naive_bias)
+
+
+def test_calibration_to_census_margins_removes_most_of_the_bias_too(results):
+    # Deprivation quintile is one of the raked margins, so the missed deprived people are
+    # stood for by the deprived people who linked, with no model of being linked.
+    asr = dict(zip(results["estimate"], results["asr_pct"], strict=True))
+    naive_bias = asr["linked"] - asr["truth"]
+    assert abs(asr["calibrated"] - asr["truth"]) < 0.5 * abs(naive_bias)

@@ -162,7 +162,11 @@ def test_household_evidence_agrees_with_the_summary(report, tiny_run):
     _, parsed = report
     summary = json.loads((tiny_run / "linkage/linkage_summary.json").read_text())
     household = summary["training"]["household"]
-    assert household["m"] > household["u"]  # households do move together
+    # Whether m exceeds u is the linkage model's property, not the report's: on a
+    # 1,500-person world it depends on the seed (u comes from a few hundred pairs; seeds 12
+    # and 13 give m < u even before the coverage gradients of #17), at 50,000 people m is
+    # about 0.65 and u about 0.39. This test checks that the report shows what was estimated.
+    assert 0.0 < household["m"] < 1.0 and 0.0 < household["u"] < 1.0
     for name in ("m", "u", "agree_weight", "disagree_weight"):
         _close(_value(parsed, f"training/household/{name}"), household[name])
     _close(_value(parsed, "training/household/pairs"), household["pairs_with_information"])

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from linkage import link_sources
 from runcore.config import load_config
-from separation.stage import FOLDER, KEY_ENV, KEY_FILE_ENV, RECORD
+from runcore.runs import ANALYSIS_INPUTS as FOLDER
+from separation.stage import KEY_ENV, KEY_FILE_ENV, RECORD
 from synthetic_data import generate_world
 from triangulate.cli import app
 

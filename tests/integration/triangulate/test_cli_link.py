@@ -86,6 +86,15 @@ def test_link_reports_bad_mapping(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_link_without_the_truth_column_stops_before_writing(tmp_path):
+    _write(tmp_path)
+    (tmp_path / "right.csv").write_text(RIGHT.replace(",truth\n", ",true_id\n", 1))
+    result = _run(tmp_path, "--truth-column", "truth")
+    assert result.exit_code == 2
+    assert "right.csv" in result.output and "truth column not found" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 NUMBERED = """key,given,family,birth,postcode,nhs,truth
 n1,Grace,Hall,2001-01-09,E1 6AN,943 476 5919,p6
 n2,Grace,Hall,2001-01-09,E1 6AN,401 023 2137,p7

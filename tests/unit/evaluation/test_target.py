@@ -99,11 +99,11 @@ def test_error_is_decomposed_into_selection_and_linkage():
             "linked_lower": [9.5, 10.0],
             "linked_upper": [11.5, 12.0],
             "ipw_asr": [11.0, 12.5],
+            "calibrated_asr": [10.0, 12.4],
         }
     )
     target = pl.DataFrame({**keys, "month": months, "people": [100, 100], "asr_pct": [12.0, 12.5]})
-    calibrated = pl.DataFrame({**keys, "month": months, "asr_pct": [10.0, 12.4]})
-    out = compare_with_target(bias, target, calibrated).sort("month")
+    out = compare_with_target(bias, target).sort("month")
     assert out["selection_pp"].to_list() == pytest.approx([-2.0, -0.5])
     assert out["linkage_pp"].to_list() == pytest.approx([0.5, -1.0])
     assert out["total_pp"].to_list() == pytest.approx([-1.5, -1.5])
@@ -114,3 +114,23 @@ def test_error_is_decomposed_into_selection_and_linkage():
     summary = comparison_summary(out)
     assert summary["calibrated_moves_toward_target"] == 1
     assert summary["ipw_moves_toward_target"] == 2 and summary["target_outside_ci"] == 2
+
+
+def test_a_bias_table_without_corrections_compares_the_linked_estimate_only():
+    keys = {"table": ["overall"], "breakdown": ["all"], "group": ["All people"]}
+    month = [dt.date(2019, 11, 1)]
+    bias = pl.DataFrame(
+        {
+            **keys,
+            "month": month,
+            "truth_asr": [10.0],
+            "linked_asr": [10.5],
+            "linked_lower": [9.5],
+            "linked_upper": [11.5],
+        }
+    )
+    target = pl.DataFrame({**keys, "month": month, "people": [100], "asr_pct": [11.0]})
+    out = compare_with_target(bias, target)
+    assert out["total_pp"].to_list() == pytest.approx([-0.5])
+    assert out["ipw_moves_toward_target"].to_list() == [None]
+    assert out["calibrated_moves_toward_target"].to_list() == [None]

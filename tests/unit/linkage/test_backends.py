@@ -33,7 +33,8 @@ def test_translated_model_has_no_duckdb_identifiers_or_functions():
     assert "jaro_winkler_similarity" not in text.lower() and "hamming" not in text.lower()
     rules = spark["blocking_rules_to_generate_predictions"]
     assert {r["sql_dialect"] for r in rules} == {"spark"}
-    assert len(rules) == len(model.BLOCKING_RULES)
+    assert len(rules) == len(model.blocking_rules())
+    assert "list_intersect" not in text.lower()
 
 
 def test_restoring_the_source_sql_round_trips_and_keeps_trained_values():

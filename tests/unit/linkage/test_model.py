@@ -43,10 +43,12 @@ def test_names_cover_swaps_nicknames_middle_names_double_barrels_and_marriage():
     assert "different, both female" in _labels("surname")
 
 
-def test_postcode_has_sector_district_and_area_levels():
+def test_postcode_has_previous_address_sector_district_and_area_levels():
     assert _labels("postcode") == [
         "null",
         "exact",
+        "the other's latest previous address",
+        "an earlier address in common",
         "same sector",
         "same district",
         "same area",

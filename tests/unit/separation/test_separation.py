@@ -12,9 +12,10 @@ import polars as pl
 import pytest
 
 from analysis.population import age_at_month
+from runcore.runs import ANALYSIS_INPUTS as FOLDER
+from runcore.runs import RunFolder
 from separation.stage import (
     DEMO_KEY,
-    FOLDER,
     KEY_ENV,
     KEY_FILE_ENV,
     RECORD,
@@ -183,7 +184,7 @@ IDENTIFIER_COLUMNS = {"forename", "middle_names", "surname", "postcode", "nhs_nu
 
 def test_separated_inputs_hold_keyed_ids_and_attributes_only(tmp_path):
     run, spine = _run_folder(tmp_path)
-    summary = separate_run(run, KEY, threshold_spines={0.9: spine})
+    summary = separate_run(RunFolder.in_place(run), KEY, threshold_spines={0.9: spine})
     out = run / FOLDER
     assert summary["folder"] == str(out)
     assert [p.name for p in run.iterdir() if p.name.startswith(".")] == []
@@ -235,11 +236,11 @@ def _no_key(monkeypatch):
 def test_a_current_folder_is_reused_without_the_key(tmp_path, monkeypatch):
     run, _ = _run_folder(tmp_path)
     monkeypatch.setenv(KEY_ENV, KEY.decode())
-    first = separate_linked_run(run, demo=False, reuse=True)
+    first = separate_linked_run(RunFolder.in_place(run), demo=False, reuse=True)
     assert first["reused"] is False
     written = (run / FOLDER / "linkage" / "spine.parquet").stat().st_mtime_ns
     _no_key(monkeypatch)  # the analyst reusing the folder needs no key
-    again = separate_linked_run(run, demo=False, reuse=True)
+    again = separate_linked_run(RunFolder.in_place(run), demo=False, reuse=True)
     assert again["reused"] is True
     assert (
         again["tables"]
@@ -259,11 +260,11 @@ def test_a_current_folder_is_reused_without_the_key(tmp_path, monkeypatch):
 def test_a_changed_input_makes_the_folder_stale(tmp_path, monkeypatch):
     run, spine = _run_folder(tmp_path)
     monkeypatch.setenv(KEY_ENV, KEY.decode())
-    separate_linked_run(run, demo=False, reuse=True)
+    separate_linked_run(RunFolder.in_place(run), demo=False, reuse=True)
     spine.with_columns(pl.lit("S1").alias("person_id")).write_parquet(
         run / "linkage" / "spine.parquet"
     )
-    again = separate_linked_run(run, demo=False, reuse=True)
+    again = separate_linked_run(RunFolder.in_place(run), demo=False, reuse=True)
     assert again["reused"] is False
     persons = pl.read_parquet(run / FOLDER / "linkage" / "spine.parquet")["person_id"]
     assert persons.n_unique() == 1, "the folder was rewritten from the changed spine"
@@ -272,12 +273,12 @@ def test_a_changed_input_makes_the_folder_stale(tmp_path, monkeypatch):
 def test_a_demo_keyed_folder_is_not_reused_outside_demo_mode(tmp_path, monkeypatch):
     run, _ = _run_folder(tmp_path)
     _no_key(monkeypatch)
-    assert separate_linked_run(run, demo=True, reuse=True)["reused"] is False
-    assert separate_linked_run(run, demo=True, reuse=True)["reused"] is True
+    assert separate_linked_run(RunFolder.in_place(run), demo=True, reuse=True)["reused"] is False
+    assert separate_linked_run(RunFolder.in_place(run), demo=True, reuse=True)["reused"] is True
     with pytest.raises(MissingKeyError, match=KEY_ENV):
-        separate_linked_run(run, demo=False, reuse=True)
+        separate_linked_run(RunFolder.in_place(run), demo=False, reuse=True)
     monkeypatch.setenv(KEY_ENV, KEY.decode())
-    assert separate_linked_run(run, demo=False, reuse=True)["reused"] is False
+    assert separate_linked_run(RunFolder.in_place(run), demo=False, reuse=True)["reused"] is False
     ids = pl.read_parquet(run / FOLDER / "sources" / "census.parquet")["census_person_id"]
     assert ids[0] == hmac.new(KEY, b"record:C01", hashlib.sha256).hexdigest()
 
@@ -287,24 +288,24 @@ def test_without_a_key_nothing_is_written(tmp_path, monkeypatch):
     _no_key(monkeypatch)
     before = sorted(p.relative_to(run) for p in run.rglob("*"))
     with pytest.raises(MissingKeyError, match=KEY_FILE_ENV):
-        separate_linked_run(run, demo=False)
+        separate_linked_run(RunFolder.in_place(run), demo=False)
     assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
 
 
 def test_missing_inputs_are_named(tmp_path):
     with pytest.raises(SeparationError, match="no such run folder"):
-        separate_linked_run(tmp_path / "absent", demo=True)
+        separate_linked_run(RunFolder.in_place(tmp_path / "absent"), demo=True)
     run, _ = _run_folder(tmp_path)
     (run / "sources" / "gp_conditions.parquet").unlink()
     with pytest.raises(SeparationError, match=r"gp_conditions\.parquet: file not found"):
-        separate_linked_run(run, demo=True)
+        separate_linked_run(RunFolder.in_place(run), demo=True)
     assert not (run / FOLDER).exists()
 
 
 def test_the_record_names_the_digests_of_what_was_read(tmp_path, monkeypatch):
     run, _ = _run_folder(tmp_path)
     _no_key(monkeypatch)
-    separate_linked_run(run, demo=True)
+    separate_linked_run(RunFolder.in_place(run), demo=True)
     saved = json.loads((run / FOLDER / RECORD).read_text())
     spine_bytes = (run / "linkage" / "spine.parquet").read_bytes()
     assert saved["inputs"]["linkage/spine.parquet"] == hashlib.sha256(spine_bytes).hexdigest()

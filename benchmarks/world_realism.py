@@ -1,0 +1,81 @@
+"""Compare a run's census linkage shares by group with ONS's published figures.
+
+Reads a run folder (``truth/``, ``sources/census.parquet``, ``linkage/spine.parquet``) and
+prints, for census-to-GP and census-to-DWP, the share of census records linked and the share
+whose person the source holds at all, overall and by the groups ONS name (STUDY.md s3).
+With ``--perfect`` the truth's record map stands in for the spine, so only coverage counts.
+
+    .venv/bin/python benchmarks/world_realism.py outputs/latest
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import polars as pl
+
+from evaluation.world import census_record_outcomes, world_shares
+
+logger = logging.getLogger("world_realism")
+
+ROWS: tuple[tuple[str, str], ...] = (
+    ("all", "all"),
+    ("age_band", "20-29"),
+    ("age_band", "45-54"),
+    ("sex", "Male"),
+    ("sex", "Female"),
+    ("minority", "All ethnic minority groups"),
+    ("minority", "White British"),
+    ("london", "London"),
+    ("london", "Rest of England"),
+)
+
+
+def measure(run: Path, *, perfect: bool = False) -> pl.DataFrame:
+    """Shares by group (:func:`evaluation.world.world_shares`) of one run folder."""
+    record_map = pl.read_parquet(run / "truth" / "record_map.parquet")
+    spine = record_map if perfect else pl.read_parquet(run / "linkage" / "spine.parquet")
+    outcomes = census_record_outcomes(
+        pl.read_parquet(run / "truth" / "people.parquet"),
+        record_map,
+        spine,
+        pl.read_parquet(run / "sources" / "census.parquet"),
+    )
+    return world_shares(outcomes)
+
+
+def summary_table(shares: pl.DataFrame) -> pl.DataFrame:
+    """One row per ONS group, one column per measure (percentages, one decimal)."""
+    wanted = pl.DataFrame(ROWS, schema=["breakdown", "group"], orient="row")
+    wide = shares.pivot(on="measure", index=["breakdown", "group"], values="share")
+    table = wanted.join(wide, on=["breakdown", "group"], how="left")
+    return table.with_columns((pl.col(pl.Float64) * 100).round(1))
+
+
+def lowest_ethnic_groups(shares: pl.DataFrame, min_records: int = 100) -> pl.DataFrame:
+    """The ethnic group with the lowest share per measure, among groups of ``min_records``+."""
+    return (
+        shares.filter((pl.col("breakdown") == "ethnic_group") & (pl.col("records") >= min_records))
+        .sort("share")
+        .group_by("measure", maintain_order=True)
+        .first()
+        .select("measure", "group", "records", (pl.col("share") * 100).round(1))
+    )
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, help="a run folder")
+    parser.add_argument("--perfect", action="store_true", help="score the truth, not the spine")
+    args = parser.parse_args()
+    shares = measure(args.run, perfect=args.perfect)
+    with pl.Config(tbl_rows=50, tbl_width_chars=160, fmt_str_lengths=40):
+        logger.info("%s", summary_table(shares))
+        logger.info("%s", lowest_ethnic_groups(shares))
+
+
+if __name__ == "__main__":
+    main()
