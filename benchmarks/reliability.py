@@ -10,9 +10,15 @@ What ``make ui`` runs (a Prefect server and ``triangulate serve`` against it), t
    started again on the same database. Records the interrupted run's final state, whether a
    rerun of the same parameters completes resuming the finished stages, and whether the
    nightly schedule is still there and active.
+3. (``crash``) One more run; once its link stage is working, everything is killed at once
+   (SIGKILL to the server's, ``triangulate serve``'s and the flow run's process groups),
+   as when ``make ui`` or the machine dies. Both are started again; records how long until
+   the interrupted run is shown CRASHED (no heartbeat: the automation ``triangulate serve``
+   installs), whether a rerun completes resuming the stages that had finished, and whether
+   the nightly schedule is still there and active.
 
-Usage: ``python benchmarks/reliability.py [--runs 8] [--people 1000] [--work DIR]``.
-Writes a JSON summary to benchmarks/results/reliability.json.
+Usage: ``python benchmarks/reliability.py [--runs 8] [--people 1000] [--scenarios
+busy,restart,crash] [--work DIR]``. Writes a JSON summary to benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from runcore.run_lock import holder_of  # noqa: E402
 from triangulate.server import PrefectServer, free_port, start_server  # noqa: E402
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
@@ -80,8 +87,10 @@ def busy_server(client: httpx.Client, deployment: dict, args, out: Path) -> dict
         for i in range(args.runs)
     ]
     seen: dict[str, set[str]] = {run: set() for run in runs}
+    loads: list[float] = []
 
     def all_final():
+        loads.append(os.getloadavg()[0])
         for run in runs:
             state = state_of(client, run)
             seen[run].add(state["name"])
@@ -102,64 +111,203 @@ def busy_server(client: httpx.Client, deployment: dict, args, out: Path) -> dict
         "runs_with_run_summary_artifact": len(with_summary),
         "queued_at_some_point": sum("AwaitingConcurrencySlot" in names for names in seen.values()),
         "states_seen": sorted({name for names in seen.values() for name in names}),
+        "final_states": sorted(finals.values()),
+        "load_average_1min_min_median_max": [
+            min(loads),
+            sorted(loads)[len(loads) // 2],
+            max(loads),
+        ],
     }
 
 
-def restarted_server(server: PrefectServer, port: int, home: Path, args, out: Path) -> dict:
-    """Kill the server while a run links, start it again, rerun; report what happened."""
-    client = httpx.Client(base_url=server.api_url, timeout=30)
-    deployment = wait_for(lambda: nightly(client), timeout=240, what="the nightly deployment")
-    parameters = {"people": args.restart_people, "seed": 7, "out": str(out)}
-    run = create_run(client, deployment, parameters)
-    wait_for(
-        lambda: list(out.glob(".partial/*/.linkage.*")),
-        timeout=600,
-        interval=0.5,
-        what="the link stage to start",
-    )
-    os.killpg(server.process.pid, signal.SIGKILL)
-    server.process.wait()
-    killed_at = time.monotonic()
-    time.sleep(args.down_seconds)
-    server = start_server(port=port, home=home)
-    client = httpx.Client(base_url=server.api_url, timeout=30)
-    interrupted = wait_for(
-        lambda: state_of(client, run)["type"] in FINAL and state_of(client, run),
-        timeout=args.timeout,
-        interval=3,
-        what="the interrupted run to end",
-    )
-    rerun = create_run(client, deployment, parameters)
-    rerun_state = wait_for(
-        lambda: state_of(client, rerun)["type"] in FINAL and state_of(client, rerun),
-        timeout=args.timeout,
-        interval=3,
-        what="the rerun to end",
-    )
-    logs = client.post(
-        "/logs/filter", json={"logs": {"flow_run_id": {"any_": [rerun]}}, "limit": 200}
+def resumed_stages(client: httpx.Client, run: str) -> list[str]:
+    """The stages a run resumed from their markers, from its logs and its subflows' logs."""
+    subflows = client.post(
+        "/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {"any_": [run]}}}
     ).json()
-    # The stage flows are subflows: their logs carry their own flow run ids, so search all.
-    logs += client.post("/logs/filter", json={"limit": 200, "sort": "TIMESTAMP_DESC"}).json()
-    resumed = sorted(
+    runs = [run, *(flow_run["id"] for flow_run in subflows)]
+    logs = client.post(
+        "/logs/filter", json={"logs": {"flow_run_id": {"any_": runs}}, "limit": 200}
+    ).json()
+    return sorted(
         {
             m.split()[1]
             for m in (log["message"] for log in logs)
             if m.startswith("Stage ") and "resumed, not redone" in m
         }
     )
+
+
+def schedule_figures(client: httpx.Client) -> dict:
     schedule = nightly(client)
-    return server, {
+    return {
+        "nightly_schedules": [s["schedule"].get("cron") for s in schedule["schedules"]],
+        "nightly_schedule_active": all(s["active"] for s in schedule["schedules"]),
+        "nightly_paused": schedule.get("paused"),
+    }
+
+
+def final_state(client: httpx.Client, run: str, timeout: float, what: str) -> dict:
+    return wait_for(
+        lambda: state_of(client, run)["type"] in FINAL and state_of(client, run),
+        timeout=timeout,
+        interval=3,
+        what=what,
+    )
+
+
+class Stack:
+    """What ``make ui`` runs: a Prefect server and ``triangulate serve`` against it, each in
+    its own process group (the flow runs ``serve`` starts get groups of their own)."""
+
+    def __init__(self, work: Path):
+        self.work, self.home, self.port = work, work / "prefect-home", free_port()
+        self.server: PrefectServer | None = None
+        self.serving: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.server = start_server(port=self.port, home=self.home)
+        env = {**os.environ, "PREFECT_API_URL": self.api_url, "PREFECT_HOME": str(self.home)}
+        with (self.work / "serve.log").open("ab") as log:
+            self.serving = subprocess.Popen(
+                [sys.executable, "-m", "triangulate", "serve", "--api-url", self.api_url],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+            )
+
+    @property
+    def api_url(self) -> str:
+        return self.server.api_url
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.api_url, timeout=30)
+
+    def kill_server(self) -> None:
+        os.killpg(self.server.process.pid, signal.SIGKILL)
+        self.server.process.wait()
+
+    def kill_serving(self) -> None:
+        os.killpg(self.serving.pid, signal.SIGKILL)
+        self.serving.wait()
+
+    def stop(self) -> None:
+        if self.serving is not None and self.serving.poll() is None:
+            # A runner shutting down cancels the flow runs whose processes it still tracks,
+            # even one that has just reported COMPLETED: let them exit first.
+            deadline = time.monotonic() + 120
+            while _children(self.serving.pid) and time.monotonic() < deadline:
+                time.sleep(1)
+            self.serving.terminate()
+            self.serving.wait(timeout=60)
+        if self.server is not None:
+            self.server.stop()
+
+
+def start_run_and_wait_for_linkage(client: httpx.Client, parameters: dict, out: Path) -> str:
+    deployment = wait_for(lambda: nightly(client), timeout=240, what="the nightly deployment")
+    run = create_run(client, deployment, parameters)
+    wait_for(
+        lambda: list(out.glob(".partial/*/.linkage.*")),
+        timeout=900,
+        interval=0.5,
+        what="the link stage to start",
+    )
+    return run
+
+
+def restarted_server(stack: Stack, args, out: Path) -> dict:
+    """Kill the server while a run links, start it again, rerun; report what happened."""
+    parameters = {"people": args.restart_people, "seed": 7, "out": str(out)}
+    run = start_run_and_wait_for_linkage(stack.client(), parameters, out)
+    stack.kill_server()
+    killed_at = time.monotonic()
+    time.sleep(args.down_seconds)
+    stack.server = start_server(port=stack.port, home=stack.home)
+    client = stack.client()
+    interrupted = final_state(client, run, args.timeout, "the interrupted run to end")
+    ended_at = time.monotonic()
+    rerun = create_run(client, nightly(client), parameters)
+    rerun_state = final_state(client, rerun, args.timeout, "the rerun to end")
+    return {
         "people": args.restart_people,
         "server_down_seconds": args.down_seconds,
         "interrupted_run_state": interrupted["type"],
         "interrupted_run_message": interrupted.get("message"),
-        "seconds_from_kill_to_final_state": round(time.monotonic() - killed_at, 1),
+        "seconds_from_kill_to_final_state": round(ended_at - killed_at, 1),
         "rerun_state": rerun_state["type"],
-        "stages_resumed_by_rerun": resumed,
-        "nightly_schedules": [s["schedule"].get("cron") for s in schedule["schedules"]],
-        "nightly_schedule_active": all(s["active"] for s in schedule["schedules"]),
-        "nightly_paused": schedule.get("paused"),
+        "stages_resumed_by_rerun": resumed_stages(client, rerun),
+        **schedule_figures(client),
+    }
+
+
+def kill_everything(stack: Stack, out: Path) -> int:
+    """SIGKILL the server, ``serve`` and the run's own process (the lock's holder) at once."""
+    (lock,) = out.glob(".partial/*.lock")
+    run_pid = int(holder_of(lock)["pid"])
+    run_group = os.getpgid(run_pid)
+    for group in (stack.server.process.pid, stack.serving.pid, run_group):
+        os.killpg(group, signal.SIGKILL)
+    stack.server.process.wait()
+    stack.serving.wait()
+    wait_for(lambda: not _alive(run_pid), timeout=30, interval=0.2, what="the run to die")
+    return run_pid
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.append(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def crashed_stack(stack: Stack, args, out: Path) -> dict:
+    """Kill the server, ``serve`` and the run mid-link; restart; the run must show CRASHED,
+    a rerun resume from the stage markers, the nightly schedule stay active."""
+    parameters = {"people": args.restart_people, "seed": 8, "out": str(out)}
+    run = start_run_and_wait_for_linkage(stack.client(), parameters, out)
+    finished = sorted(p.stem for p in out.glob(".partial/*/.stages/*.json"))
+    run_pid = kill_everything(stack, out)
+    killed_at = time.monotonic()
+    time.sleep(args.down_seconds)
+    stack.start()
+    client = stack.client()
+    after_restart = state_of(client, run)["type"]
+    interrupted = final_state(client, run, args.timeout, "the interrupted run to be marked")
+    marked_at = time.monotonic()
+    deployment = wait_for(lambda: nightly(client), timeout=240, what="the nightly deployment")
+    rerun = create_run(client, deployment, parameters)
+    rerun_state = final_state(client, rerun, args.timeout, "the rerun to end")
+    return {
+        "people": args.restart_people,
+        "killed": "server, serve and the flow run's process (SIGKILL to each process group)",
+        "run_process_killed": run_pid,
+        "stages_finished_before_the_kill": finished,
+        "down_seconds": args.down_seconds,
+        "interrupted_run_state_just_after_restart": after_restart,
+        "interrupted_run_state": interrupted["type"],
+        "interrupted_run_message": interrupted.get("message"),
+        "seconds_from_kill_to_crashed": round(marked_at - killed_at, 1),
+        "rerun_state": rerun_state["type"],
+        "rerun_seconds": round(time.monotonic() - marked_at, 1),
+        "stages_resumed_by_rerun": resumed_stages(client, rerun),
+        **schedule_figures(client),
     }
 
 
@@ -170,41 +318,47 @@ def main() -> None:
     parser.add_argument("--restart-people", type=int, default=3000)
     parser.add_argument("--down-seconds", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=3600.0)
-    parser.add_argument("--skip-busy", action="store_true", help="Only the restart part.")
+    parser.add_argument("--scenarios", default="busy,restart,crash")
+    parser.add_argument("--skip-busy", action="store_true", help="Only restart and crash.")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
+    scenarios = [s for s in args.scenarios.split(",") if not (args.skip_busy and s == "busy")]
     work = args.work or Path(tempfile.mkdtemp(prefix="triangulate-reliability-"))
-    home, port = work / "prefect-home", free_port()
-    server = start_server(port=port, home=home)
-    env = {**os.environ, "PREFECT_API_URL": server.api_url, "PREFECT_HOME": str(home)}
-    with (work / "serve.log").open("wb") as log:
-        serving = subprocess.Popen(
-            [sys.executable, "-m", "triangulate", "serve", "--api-url", server.api_url],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-        try:
-            client = httpx.Client(base_url=server.api_url, timeout=30)
-            deployment = wait_for(lambda: nightly(client), timeout=240, what="the deployments")
-            figures = {}
-            if not args.skip_busy:
-                figures["busy"] = busy_server(client, deployment, args, work / "busy")
-                print(json.dumps(figures, indent=2), flush=True)
-            server, figures["restart"] = restarted_server(
-                server, port, home, args, work / "restart"
-            )
-        finally:
-            serving.terminate()
-            serving.wait(timeout=60)
-            server.stop()
+    work.mkdir(parents=True, exist_ok=True)
+    stack, figures = Stack(work), {}
+    stack.start()
+    try:
+        for scenario in scenarios:
+            figures[scenario] = run_scenario(stack, scenario, args, work / scenario)
+            print(json.dumps({scenario: figures[scenario]}, indent=2), flush=True)
+    finally:
+        stack.stop()
     figures["load_average_at_end"] = os.getloadavg()
     print(json.dumps(figures, indent=2))
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
-    name = "reliability-restart.json" if args.skip_busy else "reliability.json"
+    name = "reliability.json" if scenarios == ["busy", "restart", "crash"] else None
+    name = name or f"reliability-{'-'.join(scenarios)}.json"
     (results / name).write_text(json.dumps(figures, indent=2) + "\n")
+
+
+def run_scenario(stack: Stack, scenario: str, args, out: Path) -> dict:
+    started = time.time()
+    if scenario == "busy":
+        client = stack.client()
+        deployment = wait_for(lambda: nightly(client), timeout=240, what="the deployments")
+        result = busy_server(client, deployment, args, out)
+    elif scenario == "restart":
+        result = restarted_server(stack, args, out)
+    elif scenario == "crash":
+        result = crashed_stack(stack, args, out)
+    else:
+        raise SystemExit(f"unknown scenario {scenario!r}: busy, restart or crash")
+    return {
+        **result,
+        "started_utc": time.strftime("%H:%M:%S", time.gmtime(started)),
+        "load_average": os.getloadavg(),
+    }
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ def validate_sources(
     frames = {name: read_frame(sources_dir / f"{name}.parquet") for name in SOURCE_SUITES}
     results = []
     for name, build in SOURCE_SUITES.items():
-        definition = build(section, people=people)
+        definition = build(section, people=people, births=_recorded_births(frames[name]))
         inputs = {name: frames[name], **_relations(name, frames)}
         result = run_suite(
             definition, inputs, sample_size=section.sample_size, keep_rows=section.quarantine
@@ -99,6 +99,14 @@ def validate_sources(
             write_quarantine(frames[name], result, out_dir / "quarantine" / f"{name}.parquet")
         results.append(result)
     return _finish("sources", results, out_dir)
+
+
+def _recorded_births(frame: pl.DataFrame) -> int | None:
+    """Dates of birth recorded in an extract (``None`` if it has none): a tolerated share
+    of mistyped years is at least one of them."""
+    if "date_of_birth" not in frame.columns:
+        return None
+    return frame.height - frame.get_column("date_of_birth").null_count()
 
 
 def _relations(name: str, frames: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:

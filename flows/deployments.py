@@ -5,13 +5,32 @@ Each deployment runs one flow run at a time; further runs (a "Custom run" presse
 nightly run works, or pressed twice) wait in the server's queue (``AwaitingConcurrencySlot``)
 instead of competing for the same run folder and the machine's memory. The run folder's own
 lock (``runcore.run_lock``) still guards runs started outside the server.
+
+A run whose process dies with the machine or with ``make ui`` would otherwise stay RUNNING
+for ever, holding its deployment's one slot, so that every later run of the deployment,
+the nightly one included, waits behind it. Served runs send a heartbeat every
+``HEARTBEAT_SECONDS``, and an automation on the server (Prefect's own recipe for "zombie"
+flow runs) marks a run CRASHED once no heartbeat or final state has come for
+``SILENCE_BEFORE_CRASHED``; the slot is then released and a rerun resumes from the stage
+markers.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+
 from prefect import serve
-from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+from prefect.automations import Automation
+from prefect.client.schemas.objects import (
+    ConcurrencyLimitConfig,
+    ConcurrencyLimitStrategy,
+    StateType,
+)
 from prefect.deployments.runner import RunnerDeployment
+from prefect.events.actions import ChangeFlowRunState
+from prefect.events.schemas.automations import EventTrigger, Posture
+from prefect.events.schemas.events import ResourceSpecification
 from prefect.schedules import Cron
 
 from flows.pipeline import triangulate_pipeline
@@ -45,6 +64,61 @@ def build_deployments() -> list[RunnerDeployment]:
     return [nightly, *stages]
 
 
+HEARTBEAT_SECONDS = 30
+"""How often a served flow run tells the server it is alive (Prefect's least)."""
+
+SILENCE_BEFORE_CRASHED = dt.timedelta(seconds=150)
+"""Five heartbeats missed: long enough for a busy two-core machine, short enough that a
+dead run frees its deployment's slot within minutes."""
+
+CRASHED_RUNS_AUTOMATION = "triangulate: mark silent flow runs crashed"
+
+
+def crashed_runs_automation() -> Automation:
+    """Mark a flow run CRASHED when its heartbeats stop before it reaches a final state."""
+    return Automation(
+        name=CRASHED_RUNS_AUTOMATION,
+        description="A flow run that stopped sending heartbeats without finishing has lost "
+        "its process (killed, or the machine went down).",
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={
+                "prefect.flow-run.heartbeat",
+                "prefect.flow-run.Completed",
+                "prefect.flow-run.Failed",
+                "prefect.flow-run.Cancelled",
+                "prefect.flow-run.Crashed",
+            },
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=SILENCE_BEFORE_CRASHED,
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                message="Marked crashed: no heartbeat from the flow run's process for "
+                f"{SILENCE_BEFORE_CRASHED.total_seconds():.0f} s (killed, or the machine "
+                "stopped). Rerun it: the finished stages are resumed from their markers.",
+            )
+        ],
+    )
+
+
+def ensure_crashed_runs_automation() -> Automation:
+    """Create the automation on the server unless a previous ``serve`` already did."""
+    try:
+        return Automation.read(name=CRASHED_RUNS_AUTOMATION)
+    except ValueError:
+        return crashed_runs_automation().create()
+
+
 def serve_deployments() -> None:
-    """Serve every deployment from this process until interrupted."""
+    """Serve every deployment from this process until interrupted.
+
+    The flow runs it starts inherit the heartbeat setting (a value the user set is kept).
+    """
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
+    ensure_crashed_runs_automation()
     serve(*build_deployments(), print_starting_message=True)

@@ -23,7 +23,7 @@ from typing import Any
 from common.files import write_json
 from runcore.config import RunConfig, run_id, write_config
 from runcore.manifest import sha256_file
-from runcore.run_lock import acquire_run_lock, release_run_lock
+from runcore.run_lock import acquire_run_lock, holds_run_lock, release_run_lock
 
 MARKER_DIR = ".stages"
 MARKER_VERSION = 2
@@ -151,6 +151,35 @@ def release_run(work: Path) -> None:
     """Release this process's lock on the run whose working folder is ``work``."""
     folder = RunFolder.from_work(Path(work))
     release_run_lock(folder.published.parent, folder.run_id)
+
+
+def lock_location(run_dir: Path) -> tuple[Path, str]:
+    """The ``out`` folder and run id whose lock guards ``run_dir``: a working folder
+    (``<out>/.partial/<run_id>``) and its published copy (``<out>/<run_id>``) share one."""
+    run_dir = Path(run_dir).absolute()
+    if run_dir.parent.name == ".partial":
+        return run_dir.parent.parent, run_dir.name
+    return run_dir.parent, run_dir.name
+
+
+@contextmanager
+def run_folder_locked(
+    run_dir: Path, *, wait: bool = False, notify: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold the run's lock while one stage works on ``run_dir`` on its own (a stage
+    deployment run from the UI), so it never meets a whole-pipeline run of the same folder.
+
+    Within the pipeline, whose process already holds the lock, this does nothing.
+    """
+    out, identifier = lock_location(run_dir)
+    if holds_run_lock(out, identifier):
+        yield
+        return
+    acquire_run_lock(out, identifier, wait=wait, notify=notify)
+    try:
+        yield
+    finally:
+        release_run_lock(out, identifier)
 
 
 BYTES_PER_PERSON = 5_000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,9 +44,12 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
     )
 
 
-def fail(message: str) -> None:
-    """Print a user-facing error and exit non-zero, without a traceback."""
+def fail(message: str, details: Path | None = None) -> None:
+    """Print a user-facing error and exit non-zero, without a traceback (``details``: a log
+    file holding it)."""
     typer.secho(f"Error: {message}", fg=typer.colors.RED, err=True)
+    if details is not None:
+        typer.echo(f"The run's log, with the details: {details}", err=True)
     raise typer.Exit(code=2)
 
 
@@ -85,8 +89,6 @@ def link(
     ] = None,
 ) -> None:
     """Link two or more files the project did not generate into one person spine."""
-    from pathlib import Path
-
     from evaluation.linkage import link_and_evaluate_files
     from linkage import LinkageInputError, link_files
     from runcore.config import load_config
@@ -164,8 +166,6 @@ def analyse(
     As in the pipeline, identifiers are first separated from attributes into
     RUN_DIR/analysis_inputs/ (reused when it is current), and the analysis reads only that.
     """
-    from pathlib import Path
-
     from analysis import AnalysisInputError, analyse_run
     from runcore.config import load_config
     from runcore.runs import RunFolder
@@ -219,8 +219,6 @@ def report(
     ] = False,
 ) -> None:
     """Write the linkage quality report of an existing run to RUN_DIR/report/index.html."""
-    from pathlib import Path
-
     from quality_report import QualityReportError, RedactionError, build_quality_report
 
     try:
@@ -232,9 +230,13 @@ def report(
 
 # Prefect's local mode starts a temporary server; on a busy two-core machine it can need
 # more than the default 20 s. Values the user has set are kept.
+# A flow run's heartbeat must come more often than the served "crashed runs" automation's
+# silence (flows/deployments.py), or a healthy run sent to the `make ui` server would be
+# marked crashed: Prefect's own default is 180 s.
 PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
 }
 
 
@@ -258,22 +260,33 @@ def run(
         "--wait",
         help="If the same run is already running, wait for it instead of stopping at once.",
     ),
+    debug: bool = typer.Option(
+        False,
+        "--debug",
+        help="Show the traceback of every error on the console (also TRIANGULATE_DEBUG=1). "
+        "Without it, a run stopped for a reason you can act on prints its message only; the "
+        "traceback is in the run's log file.",
+    ),
 ) -> None:
     """Run the whole pipeline as a Prefect flow: generate, validate, link, analyse, report.
 
     One process works on a run folder at a time: a second run of the same configuration
     stops naming the first (pid, host, start time), or with --wait queues behind it.
     """
-    from runcore.config import config_from_parameters
+    from runcore.config import config_from_parameters, run_id
 
     try:  # fail on a bad configuration before Prefect starts
-        config_from_parameters(
+        resolved = config_from_parameters(
             config, people=people, seed=seed, out=out, threshold=threshold, backend=backend
         )
     except ConfigError as exc:
         fail(str(exc))
     from flows import triangulate_pipeline
+    from triangulate import run_log
 
+    if not run_log.debug_requested(debug):
+        run_log.quiet_user_tracebacks(pipeline_errors())
+    log_file = run_log.open_run_log(run_id(resolved))
     try:
         result = triangulate_pipeline(
             people=people,
@@ -285,9 +298,14 @@ def run(
             wait=wait,
         )
     except pipeline_errors() as exc:
-        fail(f"the run stopped: {exc}")
-    from pathlib import Path
+        # Prefect has logged the traceback to the run's log and to the log file.
+        fail(f"the run stopped: {exc}", details=run_log.close_run_log(log_file))
+    finally:
+        run_log.close_run_log(log_file)
+    _print_finished_run(result)
 
+
+def _print_finished_run(result: dict) -> None:
     from runcore.summaries import run_report_links
 
     run_dir = Path(result["run_dir"])
@@ -311,8 +329,6 @@ def serve(
     home: str = typer.Option(".prefect", help="PREFECT_HOME for the server's database."),
 ) -> None:
     """Start a Prefect server and serve the deployments (nightly pipeline and each stage)."""
-    from pathlib import Path
-
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from triangulate.server import ServerError, start_server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import great_expectations as gx
 
@@ -124,7 +125,21 @@ def _not_after(name: str, column: str, day: dt.datetime, mostly: float = 1.0) ->
     )
 
 
-def _birth_checks(config: ExpectationsConfig, extract_day: dt.datetime) -> list[Check]:
+def birth_error_tolerance(share: float, births: int | None) -> float:
+    """The share of births after the extract tolerated as mistyped years.
+
+    The configured share, but never less than one record: below ``1 / share`` recorded
+    births (1,000 at 0.1%) the share is less than one record, and a single typo, which
+    the world's own noise makes at a few per hundred thousand records, would stop the run.
+    Rounded down to nine places, so one typo in ``births`` records passes GX's ``mostly``.
+    """
+    tolerated = share if not births else max(share, 1.0 / births)
+    return math.floor((1.0 - tolerated) * 1e9) / 1e9
+
+
+def _birth_checks(
+    config: ExpectationsConfig, extract_day: dt.datetime, births: int | None = None
+) -> list[Check]:
     earliest = dt.datetime.combine(config.earliest_date_of_birth, dt.time())
     return [
         # A mistyped digit can put a birth after the extract: tolerated up to a small share.
@@ -132,7 +147,7 @@ def _birth_checks(config: ExpectationsConfig, extract_day: dt.datetime) -> list[
             "date_of_birth_not_in_future",
             "date_of_birth",
             extract_day,
-            round(1.0 - config.max_recording_error_share, 9),
+            birth_error_tolerance(config.max_recording_error_share, births),
         ),
         Check(
             "date_of_birth_in_range",
@@ -195,7 +210,9 @@ def _child_suite(
     )
 
 
-def census_suite(config: ExpectationsConfig, *, people: int | None = None) -> SuiteDefinition:
+def census_suite(
+    config: ExpectationsConfig, *, people: int | None = None, births: int | None = None
+) -> SuiteDefinition:
     """The 2011 Census extract: one row per responding person."""
     checks = [
         *schema_checks("census", CENSUS_COLUMNS),
@@ -217,7 +234,7 @@ def census_suite(config: ExpectationsConfig, *, people: int | None = None) -> Su
         _regex("household_id_format", "household_id", r"^H[0-9]+$"),
         _regex("lsoa11cd_format", "lsoa11cd", LSOA_2011),
         _postcode(config),
-        *_birth_checks(config, CENSUS_DAY),
+        *_birth_checks(config, CENSUS_DAY, births),
         _in_set("sex_code", "sex", ["1", "2"]),
         _in_set("ethnic_group_code", "ethnic_group", ETHNIC_GROUPS),
         _in_set("disability_code", "disability", ["1", "2", "3"]),
@@ -246,7 +263,7 @@ def _identifier_completeness(number: str, config: ExpectationsConfig) -> list[Ch
 
 
 def gp_registrations_suite(
-    config: ExpectationsConfig, *, people: int | None = None
+    config: ExpectationsConfig, *, people: int | None = None, births: int | None = None
 ) -> SuiteDefinition:
     """GP registrations: one row per registration, NHS number with a mod-11 check digit."""
     checks = [
@@ -258,7 +275,7 @@ def gp_registrations_suite(
         _regex("practice_code_format", "practice_code", r"^[A-Z][0-9]{5}$"),
         _regex("lsoa11cd_format", "lsoa11cd", LSOA_2011),
         _postcode(config),
-        *_birth_checks(config, EXTRACT_DAY),
+        *_birth_checks(config, EXTRACT_DAY, births),
         _not_after("registration_date_not_in_future", "registration_date", EXTRACT_DAY),
         _not_after("date_of_death_not_in_future", "date_of_death", EXTRACT_DAY),
         Check(
@@ -282,7 +299,7 @@ def gp_registrations_suite(
 
 
 def gp_conditions_suite(
-    config: ExpectationsConfig, *, people: int | None = None
+    config: ExpectationsConfig, *, people: int | None = None, births: int | None = None
 ) -> SuiteDefinition:
     """GP long-term conditions, each row referencing a registration."""
     checks = [
@@ -300,7 +317,7 @@ def gp_conditions_suite(
 
 
 def dwp_customers_suite(
-    config: ExpectationsConfig, *, people: int | None = None
+    config: ExpectationsConfig, *, people: int | None = None, births: int | None = None
 ) -> SuiteDefinition:
     """DWP customer records: one row per master key."""
     checks = [
@@ -316,7 +333,7 @@ def dwp_customers_suite(
             E.ExpectColumnValuesToNotMatchRegex(column="nino", regex=NINO_BANNED_PREFIX),
         ),
         _postcode(config),
-        *_birth_checks(config, EXTRACT_DAY),
+        *_birth_checks(config, EXTRACT_DAY, births),
         _in_set("sex_code", "sex", ["Male", "Female"]),
         *_row_count("dwp_customers", config, people),
     ]
@@ -327,7 +344,7 @@ def dwp_customers_suite(
 
 
 def dwp_benefit_spells_suite(
-    config: ExpectationsConfig, *, people: int | None = None
+    config: ExpectationsConfig, *, people: int | None = None, births: int | None = None
 ) -> SuiteDefinition:
     """DWP benefit spells, each referencing a customer record."""
     checks = [

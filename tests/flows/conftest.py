@@ -25,3 +25,17 @@ def cli_environment(tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def reference_run(tmp_path_factory, cli_environment) -> CliRun:
     return run_cli(tmp_path_factory.mktemp("reference"), cli_environment)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory):
+    """A real Prefect server (as ``make ui`` starts) shared by a module's commands, so each
+    command need not start a temporary one. Yields the server and its PREFECT_HOME."""
+    from triangulate.server import free_port, start_server
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    running = start_server(port=free_port(), home=home)
+    try:
+        yield running, home
+    finally:
+        running.stop()

@@ -121,3 +121,24 @@ def test_range_birth_in_future_and_spell_end_before_start():
     assert failed(_run("census", broken)) == {"date_of_birth_not_in_future"}
     spells = _set(w.dwp_benefit_spells(), "end_date", 0, dt.date(2018, 1, 1))
     assert failed(_run("dwp_benefit_spells", spells)) == {"end_after_start"}
+
+
+def test_birth_error_tolerance_is_the_share_but_never_less_than_one_record():
+    from expectations.suites.sources import birth_error_tolerance
+
+    # 801 recorded births at 0.1%: 0.8 of a record, so one mistyped year is tolerated, two not.
+    assert 800 / 801 >= birth_error_tolerance(0.001, 801) > 799 / 801
+    # 100,000 births: the configured share, 100 records, applies as before.
+    assert 99_900 / 100_000 >= birth_error_tolerance(0.001, 100_000) > 99_899 / 100_000
+    # Without the count (the command line's `validate --suite`), the share alone.
+    assert birth_error_tolerance(0.001, None) == pytest.approx(0.999, abs=1e-9)
+
+
+def test_one_mistyped_birth_year_passes_a_small_extract_and_two_do_not():
+    census = w.census()
+    births = census.height - census["date_of_birth"].null_count()
+    one = _set(census, "date_of_birth", 0, dt.date(2012, 1, 1))
+    two = _set(one, "date_of_birth", 1, dt.date(2012, 1, 1))
+    suite = SOURCE_SUITES["census"](CONFIG, people=w.PEOPLE, births=births)
+    assert "date_of_birth_not_in_future" not in failed(run_suite(suite, {"census": one}))
+    assert "date_of_birth_not_in_future" in failed(run_suite(suite, {"census": two}))

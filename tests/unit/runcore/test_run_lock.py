@@ -12,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from runcore.run_lock import RunLockedError, acquire_run_lock, holder_of, release_run_lock
+from runcore.run_lock import (
+    RunLockedError,
+    acquire_run_lock,
+    holder_of,
+    holds_run_lock,
+    release_run_lock,
+)
 
 # A process that waits for a start signal (a file), then takes the lock and holds it for a
 # while: several started together race for it as two real runs would.
@@ -104,3 +110,55 @@ def test_released_lock_can_be_taken_again_and_other_runs_are_independent(tmp_pat
         release_run_lock(out, "run-a")
     acquire_run_lock(out, "run-a")
     release_run_lock(out, "run-a")
+
+
+# A stage run on its own (a stage deployment) on a working or a published run folder.
+STAGE_ALONE = """
+import sys, time
+from pathlib import Path
+from runcore.runs import run_folder_locked
+with run_folder_locked(Path(sys.argv[1])):
+    print("LOCKED", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("folder", [".partial/run-a", "run-a"])
+def test_a_stage_run_alone_holds_the_lock_a_pipeline_run_takes(tmp_path, folder):
+    out = tmp_path / "out"
+    stage = subprocess.Popen(
+        [sys.executable, "-c", STAGE_ALONE, str(out / folder), "30"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert stage.stdout.readline().strip() == "LOCKED"
+        # What the pipeline's first task does (prepare_run_folder) for the same run.
+        with pytest.raises(RunLockedError, match=f"pid {stage.pid} on host"):
+            acquire_run_lock(out, "run-a")
+    finally:
+        stage.kill()
+        stage.wait(timeout=30)
+    acquire_run_lock(out, "run-a")  # free once the stage's process has gone
+    release_run_lock(out, "run-a")
+
+
+def test_a_pipeline_holding_the_lock_refuses_a_stage_run_alone_but_not_its_own_stages(tmp_path):
+    from runcore.runs import run_folder_locked
+
+    out = tmp_path / "out"
+    acquire_run_lock(out, "run-a")  # this process is the pipeline
+    try:
+        with run_folder_locked(out / ".partial" / "run-a"):  # its own stage: no second lock
+            pass
+        assert holds_run_lock(out, "run-a")  # and the stage did not release the pipeline's
+        stage = subprocess.run(
+            [sys.executable, "-c", STAGE_ALONE, str(out / "run-a"), "0"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        release_run_lock(out, "run-a")
+    assert stage.returncode != 0 and "LOCKED" not in stage.stdout
+    assert "RunLockedError" in stage.stderr and f"pid {os.getpid()} on host" in stage.stderr
