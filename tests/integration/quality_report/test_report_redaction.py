@@ -50,6 +50,9 @@ def _identifiers(run):
         for column in ("forename", "surname"):
             found["name"] |= {n.upper() for n in frame.get_column(column).drop_nulls().to_list()}
     found["name"] -= PLACEHOLDERS | _category_words(run)
+    # A name recorded as an initial only identifies no one, and single letters stand in the
+    # report for codes and markers (sex "U", the "[u]" of a low-reliability estimate).
+    found["name"] = {name for name in found["name"] if len(name) > 1}
     # Months of the published series are first days of months, and the resolved
     # configuration shown in the report holds parameter dates; some babies share them.
     found["dob"] -= _study_months()
