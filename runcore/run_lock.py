@@ -31,8 +31,10 @@ class RunLockedError(RuntimeError):
 
 
 def lock_path(out: Path, run_id: str) -> Path:
-    """Where the lock of run ``run_id`` under ``out`` lives."""
-    return Path(out) / ".partial" / f"{run_id}{LOCK_SUFFIX}"
+    """Where the lock of run ``run_id`` under ``out`` lives, as an absolute path: the
+    pipeline may name ``out`` relatively (``make run``'s ``outputs``) while its stages name
+    their folders absolutely, and both must find one lock."""
+    return Path(out).resolve() / ".partial" / f"{run_id}{LOCK_SUFFIX}"
 
 
 def holder_of(path: Path) -> dict[str, str]:

@@ -156,7 +156,7 @@ def release_run(work: Path) -> None:
 def lock_location(run_dir: Path) -> tuple[Path, str]:
     """The ``out`` folder and run id whose lock guards ``run_dir``: a working folder
     (``<out>/.partial/<run_id>``) and its published copy (``<out>/<run_id>``) share one."""
-    run_dir = Path(run_dir).absolute()
+    run_dir = Path(run_dir).resolve()
     if run_dir.parent.name == ".partial":
         return run_dir.parent.parent, run_dir.name
     return run_dir.parent, run_dir.name

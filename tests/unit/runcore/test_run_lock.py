@@ -162,3 +162,19 @@ def test_a_pipeline_holding_the_lock_refuses_a_stage_run_alone_but_not_its_own_s
         release_run_lock(out, "run-a")
     assert stage.returncode != 0 and "LOCKED" not in stage.stdout
     assert "RunLockedError" in stage.stderr and f"pid {os.getpid()} on host" in stage.stderr
+
+
+def test_a_pipeline_naming_its_folder_relatively_still_owns_its_stages(tmp_path, monkeypatch):
+    # make run passes out as "outputs" (relative); its stages are given absolute folders.
+    from runcore.runs import run_folder_locked
+
+    monkeypatch.chdir(tmp_path)
+    acquire_run_lock(Path("outputs"), "run-a")
+    try:
+        with run_folder_locked(tmp_path / "outputs" / ".partial" / "run-a"):
+            pass
+        assert holds_run_lock(Path("outputs"), "run-a")
+        assert holds_run_lock(tmp_path / "outputs", "run-a")
+    finally:
+        release_run_lock(Path("outputs"), "run-a")
+    assert not holds_run_lock(tmp_path / "outputs", "run-a")
