@@ -114,10 +114,17 @@ def bridge_edges(edges: pl.DataFrame) -> pl.DataFrame:
         (pl.col("source_r") + ":" + pl.col("record_id_r")).alias("b"),
     )
     rows = []
-    for (cluster,), part in within.group_by("cluster_l"):
-        links = list(
-            zip(part.get_column("a").to_list(), part.get_column("b").to_list(), strict=True)
-        )
+    # One row of lists per cluster of two or more links (one link joins two records, which
+    # no split can separate further): iterating rows, not sub-frames, keeps a million
+    # clusters to seconds.
+    grouped = (
+        within.group_by("cluster_l")
+        .agg("a", "b")
+        .filter(pl.col("a").list.len() >= 2)
+        .select("cluster_l", "a", "b")
+    )
+    for cluster, ends_a, ends_b in grouped.iter_rows():
+        links = list(zip(ends_a, ends_b, strict=True))
         nodes = sorted({n for link in links for n in link})
         if len(nodes) < 3:
             continue

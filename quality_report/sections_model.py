@@ -256,7 +256,11 @@ def diagnostics_section(ctx: ReportContext, out_dir: Path) -> Section:
 
 
 def _true_at(ctx: ReportContext, threshold: float) -> pl.DataFrame | None:
-    """True pairwise metrics of the spine rebuilt at ``threshold``."""
+    """True pairwise metrics of the spine at ``threshold``: the run's own spine at the run's
+    threshold (rebuilding it would cost a clustering and could miss a rule the linkage
+    applied), else the spine rebuilt from the saved predictions."""
+    if threshold == ctx.threshold and ctx.spine is not None:
+        return pairwise_metrics(ctx.spine, ctx.record_map)[0]
     try:
         from linkage import spine_at_threshold
     except ImportError:
