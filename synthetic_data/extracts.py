@@ -61,8 +61,16 @@ def quality_factor(
         return np.zeros(0)
     q = config.quality
     base = np.exp(rng.normal(0.0, q.sigma, people.height))
-    factor = base * group_factor(
-        q.multipliers,
+    factor = base * _people_factor(q.multipliers, people, reference_day)
+    return factor / factor.mean()
+
+
+def _people_factor(
+    multipliers: GroupMultipliers, people: pl.DataFrame, reference_day: int
+) -> np.ndarray:
+    """Each person's product of group multipliers, from the columns the extracts carry."""
+    return group_factor(
+        multipliers,
         sex=people.get_column("_sex").to_numpy(),
         age=(reference_day - people.get_column("_dob").to_numpy()) / YEAR,
         ethnic=people.get_column("_eth").to_numpy(),
@@ -70,7 +78,6 @@ def quality_factor(
         london=(people.get_column("_cur_region").to_numpy() == LONDON),
         decile=people.get_column("_cur_decile").to_numpy(),
     )
-    return factor / factor.mean()
 
 
 def _group_rate(
@@ -81,15 +88,7 @@ def _group_rate(
     The factors are renormalised to mean 1 over ``people``, so ``mean_rate`` stays the
     average and the multipliers only move it between groups (capped at 0.95).
     """
-    factor = group_factor(
-        multipliers,
-        sex=people.get_column("_sex").to_numpy(),
-        age=(reference_day - people.get_column("_dob").to_numpy()) / YEAR,
-        ethnic=people.get_column("_eth").to_numpy(),
-        mover=people.get_column("_mover").to_numpy(),
-        london=(people.get_column("_cur_region").to_numpy() == LONDON),
-        decile=people.get_column("_cur_decile").to_numpy(),
-    )
+    factor = _people_factor(multipliers, people, reference_day)
     return np.minimum(mean_rate * factor / max(float(factor.mean()), 1e-9), 0.95)
 
 
