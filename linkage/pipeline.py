@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import polars as pl
 
 from common.files import staged_output
 from linkage import model
-from linkage.backends import DuckDBBackend, open_backend
+from linkage.backends import open_backend
 from linkage.clustering import SPINE_COLUMNS, accepted_links, cluster_records
 from linkage.config import LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
@@ -121,7 +122,6 @@ def _model_to_reuse(records: int, roles: set[str], config: LinkageConfig) -> Pat
 
 
 def _run_splink(
-    backend: DuckDBBackend,
     records: pl.DataFrame,
     linkable: pl.DataFrame,
     representatives: pl.DataFrame,
@@ -132,64 +132,69 @@ def _run_splink(
     roles: set[str],
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Train (or reuse) the model, score the blocked pairs into ``predictions.parquet`` and
-    save the charts: everything that needs the backend open.
+    save the charts: everything that needs the backend, opened here and closed before the
+    polars steps that follow (freeing DuckDB's memory, up to memory_limit, or Spark's JVM),
+    on failure too.
 
     Returns the training summary, the trained model's settings and the charts written.
     """
     from splink import Linker
 
-    db_api = backend.db_api
-    model_path = _model_to_reuse(records.height, roles, config)
-    # Train on every record (unbiased m and u), predict on the representatives left by the
-    # deterministic pass (the pairs that still need scoring).
-    everyone = backend.register_records(records)
-    frequencies = frequency_tables(linkable)
-    table = db_api.register(representatives.to_arrow(), table_name="representatives")
-    source: Any = (
-        model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)
-        if model_path is None
-        else json.loads(Path(model_path).read_text(encoding="utf-8"))
-    )
-    training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-    register_frequencies(training_linker, db_api, frequencies, suffix="train")
-    if model_path is not None:
-        training: dict[str, Any] = {
-            "reused_model": str(model_path),
-            "prior": estimate_prior(training_linker, roles),
-        }
-    else:
-        clock.lap("set_up")
-        report = train(
-            training_linker,
-            seed=config.seed,
-            u_max_pairs=config.u_max_pairs,
-            em_max_pairs=config.em_max_pairs,
-            max_iterations=config.em_max_iterations,
-            on_no_convergence=config.on_no_convergence,
-            roles=roles,
+    with closing(open_backend(config, staging)) as backend:
+        db_api = backend.db_api
+        model_path = _model_to_reuse(records.height, roles, config)
+        # Train on every record (unbiased m and u), predict on the representatives left by the
+        # deterministic pass (the pairs that still need scoring).
+        everyone = backend.register_records(records)
+        frequencies = frequency_tables(linkable)
+        table = db_api.register(representatives.to_arrow(), table_name="representatives")
+        source: Any = (
+            model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)
+            if model_path is None
+            else json.loads(Path(model_path).read_text(encoding="utf-8"))
         )
-        training = {
-            "prior": report.prior,
-            "em_sessions": report.sessions,
-            "untrained_comparisons": report.untrained,
-        }
-    model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
-    linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
-    register_frequencies(linker, db_api, frequencies, suffix="predict")
-    clock.lap("training")
+        training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
+        register_frequencies(training_linker, db_api, frequencies, suffix="train")
+        if model_path is not None:
+            training: dict[str, Any] = {
+                "reused_model": str(model_path),
+                "prior": estimate_prior(training_linker, roles),
+            }
+        else:
+            clock.lap("set_up")
+            report = train(
+                training_linker,
+                seed=config.seed,
+                u_max_pairs=config.u_max_pairs,
+                em_max_pairs=config.em_max_pairs,
+                max_iterations=config.em_max_iterations,
+                on_no_convergence=config.on_no_convergence,
+                roles=roles,
+            )
+            training = {
+                "prior": report.prior,
+                "em_sessions": report.sessions,
+                "untrained_comparisons": report.untrained,
+            }
+        model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
+        linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
+        register_frequencies(linker, db_api, frequencies, suffix="predict")
+        clock.lap("training")
 
-    scored = backend.predict(linker, floor=config.prediction_floor, records=representatives.height)
-    columns = [c.unquote().name for c in scored.columns]
-    backend.write_predictions(
-        scored,
-        exact_links,
-        [c for c in columns if c.startswith("mw_")],
-        staging / "predictions.parquet",
-    )
-    clock.lap("prediction")
-    # The charts need only the trained model, so Splink's part ends here.
-    charts = _save_charts(training_linker, staging / "charts") if config.charts else []
-    return training, model_dict, charts
+        scored = backend.predict(
+            linker, floor=config.prediction_floor, records=representatives.height
+        )
+        columns = [c.unquote().name for c in scored.columns]
+        backend.write_predictions(
+            scored,
+            exact_links,
+            [c for c in columns if c.startswith("mw_")],
+            staging / "predictions.parquet",
+        )
+        clock.lap("prediction")
+        # The charts need only the trained model, so Splink's part ends here.
+        charts = _save_charts(training_linker, staging / "charts") if config.charts else []
+        return training, model_dict, charts
 
 
 def link_records(
@@ -220,7 +225,7 @@ def link_records(
     with staged_output(out_dir) as staging:
         records.write_parquet(staging / "records.parquet")
         roles = {role for spec in specs for role in spec.columns}
-        training, model_dict, charts = _score_with_open_backend(
+        training, model_dict, charts = _run_splink(
             records, linkable, representatives, exact_links, config, staging, clock, roles
         )
         clock.lap("charts_and_close")
@@ -310,36 +315,6 @@ def _deterministic_links(
         schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64}
     )
     return linkable, no_links
-
-
-def _score_with_open_backend(
-    records: pl.DataFrame,
-    linkable: pl.DataFrame,
-    representatives: pl.DataFrame,
-    exact_links: pl.DataFrame,
-    config: LinkageConfig,
-    staging: Path,
-    clock: _Stopwatch,
-    roles: set[str],
-) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """:func:`_run_splink` on a backend opened for it and closed after it, failed or not."""
-    backend = open_backend(config, staging)
-    try:
-        return _run_splink(
-            backend,
-            records,
-            linkable,
-            representatives,
-            exact_links,
-            config,
-            staging,
-            clock,
-            roles,
-        )
-    finally:
-        # Closed before the polars steps that follow, freeing DuckDB's memory (up to
-        # memory_limit) or Spark's JVM; and closed on failure too.
-        backend.close()
 
 
 def _cluster_nodes(records: pl.DataFrame, number_rule: dict[str, Any]) -> pl.DataFrame:
