@@ -2,7 +2,7 @@
 (or Spark: ``LinkageConfig(backend="spark")``)."""
 
 from linkage.backends import BackendUnavailableError
-from linkage.clustering import spine_at_threshold
+from linkage.clustering import spine_at_threshold, spines_at_thresholds
 from linkage.config import LinkageConfig
 from linkage.errors import ConvergenceError, LinkageInputError
 from linkage.files import link_files, read_mapping, truth_record_map
@@ -18,5 +18,6 @@ __all__ = [
     "link_sources",
     "read_mapping",
     "spine_at_threshold",
+    "spines_at_thresholds",
     "truth_record_map",
 ]

@@ -89,6 +89,16 @@ class _Clusters:
             parent[x], x = root, parent[x]
         return root
 
+    def roots(self) -> np.ndarray:
+        """Every record's root, by pointer jumping over the whole parent array at once
+        (a Python ``find`` per record takes seconds at millions of records)."""
+        parent = np.asarray(self.parent, dtype=np.int64)
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                return parent
+            parent = grand
+
     def _compatible(self, ra: int, rb: int) -> bool:
         oa, ob = ra * self.slots, rb * self.slots
         for s in range(self.slots):
@@ -173,8 +183,12 @@ def cluster_records(
                 best[a] = p
             if p > best[b]:
                 best[b] = p
-    roots = np.fromiter((clusters.find(i) for i in range(n)), dtype=np.int64, count=n)
-    width = max(9, len(str(n)))
+    return _spine_frame(nodes, clusters.roots(), best)
+
+
+def _spine_frame(nodes: pl.DataFrame, roots: np.ndarray, best: list[float]) -> pl.DataFrame:
+    """The spine of clusters given by each record's root and best accepted link."""
+    width = max(9, len(str(nodes.height)))
     spine = nodes.select("unique_id", "source", "record_id").with_columns(
         pl.Series("root", roots),
         pl.Series("best", best, dtype=pl.Float64),
@@ -223,9 +237,66 @@ def accepted_links(
     join = clusters.join
     left, right = ordered.get_column("unique_id_l").to_list(), ordered.get_column("unique_id_r")
     accepted = [join(a, b) for a, b in zip(left, right.to_list(), strict=True)]
-    return ordered.select("match_probability").with_columns(
-        pl.Series("accepted", accepted, dtype=pl.Boolean)
+    return ordered.with_columns(pl.Series("accepted", accepted, dtype=pl.Boolean))
+
+
+ACCEPTED_LINKS_FILE = "accepted_links.parquet"
+"""In a run's ``linkage/`` folder: the links clustering accepts at the lowest threshold the
+run considered, from which the spine at any higher threshold follows without clustering
+again (:func:`spine_from_accepted`)."""
+
+
+def write_accepted_links(
+    links: pl.DataFrame, floor: float, max_per_source: int, path: Path
+) -> None:
+    """Save the accepted links of :func:`accepted_links` with the floor and the per-source
+    limit they hold for (constant columns: the file is self-describing)."""
+    links.filter(pl.col("accepted")).select(
+        "unique_id_l",
+        "unique_id_r",
+        "match_probability",
+        pl.lit(floor, dtype=pl.Float64).alias("floor"),
+        pl.lit(max_per_source, dtype=pl.Int32).alias("max_per_source"),
+    ).write_parquet(path)
+
+
+def spine_from_accepted(
+    nodes: pl.DataFrame, accepted: pl.DataFrame, threshold: float
+) -> pl.DataFrame:
+    """The spine at ``threshold`` from the links clustering accepted at a lower floor.
+
+    The clusters at a threshold are the connected components of the accepted links at or
+    above it (clustering merges along exactly those links), each named after its smallest
+    record as :func:`cluster_records` names it; a record's probability is its best accepted
+    link (1.0 for the first record of a cluster). Equal to :func:`cluster_records` at that
+    threshold, without a pass over the links in Python.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = nodes.height
+    links = accepted.filter(pl.col("match_probability") >= threshold)
+    left = links.get_column("unique_id_l").to_numpy()
+    right = links.get_column("unique_id_r").to_numpy()
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    first = np.full(component.max() + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, component, np.arange(n, dtype=np.int64))
+    best = (
+        pl.concat(
+            [
+                links.select(pl.col(f"unique_id_{side}").alias("unique_id"), "match_probability")
+                for side in ("l", "r")
+            ]
+        )
+        .group_by("unique_id")
+        .agg(pl.col("match_probability").max())
     )
+    best_of = np.zeros(n, dtype=np.float64)
+    best_of[best.get_column("unique_id").to_numpy()] = best.get_column(
+        "match_probability"
+    ).to_numpy()
+    return _spine_frame(nodes, first[component], best_of.tolist())
 
 
 def spine_at_threshold(
@@ -248,6 +319,85 @@ def spine_at_threshold(
     polars.DataFrame
         A spine with the contract columns (see ``docs/data_contracts.md``).
     """
+    saved = _saved_accepted(linkage_dir, threshold, max_per_source)
+    if saved is not None:
+        return spine_from_accepted(saved[0], saved[1], threshold).select(SPINE_COLUMNS)
+    nodes, edges = _saved_nodes_and_edges(linkage_dir)
+    return cluster_records(nodes, edges, threshold, max_per_source=max_per_source).select(
+        SPINE_COLUMNS
+    )
+
+
+def spines_at_thresholds(
+    linkage_dir: Path, thresholds: list[float], *, max_per_source: int = MAX_RECORDS_PER_SOURCE
+) -> dict[float, pl.DataFrame]:
+    """Re-cluster a run's saved predictions at several thresholds in one pass.
+
+    Links are taken once from the most to the least probable; the clusters at a threshold
+    are those reached when the links above it have been taken (whether a link is accepted
+    depends only on the links before it), so each spine equals
+    :func:`spine_at_threshold` at its threshold for the cost of one clustering.
+
+    Returns
+    -------
+    dict
+        Each threshold's spine with the contract columns.
+    """
+    if not thresholds:
+        return {}
+    saved = _saved_accepted(linkage_dir, min(thresholds), max_per_source)
+    if saved is not None:
+        return {
+            t: spine_from_accepted(saved[0], saved[1], t).select(SPINE_COLUMNS) for t in thresholds
+        }
+    nodes, edges = _saved_nodes_and_edges(linkage_dir)
+    n = nodes.height
+    clusters = _Clusters(nodes, max_per_source)
+    ordered = edges.filter(pl.col("match_probability") >= min(thresholds)).sort(
+        ["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]
+    )
+    left, right, prob = (ordered.get_column(c).to_list() for c in ordered.columns[:3])
+    del ordered
+    best = [0.0] * n
+    spines: dict[float, pl.DataFrame] = {}
+    pending = sorted(set(thresholds), reverse=True)
+    join = clusters.join
+    for a, b, p in zip(left, right, prob, strict=True):
+        while pending and p < pending[0]:
+            spines[pending.pop(0)] = _spine_frame(nodes, clusters.roots(), best)
+        if join(a, b):
+            if p > best[a]:
+                best[a] = p
+            if p > best[b]:
+                best[b] = p
+    for threshold in pending:
+        spines[threshold] = _spine_frame(nodes, clusters.roots(), best)
+    return {t: spine.select(SPINE_COLUMNS) for t, spine in spines.items()}
+
+
+def _saved_accepted(
+    linkage_dir: Path, threshold: float, max_per_source: int
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The run's records and accepted links when they answer for ``threshold`` (saved at a
+    floor no higher, under the same per-source limit), else None."""
+    path = linkage_dir / ACCEPTED_LINKS_FILE
+    if not path.is_file():
+        return None
+    accepted = pl.read_parquet(path)
+    limits = accepted.select("floor", "max_per_source").unique()
+    if limits.height != 1:
+        return None  # no links accepted: nothing tells the floor
+    floor, limit = limits.row(0)
+    if threshold < floor or limit != max_per_source:
+        return None
+    nodes = pl.read_parquet(
+        linkage_dir / "records.parquet", columns=["unique_id", "source", "record_id"]
+    )
+    return nodes, accepted
+
+
+def _saved_nodes_and_edges(linkage_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The records and scored links a run saved, with the columns clustering needs."""
     path = linkage_dir / "records.parquet"
     wanted = ["unique_id", "source", "record_id", "unique_people", "person_number", "shared_number"]
     nodes = pl.read_parquet(path, columns=[c for c in wanted if c in pl.read_parquet_schema(path)])
@@ -255,6 +405,4 @@ def spine_at_threshold(
         linkage_dir / "predictions.parquet",
         columns=["unique_id_l", "unique_id_r", "match_probability"],
     )
-    return cluster_records(nodes, edges, threshold, max_per_source=max_per_source).select(
-        SPINE_COLUMNS
-    )
+    return nodes, edges

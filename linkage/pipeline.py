@@ -18,7 +18,13 @@ import polars as pl
 from common.files import staged_output
 from linkage import model
 from linkage.backends import open_backend
-from linkage.clustering import SPINE_COLUMNS, accepted_links, cluster_records
+from linkage.clustering import (
+    ACCEPTED_LINKS_FILE,
+    SPINE_COLUMNS,
+    accepted_links,
+    spine_from_accepted,
+    write_accepted_links,
+)
 from linkage.config import LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
 from linkage.inputs import InputSpec, project_inputs, read_inputs
@@ -242,12 +248,15 @@ def link_records(
         )
         training["shared_number_constraint"] = shared_number_rule(model_dict)
         nodes = _cluster_nodes(records, training["shared_number_constraint"])
-        choice = threshold_choice(config, nodes, edges)
+        # One clustering pass at the lowest threshold considered: the links it accepts
+        # give the spine at the chosen threshold and, saved, at any higher one later.
+        floor, limit = candidate_floor(config), config.max_records_per_source
+        links = accepted_links(nodes, edges, floor, max_per_source=limit)
+        choice = threshold_choice(config, links)
         threshold = float(choice["threshold"])
         clock.lap("threshold_choice")
-        spine = cluster_records(
-            nodes, edges, threshold, max_per_source=config.max_records_per_source
-        )
+        write_accepted_links(links, floor, limit, staging / ACCEPTED_LINKS_FILE)
+        spine = spine_from_accepted(nodes, links.filter(pl.col("accepted")), threshold)
         spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
         clock.lap("clustering")
 
@@ -272,19 +281,23 @@ def link_records(
     }
 
 
-def threshold_choice(
-    config: LinkageConfig, nodes: pl.DataFrame, edges: pl.DataFrame
-) -> dict[str, Any]:
+def candidate_floor(config: LinkageConfig) -> float:
+    """The lowest threshold the run considers: the rule's lowest candidate, or the
+    configured threshold when that is lower."""
+    given = None if config.threshold == "auto" else float(config.threshold)
+    return min(THRESHOLD_CANDIDATES) if given is None else min(*THRESHOLD_CANDIDATES, given)
+
+
+def threshold_choice(config: LinkageConfig, links: pl.DataFrame) -> dict[str, Any]:
     """The threshold to cluster at, with the model-expected figures behind it.
 
+    ``links`` are :func:`linkage.clustering.accepted_links` at :func:`candidate_floor`.
     ``auto`` (the default) applies :data:`linkage.prediction.THRESHOLD_RULE`; a number set
     in the configuration is used as it is, with its expected figures beside the rule's
     candidates. Deterministic links take part with ``p = 1``.
     """
     candidates = THRESHOLD_CANDIDATES
     given = None if config.threshold == "auto" else float(config.threshold)
-    floor = min(candidates) if given is None else min(*candidates, given)
-    links = accepted_links(nodes, edges, floor, max_per_source=config.max_records_per_source)
     choice = choose_threshold(links, candidates=candidates)
     if given is None:
         return choice

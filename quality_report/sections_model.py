@@ -255,18 +255,21 @@ def diagnostics_section(ctx: ReportContext, out_dir: Path) -> Section:
     return section
 
 
-def _true_at(ctx: ReportContext, threshold: float) -> pl.DataFrame | None:
-    """True pairwise metrics of the spine at ``threshold``: the run's own spine at the run's
-    threshold (rebuilding it would cost a clustering and could miss a rule the linkage
-    applied), else the spine rebuilt from the saved predictions."""
-    if threshold == ctx.threshold and ctx.spine is not None:
-        return pairwise_metrics(ctx.spine, ctx.record_map)[0]
-    try:
-        from linkage import spine_at_threshold
-    except ImportError:
-        return None
-    spine = spine_at_threshold(ctx.run.path("linkage"), threshold)
-    return pairwise_metrics(spine, ctx.record_map)[0]
+def _spines_at(ctx: ReportContext, thresholds: list[float]) -> dict[float, pl.DataFrame] | None:
+    """The spine at each threshold: the run's own spine at the run's threshold (rebuilding
+    it could miss a rule the linkage applied), the others rebuilt from the saved
+    predictions in one clustering pass."""
+    spines = {}
+    if ctx.threshold in thresholds and ctx.spine is not None:
+        spines[ctx.threshold] = ctx.spine
+    others = [t for t in thresholds if t not in spines]
+    if others:
+        try:
+            from linkage import spines_at_thresholds
+        except ImportError:
+            return None
+        spines |= spines_at_thresholds(ctx.run.path("linkage"), others)
+    return spines
 
 
 def rebuild_thresholds(ctx: ReportContext, candidates: list[float]) -> list[float]:
@@ -391,11 +394,12 @@ def _threshold_choice(ctx: ReportContext) -> str:
 
 def _true_at_candidates(ctx: ReportContext, thresholds: list[float]) -> pl.DataFrame | None:
     """True precision and recall per source pair of the spine rebuilt at each threshold."""
+    spines = _spines_at(ctx, rebuild_thresholds(ctx, thresholds))
+    if spines is None:
+        return None
     rows = []
-    for cand in rebuild_thresholds(ctx, thresholds):
-        true = _true_at(ctx, cand)
-        if true is None:
-            break
+    for cand, spine in sorted(spines.items()):
+        true = pairwise_metrics(spine, ctx.record_map)[0]
         for pair in ("census-gp", "census-dwp", "all"):
             hit = true.filter(pl.col("source_pair") == pair)
             if hit.height:

@@ -388,6 +388,7 @@ def _spines_to_write(
     """The threshold spines given as files, or else re-clustered from the saved predictions."""
     if spine_files:
         return {float(t): Path(p) for t, p in spine_files.items()}
-    from linkage import spine_at_threshold
+    from linkage import spines_at_thresholds
 
-    return {float(t): spine_at_threshold(run.linkage, t) for t in thresholds}
+    # One clustering pass gives every threshold's spine.
+    return dict(spines_at_thresholds(run.linkage, [float(t) for t in thresholds]))

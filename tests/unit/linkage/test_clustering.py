@@ -1,8 +1,18 @@
 """Constrained clustering and the deterministic pass on hand-made graphs."""
 
+import numpy as np
 import polars as pl
 
-from linkage.clustering import cluster_records
+from linkage.clustering import (
+    ACCEPTED_LINKS_FILE,
+    SPINE_COLUMNS,
+    accepted_links,
+    cluster_records,
+    spine_at_threshold,
+    spine_from_accepted,
+    spines_at_thresholds,
+    write_accepted_links,
+)
 from linkage.prediction import deterministic_pass
 
 
@@ -138,3 +148,73 @@ def test_a_shared_number_with_one_typo_joins():
     )
     ids = cluster_records(nodes, _edges([(0, 1, 0.9)]), 0.5).get_column("person_id")
     assert ids.n_unique() == 1
+
+
+def _saved_run(tmp_path, nodes, edges):
+    nodes.write_parquet(tmp_path / "records.parquet")
+    edges.write_parquet(tmp_path / "predictions.parquet")
+    return tmp_path
+
+
+def _groups(spine):
+    """Clusters as sets of record ids, whatever their names."""
+    return sorted(
+        sorted(group) for group in spine.group_by("person_id").agg("record_id")["record_id"]
+    )
+
+
+def test_spines_at_several_thresholds_in_one_pass_match_each_threshold_alone(tmp_path):
+    # A chain 0-2-3-4 weakening link by link; 1 is a second census record, whose link to 4
+    # is refused once 4 has joined 0's cluster.
+    nodes = _nodes(["census", "census", "gp", "gp", "dwp"])
+    edges = _edges([(0, 2, 0.99), (2, 3, 0.8), (3, 4, 0.6), (1, 4, 0.5)])
+    run = _saved_run(tmp_path, nodes, edges)
+    spines = spines_at_thresholds(run, [0.9, 0.7, 0.55, 0.5])
+    assert _groups(spines[0.9]) == [["r0", "r2"], ["r1"], ["r3"], ["r4"]]
+    assert _groups(spines[0.7]) == [["r0", "r2", "r3"], ["r1"], ["r4"]]
+    assert _groups(spines[0.55]) == [["r0", "r2", "r3", "r4"], ["r1"]]
+    assert _groups(spines[0.5]) == [["r0", "r2", "r3", "r4"], ["r1"]]
+    for threshold, spine in spines.items():
+        assert spine.equals(spine_at_threshold(run, threshold))
+
+
+def test_one_pass_equals_separate_clusterings_on_a_random_graph(tmp_path):
+    rng = np.random.default_rng(17)
+    sources = rng.choice(["census", "gp", "dwp"], size=300).tolist()
+    pairs = rng.integers(0, 300, size=(900, 2))
+    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    probs = np.round(rng.uniform(0.3, 1.0, size=len(pairs)), 2)  # rounded: ties occur
+    edges = _edges([(int(a), int(b), float(p)) for (a, b), p in zip(pairs, probs, strict=True)])
+    edges = edges.unique(["unique_id_l", "unique_id_r"], keep="first")
+    run = _saved_run(tmp_path, _nodes(sources), edges)
+    thresholds = [0.35, 0.5, 0.8, 0.95]
+    spines = spines_at_thresholds(run, thresholds)
+    for threshold in thresholds:
+        assert spines[threshold].equals(spine_at_threshold(run, threshold))
+    assert len(_groups(spines[0.35])) < len(_groups(spines[0.95]))
+
+
+def test_spine_from_the_accepted_links_equals_clustering_at_every_higher_threshold(tmp_path):
+    rng = np.random.default_rng(29)
+    sources = rng.choice(["census", "gp", "dwp"], size=400).tolist()
+    numbers = [f"N{int(x)}" if x < 150 else None for x in rng.integers(0, 300, size=400)]
+    nodes = _nodes(sources, numbers)
+    pairs = rng.integers(0, 400, size=(1500, 2))
+    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    probs = np.round(rng.uniform(0.05, 1.0, size=len(pairs)), 2)
+    edges = _edges([(int(a), int(b), float(p)) for (a, b), p in zip(pairs, probs, strict=True)])
+    edges = edges.unique(["unique_id_l", "unique_id_r"], keep="first")
+    links = accepted_links(nodes, edges, 0.1)
+    kept = links.filter(pl.col("accepted"))
+    for threshold in (0.1, 0.2, 0.5, 0.77, 0.99):
+        direct = cluster_records(nodes, edges, threshold)
+        assert spine_from_accepted(nodes, kept, threshold).equals(direct)
+    # Saved beside the run's records, they answer for any threshold at or above the floor
+    # under the same per-source limit, and the predictions are never read.
+    run = _saved_run(tmp_path, nodes, edges)
+    write_accepted_links(links, 0.1, 2, run / ACCEPTED_LINKS_FILE)
+    (run / "predictions.parquet").unlink()
+    for threshold in (0.1, 0.5):
+        expected = cluster_records(nodes, edges, threshold).select(SPINE_COLUMNS)
+        assert spine_at_threshold(run, threshold).equals(expected)
+        assert spines_at_thresholds(run, [threshold, 0.9])[threshold].equals(expected)

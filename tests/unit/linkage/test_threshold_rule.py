@@ -12,7 +12,7 @@ import pytest
 
 from linkage.clustering import accepted_links, cluster_records
 from linkage.config import LinkageConfig
-from linkage.pipeline import threshold_choice
+from linkage.pipeline import candidate_floor, threshold_choice
 from linkage.prediction import choose_threshold, expected_metrics
 
 
@@ -140,12 +140,15 @@ def test_one_pass_answers_for_every_threshold():
 def test_a_number_in_the_configuration_overrides_the_rule():
     nodes = _nodes(["census", "gp", "census", "gp"])
     edges = _edges([(0, 1, 0.99), (2, 3, 0.4)])
-    given = threshold_choice(LinkageConfig(threshold=0.5), nodes, edges)
+    config = LinkageConfig(threshold=0.5)
+    given = threshold_choice(config, accepted_links(nodes, edges, candidate_floor(config)))
     assert given["threshold"] == 0.5 and given["rule"] == "set in the run configuration"
     # At 0.5 one link (0.99) is kept and the 0.4 one missed: precision 0.99, recall 0.99/1.39.
     assert math.isclose(given["expected"]["expected_precision"], 0.99)
     assert math.isclose(given["expected"]["expected_recall"], 0.99 / 1.39)
-    auto = threshold_choice(LinkageConfig(), nodes, edges)
+    auto = threshold_choice(
+        LinkageConfig(), accepted_links(nodes, edges, candidate_floor(LinkageConfig()))
+    )
     # No candidate reaches 0.999 (the 0.99 link alone gives 0.99): highest expected F1.
     # t <= 0.3: precision 1.39/2 = 0.695, recall 1, F1 = 0.8201; t = 0.5: precision 0.99,
     # recall 0.7122, F1 = 0.8285; 0.7, 0.9, 0.95 and 0.99 keep the same link and tie with it,
