@@ -122,7 +122,7 @@ def _floor_sentence(rows: pl.DataFrame) -> str:
         f"<p><strong>Every ethnic group, {escape(MEASURE_LABELS[first['measure']])}</strong>: "
         f"{escape(first['ons_source'])}, "
         f"{figure('world/ethnic_floor/reference', first['reference'], pct)} on the GP "
-        "extract's scale. Of {figure('world/ethnic_floor/groups', rows.height)} groups, "
+        f"extract's scale. Of {figure('world/ethnic_floor/groups', rows.height)} groups, "
         f"{found}. A floor cannot show a kinder world; the table gives each group.</p>"
     )
 

@@ -356,7 +356,12 @@ def test_world_against_ons_is_rendered_from_the_evaluation_table(report, tiny_ru
             (sentence,) = [p for p in paragraphs if key in p]
             phrases = LEVEL_VERDICTS if row["ons_kind"] == "level" else REST_VERDICTS
             assert f"The world is {html.escape(phrases[row['verdict']])}." in sentence
-    assert any("Every ethnic group, census to GP" in p for p in paragraphs)
+    floor = compared.filter(pl.col("ons_kind") == "floor")
+    _close(_value(parsed, "world/ethnic_floor/groups"), floor.height)
+    _close(_value(parsed, "world/ethnic_floor/reference"), floor.get_column("reference")[0])
+    (sentence,) = [p for p in paragraphs if "Every ethnic group, census to GP" in p]
+    below = floor.filter(pl.col("verdict") == "unkinder").height
+    assert (f"{below} lie wholly below it" if below else "none lies wholly below it") in sentence
 
 
 def test_world_census_to_gp_share_counted_from_the_spine(tiny_run):
