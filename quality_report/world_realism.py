@@ -65,6 +65,11 @@ def _points(value: object) -> str:
     return "n/a" if value is None else f"{points(100 * float(value))} points"
 
 
+def _table_points(value: object) -> str:
+    """A difference of proportions as percentage points, the unit in the caption."""
+    return "n/a" if value is None else points(100 * float(value))
+
+
 def _key(row: dict) -> str:
     return f"world/{row['measure']}|{row['breakdown']}|{row['group']}"
 
@@ -155,7 +160,7 @@ def world_part(section: Section, table: pl.DataFrame | None) -> None:
         "reference", "gap", "gap_lower", "gap_upper", "verdict",
     ]  # fmt: skip
     formats = {c: pct for c in ("share", "share_lower", "share_upper", "reference")}
-    formats |= {c: _points for c in ("gap", "gap_lower", "gap_upper")}
+    formats |= {c: _table_points for c in ("gap", "gap_lower", "gap_upper")}
     section.add(
         "<details><summary>Table: every share beside ONS's figure</summary>"
         + figure_table(
@@ -163,6 +168,7 @@ def world_part(section: Section, table: pl.DataFrame | None) -> None:
             key="world_table",
             row_key=["measure", "breakdown", "group"],
             formats=formats,
+            caption="Shares with their 95% limits; gaps (share minus reference) in points",
             max_rows=1000,
         )
         + "</details>",
