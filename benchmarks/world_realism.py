@@ -1,9 +1,11 @@
 """Compare a run's census linkage shares by group with ONS's published figures.
 
 Reads a run folder (``truth/``, ``sources/census.parquet``, ``linkage/spine.parquet``) and
-prints, for census-to-GP and census-to-DWP, the share of census records linked and the share
-whose person the source holds at all, overall and by the groups ONS name (STUDY.md s3).
-With ``--perfect`` the truth's record map stands in for the spine, so only coverage counts.
+prints what the evaluation stage writes to ``linkage/evaluation/world_shares.parquet``, with
+the same functions (:mod:`evaluation.world`): for census-to-GP and census-to-DWP, the share
+of census records linked and the share whose person the source holds at all, overall and by
+the groups ONS name (STUDY.md s3), beside ONS's figure, the gap and the verdict. With
+``--perfect`` the truth's record map stands in for the spine, so only coverage counts.
 
     .venv/bin/python benchmarks/world_realism.py outputs/latest
 """
@@ -16,7 +18,13 @@ from pathlib import Path
 
 import polars as pl
 
-from evaluation.world import census_record_outcomes, world_shares
+from evaluation.world import (
+    MINORITY,
+    REST_OF_ENGLAND,
+    census_record_outcomes,
+    world_comparison,
+    world_shares,
+)
 
 logger = logging.getLogger("world_realism")
 
@@ -26,24 +34,26 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("age_band", "45-54"),
     ("sex", "Male"),
     ("sex", "Female"),
-    ("minority", "All ethnic minority groups"),
+    ("minority", MINORITY),
     ("minority", "White British"),
     ("london", "London"),
-    ("london", "Rest of England"),
+    ("london", REST_OF_ENGLAND),
 )
 
 
 def measure(run: Path, *, perfect: bool = False) -> pl.DataFrame:
-    """Shares by group (:func:`evaluation.world.world_shares`) of one run folder."""
+    """The evaluation stage's table (:func:`evaluation.world.world_comparison`) of a run."""
     record_map = pl.read_parquet(run / "truth" / "record_map.parquet")
     spine = record_map if perfect else pl.read_parquet(run / "linkage" / "spine.parquet")
+    # The census extract's own flag, so that --perfect works on a run not yet linked; the
+    # stage reads the same flag from linkage/records.parquet (census_flags).
     outcomes = census_record_outcomes(
         pl.read_parquet(run / "truth" / "people.parquet"),
         record_map,
         spine,
         pl.read_parquet(run / "sources" / "census.parquet"),
     )
-    return world_shares(outcomes)
+    return world_comparison(world_shares(outcomes))
 
 
 def summary_table(shares: pl.DataFrame) -> pl.DataFrame:
@@ -54,6 +64,16 @@ def summary_table(shares: pl.DataFrame) -> pl.DataFrame:
     return table.with_columns((pl.col(pl.Float64) * 100).round(1))
 
 
+def against_ons(shares: pl.DataFrame) -> pl.DataFrame:
+    """The shares ONS publish a figure for: share, reference and gap (points), verdict."""
+    in_points = [
+        (pl.col(c) * 100).round(1) for c in ("share", "reference", "gap", "gap_lower", "gap_upper")
+    ]
+    return shares.filter(pl.col("ons_kind").is_not_null() & (pl.col("ons_kind") != "floor")).select(
+        "measure", "group", "records", *in_points, "verdict"
+    )
+
+
 def lowest_ethnic_groups(shares: pl.DataFrame, min_records: int = 100) -> pl.DataFrame:
     """The ethnic group with the lowest share per measure, among groups of ``min_records``+."""
     return (
@@ -61,7 +81,7 @@ def lowest_ethnic_groups(shares: pl.DataFrame, min_records: int = 100) -> pl.Dat
         .sort("share")
         .group_by("measure", maintain_order=True)
         .first()
-        .select("measure", "group", "records", (pl.col("share") * 100).round(1))
+        .select("measure", "group", "records", (pl.col("share") * 100).round(1), "verdict")
     )
 
 
@@ -74,6 +94,7 @@ def main() -> None:
     shares = measure(args.run, perfect=args.perfect)
     with pl.Config(tbl_rows=50, tbl_width_chars=160, fmt_str_lengths=40):
         logger.info("%s", summary_table(shares))
+        logger.info("%s", against_ons(shares))
         logger.info("%s", lowest_ethnic_groups(shares))
 
 

@@ -71,3 +71,26 @@ def wilson_columns(successes: str, trials: str, prefix: str, z: float = Z95) -> 
         pl.when(valid).then(pl.min_horizontal(lower, p).clip(0.0, 1.0)).alias(f"{prefix}_lower"),
         pl.when(valid).then(pl.max_horizontal(upper, p).clip(0.0, 1.0)).alias(f"{prefix}_upper"),
     ]
+
+
+def difference_columns(
+    first: str, second: str, prefix: str, *, second_limits: tuple[str, str] | None = None
+) -> list[pl.Expr]:
+    """Polars expressions for ``first - second`` of two independent proportions, with the
+    Newcombe (1998, method 10) hybrid score interval built from their Wilson limits.
+
+    ``first`` and ``second`` name share columns whose Wilson limits are ``<name>_lower`` and
+    ``<name>_upper`` (or ``second_limits``). The interval reuses the one Wilson interval, so
+    it stays sensible near 0% and 100% where a normal approximation of the difference is not.
+    Adds ``prefix``, ``prefix_lower`` and ``prefix_upper``.
+    """
+    low2, high2 = second_limits or (f"{second}_lower", f"{second}_upper")
+    p1, p2 = pl.col(first), pl.col(second)
+    below1, above1 = p1 - pl.col(f"{first}_lower"), pl.col(f"{first}_upper") - p1
+    below2, above2 = p2 - pl.col(low2), pl.col(high2) - p2
+    difference = p1 - p2
+    return [
+        difference.alias(prefix),
+        (difference - (below1**2 + above2**2) ** 0.5).alias(f"{prefix}_lower"),
+        (difference + (above1**2 + below2**2) ** 0.5).alias(f"{prefix}_upper"),
+    ]

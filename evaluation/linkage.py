@@ -23,6 +23,7 @@ from common.files import staged_output
 from evaluation.groups import BREAKDOWNS, person_groups
 from evaluation.intervals import wilson, wilson_columns
 from evaluation.spine import lowest_recall_cells, members, rates_by_group, record_outcomes
+from evaluation.world import census_flags, census_record_outcomes, world_comparison, world_shares
 from linkage import model
 from linkage.config import LinkageConfig
 from linkage.files import read_mapping, truth_record_map
@@ -273,8 +274,8 @@ def evaluate_linkage(
 
     Writes ``pairwise.parquet``, ``by_group.parquet``, ``clusters.parquet``,
     ``blocking_recall.parquet``, ``evaluation_summary.json`` and (with the people)
-    ``rates_by_group.parquet`` and ``lowest_recall.parquet`` to ``out_dir`` (default
-    ``linkage_dir/evaluation``), replaced as a whole.
+    ``rates_by_group.parquet``, ``lowest_recall.parquet`` and ``world_shares.parquet`` to
+    ``out_dir`` (default ``linkage_dir/evaluation``), replaced as a whole.
 
     Returns
     -------
@@ -296,11 +297,16 @@ def _write_record_rates(
     excluded: pl.DataFrame,
     staging: Path,
 ) -> None:
-    """Census-record linkage rates by group, and the lowest-recall cells, for the report."""
+    """Census-record linkage rates by group, the lowest-recall cells and the world's shares
+    against ONS's figures, for the report."""
     outcomes = record_outcomes(members(spine, record_map), excluded)
     groups = person_groups(people)
     rates_by_group(outcomes, groups).write_parquet(staging / "rates_by_group.parquet")
     lowest_recall_cells(outcomes, groups).write_parquet(staging / "lowest_recall.parquet")
+    # The world's census linkage by ONS's groups beside ONS's figures (evaluation.world).
+    census = census_flags(record_map, excluded)
+    world = world_shares(census_record_outcomes(people, record_map, spine, census))
+    world_comparison(world).write_parquet(staging / "world_shares.parquet")
 
 
 def evaluate_against_record_map(

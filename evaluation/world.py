@@ -23,12 +23,13 @@ population it is measured on:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
 from analysis.reference import ETHNIC_GROUPS
-from evaluation.intervals import wilson_columns
+from evaluation.intervals import difference_columns, wilson_columns
 
 EXTRACT_DAY = date(2021, 3, 31)
 """The GP extract's reference day (registrations at 31 March 2021)."""
@@ -51,6 +52,88 @@ the same time); here the registers are those of 2021, so ages are taken on the e
 MINORITY = "All ethnic minority groups"
 REST_OF_ENGLAND = "Rest of England"
 MEASURES: tuple[str, ...] = ("census_to_gp", "in_gp", "census_to_dwp", "in_dwp")
+
+
+@dataclass(frozen=True)
+class OnsFigure:
+    """One published statement of ONS about census linkage, as a comparison for a share.
+
+    ``kind`` says how the share is compared: ``level`` (ONS publish the share: the world is
+    kinder above it, unkinder below it), ``floor`` (ONS publish a lower bound: only below it
+    is the world unkinder) or ``below_rest`` (ONS say the group is under-represented among
+    linked records, without a size: the world is as unkind when the group's share is below
+    that of everyone else, kinder when above). ``group`` ``None`` applies to every group of
+    the breakdown.
+    """
+
+    measure: str
+    breakdown: str
+    group: str | None
+    kind: str
+    figure: float | None
+    source: str
+
+
+_PDS_2021 = "ONS, Census 2021 to NHS Personal Demographics Service linkage (STUDY.md s3)"
+ONS_FIGURES: tuple[OnsFigure, ...] = (
+    OnsFigure("census_to_gp", "all", "all", "level", 0.9575, f"{_PDS_2021}: 95.75% linked"),
+    OnsFigure(
+        "census_to_dwp",
+        "all",
+        "all",
+        "level",
+        0.967,
+        "ONS, Census 2011 to DWP master key linkage (STUDY.md s3): 96.7% after stage 2",
+    ),
+    OnsFigure(
+        "census_to_gp",
+        "ethnic_group",
+        None,
+        "floor",
+        0.80,
+        "ONS, Census 2011 to NHS Patient Register 2011-13 (STUDY.md s3): more than 80% "
+        "linked in every ethnic group",
+    ),
+    *(
+        OnsFigure(
+            "census_to_gp",
+            breakdown,
+            group,
+            "below_rest",
+            None,
+            f"{_PDS_2021}: {label} under-represented among linked records",
+        )
+        for breakdown, group, label in (
+            ("age_band", "20-29", "people aged 20-29"),
+            ("sex", "Male", "men"),
+            ("minority", MINORITY, "ethnic minorities"),
+            ("london", "London", "London residents"),
+        )
+    ),
+    OnsFigure(
+        "census_to_dwp",
+        "minority",
+        MINORITY,
+        "below_rest",
+        None,
+        "ONS (STUDY.md s3): missed matches concentrate in minority ethnic groups",
+    ),
+)
+"""ONS's published figures on who census linkage leaves out, copied from STUDY.md section 3
+(ONS linkage methodology for the Census 2021 and Census 2011 linked data assets)."""
+
+GP_EXTRACT_CEILING = 0.935 * (1 - 0.027)
+"""Most of the census a GP extract can hold, so ONS's census-to-register figures are compared
+with the GP extract's share on this scale: GDPPR practices hold 93.5% of patients (STUDY.md
+s2) and type-1 opt-outs (2.7% in the synthetic world's defaults) are left out, where the NHS
+registers ONS linked to hold everyone."""
+
+MEASURE_SCALE: dict[str, float] = {"census_to_gp": GP_EXTRACT_CEILING, "census_to_dwp": 1.0}
+"""Factor turning an ONS figure into the reference for a measure."""
+
+VERDICTS: tuple[str, ...] = ("kinder", "as unkind", "unkinder", "no difference shown")
+"""How the world compares with reality, only called a difference when the interval of the
+gap excludes ONS's figure (or, for ``below_rest``, excludes no gap from everyone else)."""
 
 
 def _age_on(dob: pl.Expr, on: date) -> pl.Expr:
@@ -185,4 +268,136 @@ def world_shares(outcomes: pl.DataFrame) -> pl.DataFrame:
         pl.concat(parts)
         .with_columns(*wilson_columns("count", "records", "share"))
         .sort("measure", "breakdown", "group")
+    )
+
+
+def census_flags(record_map: pl.DataFrame, excluded: pl.DataFrame) -> pl.DataFrame:
+    """``census_person_id`` and ``wholly_imputed`` of the census records in a record map, from
+    the records the linkage left out by design (``source``, ``record_id``): the form
+    :func:`census_record_outcomes` reads when the census extract itself is not at hand."""
+    imputed = excluded.filter(pl.col("source") == "census").get_column("record_id")
+    return record_map.filter(pl.col("source") == "census").select(
+        pl.col("record_id").alias("census_person_id"),
+        pl.col("record_id").is_in(imputed.implode()).alias("wholly_imputed"),
+    )
+
+
+def _references() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """ONS's figures as frames: those for one group, and those for every group."""
+    schema = {
+        "measure": pl.Utf8,
+        "breakdown": pl.Utf8,
+        "group": pl.Utf8,
+        "ons_kind": pl.Utf8,
+        "ons_figure": pl.Float64,
+        "ons_source": pl.Utf8,
+    }
+    frame = pl.DataFrame(
+        [(f.measure, f.breakdown, f.group, f.kind, f.figure, f.source) for f in ONS_FIGURES],
+        schema=schema,
+        orient="row",
+    )
+    return frame.filter(pl.col("group").is_not_null()), frame.filter(
+        pl.col("group").is_null()
+    ).drop("group")
+
+
+def _with_rest(shares: pl.DataFrame) -> pl.DataFrame:
+    """Each group's share among everyone else in its measure (``rest``), with its interval."""
+    totals = shares.filter(pl.col("breakdown") == "all").select(
+        "measure", pl.col("records").alias("_all"), pl.col("count").alias("_all_count")
+    )
+    return (
+        shares.join(totals, on="measure", how="left")
+        .with_columns(
+            (pl.col("_all") - pl.col("records")).alias("rest_records"),
+            (pl.col("_all_count") - pl.col("count")).alias("_rest_count"),
+        )
+        .with_columns(*wilson_columns("_rest_count", "rest_records", "rest"))
+        .drop("_all", "_all_count", "_rest_count")
+    )
+
+
+def _verdict() -> pl.Expr:
+    kind, lower, upper = pl.col("ons_kind"), pl.col("gap_lower"), pl.col("gap_upper")
+    kinder, as_unkind, unkinder, unshown = VERDICTS
+    return (
+        pl.when(kind.is_null())
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .when(kind == "below_rest")
+        .then(
+            pl.when(upper < 0)
+            .then(pl.lit(as_unkind))
+            .when(lower > 0)
+            .then(pl.lit(kinder))
+            .otherwise(pl.lit(unshown))
+        )
+        .when(upper < 0)
+        .then(pl.lit(unkinder))
+        .when((kind == "level") & (lower > 0))
+        .then(pl.lit(kinder))
+        .otherwise(pl.lit(as_unkind))
+    )
+
+
+def world_comparison(shares: pl.DataFrame) -> pl.DataFrame:
+    """The world's shares beside ONS's figures: the table the evaluation stage writes.
+
+    Parameters
+    ----------
+    shares
+        Output of :func:`world_shares`.
+
+    Returns
+    -------
+    polars.DataFrame
+        The columns of ``shares``, then ``ons_kind``, ``ons_figure`` (as published; null for
+        ``below_rest``), ``reference`` (the figure on the measure's scale,
+        :data:`MEASURE_SCALE`; for ``below_rest`` the share among everyone else),
+        ``rest_records``, ``gap`` (share minus reference) with its 95% interval (Wilson limits
+        minus a fixed figure; Newcombe's interval against everyone else), ``verdict``
+        (:data:`VERDICTS`) and ``ons_source``. Rows without an ONS figure have nulls there.
+    """
+    exact, every = _references()
+    scale = pl.col("measure").replace_strict(MEASURE_SCALE, default=1.0, return_dtype=pl.Float64)
+    keyed = (
+        _with_rest(shares)
+        .join(exact, on=["measure", "breakdown", "group"], how="left")
+        .join(every, on=["measure", "breakdown"], how="left", suffix="_every")
+        .with_columns(
+            pl.coalesce(c, f"{c}_every") for c in ("ons_kind", "ons_figure", "ons_source")
+        )
+    )
+    against_rest = pl.col("ons_kind") == "below_rest"
+    gap_to_rest = difference_columns("share", "rest", "gap")
+    gap_to_figure = [
+        (pl.col(f"share{end}") - pl.col("reference")).alias(f"gap{end}")
+        for end in ("", "_lower", "_upper")
+    ]
+    return (
+        keyed.with_columns(
+            pl.when(against_rest)
+            .then(pl.col("rest"))
+            .otherwise(pl.col("ons_figure") * scale)
+            .alias("reference")
+        )
+        .with_columns(
+            pl.when(against_rest).then(rest).otherwise(fixed).alias(f"gap{end}")
+            for rest, fixed, end in zip(
+                gap_to_rest, gap_to_figure, ("", "_lower", "_upper"), strict=True
+            )
+        )
+        .with_columns(_verdict().alias("verdict"))
+        .select(
+            *shares.columns,
+            "ons_kind",
+            "ons_figure",
+            "reference",
+            "rest_records",
+            "gap",
+            "gap_lower",
+            "gap_upper",
+            "verdict",
+            "ons_source",
+        )
     )

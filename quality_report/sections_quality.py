@@ -9,6 +9,7 @@ from evaluation.groups import BREAKDOWNS, order_of
 from quality_report import charts, operational, validation
 from quality_report.context import TARGETS, ReportContext
 from quality_report.document import Section, card, escape, figure, figure_table, pct
+from quality_report.world_realism import world_part
 
 RATE_FORMATS = {
     c: pct
@@ -366,6 +367,7 @@ def groups_section(ctx: ReportContext) -> Section:
     for target in ("gp", "dwp"):
         _add_lowest_recall_cells(section, _cross(ctx, target), target)
     _add_pairwise_by_group(section, ctx.evaluation("by_group"))
+    world_part(section, ctx.evaluation("world_shares"))
     return section
 
 

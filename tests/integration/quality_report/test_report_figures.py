@@ -1,5 +1,7 @@
 """Every figure of the report agrees with the run's own tables (parsed, not snapshotted)."""
 
+import datetime as dt
+import html
 import json
 import math
 from collections import Counter, defaultdict
@@ -8,6 +10,7 @@ import polars as pl
 import pytest
 
 from quality_report.build import CHECKLIST_ITEMS
+from quality_report.world_realism import LEVEL_VERDICTS, REST_VERDICTS
 
 pytestmark = pytest.mark.slow
 
@@ -329,3 +332,69 @@ def test_rates_by_sex_and_the_evaluation_by_group_agree(report, tiny_run):
             str(row[c]) for c in ("scope", "dimension", "group", "source_pair") if c in row
         )
         _close(_value(parsed, f"by_group/{ident}/true_positive"), row["true_positive"])
+
+
+def test_world_against_ons_is_rendered_from_the_evaluation_table(report, tiny_run):
+    index, parsed = report
+    world = pl.read_parquet(tiny_run / "linkage/evaluation/world_shares.parquet")
+    compared = world.filter(pl.col("ons_kind").is_not_null())
+    # Overall GP and DWP, four groups to GP and one to DWP, then every ethnic group present.
+    assert compared.filter(pl.col("ons_kind") != "floor").height == 7
+    paragraphs = index.read_text(encoding="utf-8").split("<p>")
+    for row in compared.iter_rows(named=True):
+        ident = f"{row['measure']}|{row['breakdown']}|{row['group']}"
+        for column in ("records", "share", "share_lower", "share_upper", "reference", "gap"):
+            _close(_value(parsed, f"world_table/{ident}/{column}"), row[column])
+        _, records = _value(parsed, f"world_table/{ident}/records")
+        assert records == f"{row['records']:,}"  # a count, not "1234.0"
+        _, share = _value(parsed, f"world_table/{ident}/share")
+        assert share == f"{100 * row['share']:.2f}%"
+        if row["ons_kind"] != "floor":
+            # One sentence per ONS statement, ending with the verdict the stage wrote.
+            _close(_value(parsed, f"world/{ident}/share"), row["share"])
+            key = html.escape(f'data-key="world/{ident}/share"', quote=False)
+            (sentence,) = [p for p in paragraphs if key in p]
+            phrases = LEVEL_VERDICTS if row["ons_kind"] == "level" else REST_VERDICTS
+            assert f"The world is {html.escape(phrases[row['verdict']])}." in sentence
+    floor = compared.filter(pl.col("ons_kind") == "floor")
+    _close(_value(parsed, "world/ethnic_floor/groups"), floor.height)
+    _close(_value(parsed, "world/ethnic_floor/reference"), floor.get_column("reference")[0])
+    (sentence,) = [p for p in paragraphs if "Every ethnic group, census to GP" in p]
+    below = floor.filter(pl.col("verdict") == "unkinder").height
+    assert (f"{below} lie wholly below it" if below else "none lies wholly below it") in sentence
+
+
+def test_world_census_to_gp_share_counted_from_the_spine(tiny_run):
+    # Census records not wholly imputed, of people alive and in England on 31 March 2021,
+    # whose cluster holds a GP record: counted here record by record.
+    extract = dt.date(2021, 3, 31)
+    imputed = set(
+        pl.read_parquet(tiny_run / "sources/census.parquet")
+        .filter(pl.col("wholly_imputed"))
+        .get_column("census_person_id")
+    )
+    people = {
+        row["person_id"]: row
+        for row in pl.read_parquet(tiny_run / "truth/people.parquet").iter_rows(named=True)
+    }
+    truth = {
+        (s, r): p for s, r, p in pl.read_parquet(tiny_run / "truth/record_map.parquet").iter_rows()
+    }
+    spine = pl.read_parquet(tiny_run / "linkage/spine.parquet").select(
+        "source", "record_id", "person_id"
+    )
+    with_gp = {c for s, _, c in spine.iter_rows() if s == "gp"}
+    records = linked = 0
+    for source, record, cluster in spine.iter_rows():
+        person = people[truth[(source, record)]]
+        gone = [person["date_of_death"], person["emigration_date"]]
+        if source != "census" or record in imputed or any(d and d <= extract for d in gone):
+            continue
+        records += 1
+        linked += cluster in with_gp
+    world = pl.read_parquet(tiny_run / "linkage/evaluation/world_shares.parquet")
+    row = world.filter((pl.col("measure") == "census_to_gp") & (pl.col("breakdown") == "all")).row(
+        0, named=True
+    )
+    assert (row["records"], row["count"]) == (records, linked)
+    assert records > 500

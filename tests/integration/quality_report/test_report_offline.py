@@ -120,3 +120,23 @@ def test_a_spine_breaking_its_contract_is_a_clear_error(tiny_run, tmp_path):
 def test_a_folder_that_is_not_a_run(tmp_path):
     with pytest.raises(QualityReportError, match="not a run folder"):
         build_quality_report(tmp_path, tmp_path / "report")
+
+
+def test_a_run_evaluated_before_the_world_table_says_it_is_absent(tiny_run, tmp_path):
+    from quality_report.artefacts import RunArtefacts
+    from quality_report.context import ReportContext
+    from quality_report.sections_quality import groups_section
+
+    run = tmp_path / "run"
+    shutil.copytree(
+        tiny_run / "linkage/evaluation",
+        run / "linkage/evaluation",
+        ignore=shutil.ignore_patterns("world_shares.parquet"),
+    )
+    shutil.copy(tiny_run / "config.yaml", run / "config.yaml")
+    section = groups_section(ReportContext(RunArtefacts.open(run)))
+    assert section.absent == ["linkage/evaluation/world_shares.parquet"]
+    rendered = section.render()
+    assert 'data-absent="linkage/evaluation/world_shares.parquet"' in rendered
+    assert 'data-key="rates/sex/gp|Male/linked"' in rendered  # the rest of the section stays
+    assert "The synthetic world against" not in rendered

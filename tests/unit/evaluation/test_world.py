@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from evaluation.world import census_record_outcomes, world_shares
+from evaluation.world import census_flags, census_record_outcomes, world_shares
 
 
 def _inputs():
@@ -86,3 +86,13 @@ def test_shares_count_linked_and_covered_records_by_group():
     ).row(0, named=True)
     assert share["share"] == pytest.approx(1 / 3)
     assert share["share_lower"] < 1 / 3 < share["share_upper"]
+
+
+def test_the_stage_reads_wholly_imputed_records_from_the_linkage_exclusions():
+    people, record_map, spine, census = _inputs()
+    excluded = pl.DataFrame({"source": ["census", "gp"], "record_id": ["C4", "G2"]})
+    flags = census_flags(record_map, excluded)
+    assert flags.sort("census_person_id").equals(census)
+    assert census_record_outcomes(people, record_map, spine, flags).equals(
+        census_record_outcomes(people, record_map, spine, census)
+    )
