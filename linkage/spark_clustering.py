@@ -101,8 +101,8 @@ def _greedy_results(
 
     Whole components are dealt into ``buckets`` and the greedy runs once per bucket: a
     union of components is as closed under the links as one component is, and one call per
-    component would spend its time starting the greedy (at 20,000 people, 17,000 calls took
-    a minute for a few thousand links each second's work).
+    component would spend its time setting the greedy up (at 20,000 people one call for each
+    of 16,645 components took 84 s, one per bucket 7.5 s).
     """
     from pyspark.sql import functions as F
 
