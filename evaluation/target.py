@@ -83,9 +83,57 @@ def _first_month_on_or_after(date: pl.Expr) -> pl.Expr:
     return month_index(date) + (date.dt.day() > 1).cast(pl.Int32)
 
 
-def _resident_months(residences: pl.DataFrame) -> pl.DataFrame:
-    """``person_id, k, lsoa11cd``: the English address on the first day of each month."""
-    english = lsoa_lookup().select("lsoa11cd")
+PERSON_COLUMNS: tuple[str, ...] = (
+    "person_id",
+    "sex",
+    "date_of_birth",
+    "ethnic_group",
+    "disability",
+    "lsoa11cd_2011",
+    "date_of_death",
+)
+"""The columns of ``truth/people.parquet`` the target population needs (and only those:
+the table also holds names and numbers, which would multiply by seventeen months)."""
+
+
+def _areas() -> pl.DataFrame:
+    """English LSOAs numbered, so that person-months carry a small integer, not a code."""
+    return lsoa_lookup().with_row_index("area").with_columns(pl.col("area").cast(pl.Int32))
+
+
+def _people(truth_dir: Path, areas: pl.DataFrame) -> pl.DataFrame:
+    """``pid`` (row number), ``person_id`` and the attributes, the 2011 address as an area
+    number (-1 for a 2011 address outside the lookup, null for none)."""
+    path = truth_dir / "people.parquet"
+    if missing := set(PERSON_COLUMNS) - set(pl.read_parquet_schema(path)):
+        raise TargetTruthError(f"{path} lacks columns {sorted(missing)}")
+    people = pl.read_parquet(path, columns=list(PERSON_COLUMNS)).with_row_index("pid")
+    return (
+        people.join(
+            areas.select(pl.col("lsoa11cd").alias("lsoa11cd_2011"), pl.col("area")),
+            on="lsoa11cd_2011",
+            how="left",
+        )
+        .with_columns(
+            pl.when(pl.col("lsoa11cd_2011").is_not_null())
+            .then(pl.col("area").fill_null(-1))
+            .alias("area_2011")
+        )
+        .drop("lsoa11cd_2011", "area")
+    )
+
+
+def _pids(frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its ``person_id`` replaced by the person's row number."""
+    return frame.join(people.select("person_id", "pid"), on="person_id", how="inner").drop(
+        "person_id"
+    )
+
+
+def _resident_months(residences: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
+    """``pid, k, area``: the English address on the first day of each month, for months
+    near the person's ages 16 to 64 while alive (``window_first``, ``window_last`` of
+    :func:`_age_window`; the exact rule is applied afterwards)."""
     first = _first_month_on_or_after(pl.col("from_date")).clip(lower_bound=0)
     # Resident on the first of month k when from_date <= first < to_date.
     last = (
@@ -93,19 +141,35 @@ def _resident_months(residences: pl.DataFrame) -> pl.DataFrame:
         .fill_null(N_MONTHS - 1)
         .clip(upper_bound=N_MONTHS - 1)
     )
+    first = pl.max_horizontal(first, pl.col("window_first"))
+    last = pl.min_horizontal(last, pl.col("window_last"))
     return (
-        residences.join(english, on="lsoa11cd", how="inner")
-        .select("person_id", "lsoa11cd", first.alias("first"), last.alias("last"))
+        residences.join(areas.select("lsoa11cd", "area"), on="lsoa11cd", how="inner")
+        .select("pid", "area", first.alias("first"), last.alias("last"))
         .filter(pl.col("first") <= pl.col("last"))
-        .select("person_id", "lsoa11cd", pl.int_ranges("first", pl.col("last") + 1).alias("k"))
+        .select("pid", "area", pl.int_ranges("first", pl.col("last") + 1, dtype=pl.Int8).alias("k"))
         .explode("k")
-        .unique(["person_id", "k"], keep="first")
+        .unique(["pid", "k"], keep="first")
+    )
+
+
+def _age_window(people: pl.DataFrame) -> pl.DataFrame:
+    """``pid, window_first, window_last``: a month either side of the months a person is
+    16 to 64 and alive, so that only those months are ever expanded (a pre-filter: the
+    exact rule is :func:`_age_on_first` and the death month, applied afterwards)."""
+    dob = pl.col("date_of_birth")
+    last = _first_month_on_or_after(dob.dt.offset_by(f"{MAX_AGE + 1}y"))
+    death = month_index(pl.col("date_of_death")).fill_null(N_MONTHS)
+    return people.select(
+        "pid",
+        (_first_month_on_or_after(dob.dt.offset_by(f"{MIN_AGE}y")) - 1).alias("window_first"),
+        (pl.min_horizontal(last, death)).alias("window_last"),
     )
 
 
 def _age_on_first(k: pl.Expr, dob: pl.Expr) -> pl.Expr:
-    year = 2019 + (k + 10) // 12
-    month = (k + 10) % 12 + 1
+    year = 2019 + (k.cast(pl.Int32) + 10) // 12
+    month = (k.cast(pl.Int32) + 10) % 12 + 1
     before = (month < dob.dt.month()) | ((month == dob.dt.month()) & (dob.dt.day() > 1))
     return (year - dob.dt.year() - before.cast(pl.Int32)).cast(pl.Int32)
 
@@ -115,9 +179,9 @@ def _benefit_months(spells: pl.DataFrame) -> pl.DataFrame:
     first = month_index(pl.col("start_date")).clip(lower_bound=0)
     last = month_index(pl.col("end_date")).fill_null(N_MONTHS - 1).clip(upper_bound=N_MONTHS - 1)
     return (
-        included.select("person_id", first.alias("first"), last.alias("last"))
+        included.select("pid", first.alias("first"), last.alias("last"))
         .filter(pl.col("first") <= pl.col("last"))
-        .select("person_id", pl.int_ranges("first", pl.col("last") + 1).alias("k"))
+        .select("pid", pl.int_ranges("first", pl.col("last") + 1, dtype=pl.Int8).alias("k"))
         .explode("k")
         .unique()
         .with_columns(pl.lit(True).alias("receiving"))
@@ -130,17 +194,21 @@ def target_person_months(truth_dir: Path) -> pl.DataFrame:
     Returns
     -------
     polars.DataFrame
-        ``person_id, k, age, std_band`` (standardisation band), ``age_band`` (published),
-        ``receiving`` and the published breakdown labels of :data:`BREAKDOWNS`.
+        ``pid`` (the person's row number in ``truth/people.parquet``), ``k``,
+        ``std_band`` (standardisation band), ``age_band`` (published), ``receiving`` and
+        the published breakdown labels of :data:`BREAKDOWNS` (Enum columns). Only small
+        columns: at a million people the table has about nine million rows.
     """
     truth_dir = Path(truth_dir)
-    people = pl.read_parquet(truth_dir / "people.parquet")
-    needed = {"person_id", "sex", "date_of_birth", "ethnic_group", "disability"}
-    if missing := needed - set(people.columns):
-        raise TargetTruthError(f"{truth_dir / 'people.parquet'} lacks columns {sorted(missing)}")
-    months = _resident_months(pl.read_parquet(truth_dir / "residences.parquet"))
+    areas = _areas()
+    people = _people(truth_dir, areas)
+    residences = pl.read_parquet(
+        truth_dir / "residences.parquet", columns=["person_id", "from_date", "to_date", "lsoa11cd"]
+    )
+    residences = _pids(residences, people).join(_age_window(people), on="pid", how="inner")
+    months = _resident_months(residences, areas)
     frame = (
-        months.join(people, on="person_id", how="inner")
+        months.join(people.drop("person_id"), on="pid", how="inner")
         .with_columns(_age_on_first(pl.col("k"), pl.col("date_of_birth")).alias("age"))
         .filter(
             pl.col("age").is_between(MIN_AGE, MAX_AGE)
@@ -149,28 +217,30 @@ def target_person_months(truth_dir: Path) -> pl.DataFrame:
                 | (pl.col("k") < month_index(pl.col("date_of_death")))
             )
         )
+        .drop("date_of_birth", "date_of_death")
     )
-    benefits = _benefit_months(pl.read_parquet(truth_dir / "benefit_spells.parquet"))
-    frame = frame.join(benefits, on=["person_id", "k"], how="left").with_columns(
+    spells = pl.read_parquet(truth_dir / "benefit_spells.parquet")
+    benefits = _benefit_months(_pids(spells, people))
+    frame = frame.join(benefits, on=["pid", "k"], how="left").with_columns(
         pl.col("receiving").fill_null(False)
     )
-    return _with_labels(frame)
+    return _with_labels(frame, areas)
 
 
-def _with_labels(frame: pl.DataFrame) -> pl.DataFrame:
-    lookup = lsoa_lookup().select(
-        "lsoa11cd",
-        pl.col("imd_decile").cast(pl.Int8),
-        pl.col("imd_quintile").cast(pl.Int8),
-        "region",
-    )
-    lsoa = pl.coalesce(pl.col("lsoa11cd_2011"), pl.col("lsoa11cd")).alias("lsoa_used")
+def _with_labels(frame: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
+    # Deprivation and region of the 2011 address where there is one, else of the address in
+    # the month; a 2011 address outside the lookup (-1) has neither.
+    used = pl.coalesce(pl.col("area_2011"), pl.col("area")).alias("area_used")
     frame = (
-        frame.with_columns(lsoa, pl.int_range(pl.len()).alias("pid"))
-        .join(lookup, left_on="lsoa_used", right_on="lsoa11cd", how="left")
+        frame.with_columns(used)
+        .join(
+            areas.select(pl.col("area").alias("area_used"), "imd_decile", "imd_quintile", "region"),
+            on="area_used",
+            how="left",
+        )
         .with_columns(pl.col("sex").cast(pl.Utf8).replace_strict(SEX_CODES, default=None))
     )
-    labels = person_labels(frame).drop("pid")
+    labels = person_labels(frame)
     std = ((pl.col("age") - 15) // 5).clip(0, len(STANDARD_BANDS) - 1)
     published = pl.lit(UNKNOWN)
     for label, low, high in reversed(AGE_GROUPS):
@@ -178,15 +248,14 @@ def _with_labels(frame: pl.DataFrame) -> pl.DataFrame:
             pl.when(pl.col("age").is_between(low, high)).then(pl.lit(label)).otherwise(published)
         )
     base = frame.select(
-        "person_id",
+        "pid",
         "k",
         "receiving",
-        std.replace_strict(dict(enumerate(STANDARD_BANDS))).alias("std_band"),
-        published.alias("age_band"),
+        std.replace_strict(dict(enumerate(STANDARD_BANDS))).cast(pl.Categorical).alias("std_band"),
+        published.cast(pl.Categorical).alias("age_band"),
     )
     return pl.concat(
-        [base, labels.select(pl.col(c).cast(pl.Utf8) for c in BREAKDOWNS if c != "age_band")],
-        how="horizontal",
+        [base, labels.select(c for c in BREAKDOWNS if c != "age_band")], how="horizontal"
     )
 
 
@@ -200,31 +269,44 @@ def target_truth(person_months: pl.DataFrame, standard: pl.DataFrame | None = No
         asr_upper`` (percentages; ESP 2013 standard by default, as the published tables).
     """
     standard = esp2013_weights() if standard is None else standard
+    # Counted once over every breakdown together, then summed per breakdown: the
+    # person-month table is never copied once per breakdown.
+    cells = person_months.group_by("k", "std_band", *BREAKDOWNS).agg(
+        pl.len().alias("n"), pl.col("receiving").sum().alias("d")
+    )
     parts = [
-        person_months.select(
+        cells.select(
             pl.lit("overall").alias("table"),
             pl.lit("all").alias("breakdown"),
             pl.lit(ALL_PEOPLE).alias("group"),
             "k",
             "std_band",
-            "receiving",
+            "n",
+            "d",
         )
     ]
     for breakdown in BREAKDOWNS:
         parts.append(
-            person_months.select(
+            cells.select(
                 pl.lit(f"by_{breakdown}").alias("table"),
                 pl.lit(breakdown).alias("breakdown"),
-                pl.col(breakdown).fill_null(UNKNOWN).alias("group"),
+                pl.col(breakdown).cast(pl.Utf8).fill_null(UNKNOWN).alias("group"),
                 "k",
                 "std_band",
-                "receiving",
+                "n",
+                "d",
             )
         )
     counts = (
         pl.concat(parts)
-        .group_by("table", "breakdown", "group", "k", pl.col("std_band").alias("age_band"))
-        .agg(pl.len().alias("n"), pl.col("receiving").sum().alias("d"))
+        .group_by(
+            "table",
+            "breakdown",
+            "group",
+            pl.col("k").cast(pl.Int64),
+            pl.col("std_band").cast(pl.Utf8).alias("age_band"),
+        )
+        .agg(pl.col("n").sum(), pl.col("d").sum())
     )
     rates = age_standardised_rates(counts, ["table", "breakdown", "group", "k"], standard)
     month = pl.col("k").replace_strict(dict(enumerate(MONTHS)), return_dtype=pl.Date)

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from evaluation.target import (
+    TargetTruthError,
     compare_with_target,
     comparison_summary,
     target_person_months,
@@ -66,7 +67,10 @@ def truth_dir(tmp_path):
 
 
 def test_membership_follows_the_stated_rules(truth_dir):
-    pm = target_person_months(truth_dir)
+    # Person-months carry the person's row number in people.parquet (A is 0, ..., E is 4).
+    pm = target_person_months(truth_dir).with_columns(
+        pl.col("pid").replace_strict(dict(enumerate("ABCDE"))).alias("person_id")
+    )
     months = {p: sorted(pm.filter(pl.col("person_id") == p)["k"].to_list()) for p in "ABCDE"}
     assert months["A"] == list(range(17))
     assert months["B"] == list(range(2, 17))  # January 2020 onwards
@@ -78,6 +82,23 @@ def test_membership_follows_the_stated_rules(truth_dir):
     assert sorted(receiving) == [("A", 5), ("A", 6), ("C", 0), ("C", 1), ("C", 2), ("C", 3)]
     d_row = pm.filter(pl.col("person_id") == "D").row(0, named=True)
     assert d_row["region"] == "London" and d_row["ethnic_group"] == "Indian"
+
+
+def test_people_without_a_2011_address_take_the_area_of_the_month(truth_dir):
+    # D (no 2011 address) counts in London from July 2020 (k=8); nobody else is outside
+    # London, so the London cell of July 2020 holds A, B and D.
+    truth = target_truth(target_person_months(truth_dir))
+    london = truth.filter((pl.col("table") == "by_region") & (pl.col("group") == "London"))
+    july = london.filter(pl.col("month") == dt.date(2020, 7, 1)).row(0, named=True)
+    assert july["people"] == 3
+
+
+def test_a_people_table_without_a_needed_column_is_named(truth_dir):
+    pl.read_parquet(truth_dir / "people.parquet").drop("disability").write_parquet(
+        truth_dir / "people.parquet"
+    )
+    with pytest.raises(TargetTruthError, match="people.parquet lacks columns \\['disability'\\]"):
+        target_person_months(truth_dir)
 
 
 def test_target_truth_counts_people_and_recipients(truth_dir):
