@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -120,24 +122,21 @@ class DuckDBBackend:
             shutil.rmtree(self.spill_dir, ignore_errors=True)
 
 
-class SparkBackend(DuckDBBackend):
-    """Splink on Spark (``splink.backends.spark.SparkAPI``), local or on a cluster.
+class SparkEngine:
+    """A Spark session with Splink's API over it and a scratch folder: the one owner of
+    Spark for every step that runs on it (Splink, clustering). Stopped by :meth:`close`.
 
     Splink's intermediate tables are written as Parquet under the checkpoint folder (its
-    default ``break_lineage_method``). The scored pairs are written by Spark as Parquet and
-    joined to the records by a small DuckDB connection to make ``predictions.parquet``, so
-    the artefact is identical in form to the DuckDB backend's.
+    default ``break_lineage_method``).
     """
 
-    dialect: Dialect = "spark"
-
-    def __init__(self, config: LinkageConfig, work_dir: Path | None = None) -> None:
+    def __init__(self, config: LinkageConfig) -> None:
         self.config = config
-        self._scratch = Path(tempfile.mkdtemp(prefix="triangulate-spark-"))
+        self.scratch = Path(tempfile.mkdtemp(prefix="triangulate-spark-"))
         try:
-            self.spark = spark_session(config, self._scratch)
+            self.spark = spark_session(config, self.scratch)
         except BackendUnavailableError:
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            shutil.rmtree(self.scratch, ignore_errors=True)
             raise
         from splink.backends.spark import SparkAPI
 
@@ -146,6 +145,28 @@ class SparkBackend(DuckDBBackend):
             break_lineage_method="parquet",
             num_partitions_on_repartition=config.spark_shuffle_partitions,
         )
+
+    def close(self) -> None:
+        """Stop Spark (freeing the JVM's memory) and remove the scratch folder."""
+        self.spark.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class SparkBackend(DuckDBBackend):
+    """Splink on Spark (``splink.backends.spark.SparkAPI``), local or on a cluster.
+
+    The scored pairs are written by Spark as Parquet and joined to the records by a small
+    DuckDB connection to make ``predictions.parquet``, so the artefact is identical in form
+    to the DuckDB backend's.
+    """
+
+    dialect: Dialect = "spark"
+
+    def __init__(self, config: LinkageConfig, work_dir: Path | None = None) -> None:
+        self.config = config
+        self.engine = SparkEngine(config)
+        self.db_api = self.engine.db_api
+        self._scratch = self.engine.scratch
         # DuckDB only joins the scored pairs to the records when writing the artefact.
         self.con = self._open_duckdb(config, work_dir)
 
@@ -172,10 +193,9 @@ class SparkBackend(DuckDBBackend):
         write_predictions(self.con, source, exact_links, weight_columns, path)
 
     def close(self) -> None:
-        """Stop Spark (freeing the JVM's memory) and remove the scratch folder."""
+        """Close DuckDB, stop Spark and remove the scratch folder."""
         super().close()
-        self.spark.stop()
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        self.engine.close()
 
 
 def spark_session(config: LinkageConfig, scratch: Path) -> Any:
@@ -212,6 +232,11 @@ def spark_session(config: LinkageConfig, scratch: Path) -> Any:
     )
     for key, value in config.spark_conf.items():
         builder = builder.config(key, value)
+    if config.spark_master.startswith("local"):
+        # Clustering runs Python on the executors (linkage.spark_clustering): locally they
+        # must use this interpreter, which has the project; pyspark's default is whatever
+        # `python3` is on the PATH. A cluster names its own in PYSPARK_PYTHON.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     try:
         spark = builder.getOrCreate()
     except Exception as error:  # pyspark raises its own error types when Java is absent

@@ -132,6 +132,12 @@ class _Clusters:
         return True
 
 
+def person_id_width(records: int) -> int:
+    """Digits of the zero-padded root id in ``person_id`` for a run of ``records`` records
+    (at least nine, so ids sort as text and stay the same length in small runs)."""
+    return max(9, len(str(records)))
+
+
 def cluster_records(
     nodes: pl.DataFrame,
     edges: pl.DataFrame,
@@ -168,9 +174,64 @@ def cluster_records(
     n = nodes.height
     if not np.array_equal(nodes.get_column("unique_id").to_numpy(), np.arange(n)):
         raise ValueError("node unique_id must run 0..n-1 in order")
+    kept = edges.filter(pl.col("match_probability") >= threshold)
+    roots, best = _greedy(nodes, kept, max_per_source)
+    return _spine_frame(nodes, roots, best)
+
+
+def cluster_component(
+    nodes: pl.DataFrame, edges: pl.DataFrame, *, max_per_source: int = MAX_RECORDS_PER_SOURCE
+) -> pl.DataFrame:
+    """Cluster one connected component of the links (or any records no link leaves).
+
+    The greedy joins only records a chain of links connects, and whether it accepts a link
+    depends only on the links before it among those records; a cluster's root is its
+    smallest ``unique_id``. So clustering each connected component alone gives exactly
+    what :func:`cluster_records` gives over them all: this is what Spark runs per
+    component (see :mod:`linkage.spark_clustering`).
+
+    Parameters
+    ----------
+    nodes
+        The component's records, with the columns :func:`cluster_records` takes; any
+        ``unique_id`` values, in any order.
+    edges
+        The component's links already at or above the threshold.
+    max_per_source
+        As in :func:`cluster_records`.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``unique_id``, ``root`` (the ``unique_id`` naming the record's cluster) and
+        ``best`` (its best accepted link, 0.0 for none), one row per record.
+    """
+    nodes = nodes.sort("unique_id")
+    ids = nodes.get_column("unique_id").to_numpy()
+    # Positions in id order: the mapping keeps the order of ids, so ties between links and
+    # the smaller-id-is-root rule come out as they do over all records.
+    local = edges.with_columns(
+        pl.Series("unique_id_l", np.searchsorted(ids, edges.get_column("unique_id_l").to_numpy())),
+        pl.Series("unique_id_r", np.searchsorted(ids, edges.get_column("unique_id_r").to_numpy())),
+    )
+    roots, best = _greedy(nodes, local, max_per_source)
+    return pl.DataFrame(
+        {"unique_id": ids, "root": ids[roots], "best": best},
+        schema={"unique_id": pl.Int64, "root": pl.Int64, "best": pl.Float64},
+    )
+
+
+def _greedy(
+    nodes: pl.DataFrame, edges: pl.DataFrame, max_per_source: int
+) -> tuple[np.ndarray, list[float]]:
+    """Accept ``edges`` (between positions 0..n-1 of ``nodes``) from the most to the least
+    probable, refusing those that break a cluster's constraints.
+
+    Returns each record's root position and the probability of its best accepted link.
+    """
+    n = nodes.height
     clusters = _Clusters(nodes, max_per_source)
-    accepted = edges.select("unique_id_l", "unique_id_r", "match_probability")
-    accepted = accepted.filter(pl.col("match_probability") >= threshold).sort(
+    accepted = edges.select("unique_id_l", "unique_id_r", "match_probability").sort(
         ["match_probability", "unique_id_l", "unique_id_r"], descending=[True, False, False]
     )
     left, right, prob = (accepted.get_column(c).to_list() for c in accepted.columns[:3])
@@ -183,16 +244,16 @@ def cluster_records(
                 best[a] = p
             if p > best[b]:
                 best[b] = p
-    return _spine_frame(nodes, clusters.roots(), best)
+    return clusters.roots(), best
 
 
 def _spine_frame(nodes: pl.DataFrame, roots: np.ndarray, best: list[float]) -> pl.DataFrame:
     """The spine of clusters given by each record's root and best accepted link."""
-    width = max(9, len(str(nodes.height)))
     spine = nodes.select("unique_id", "source", "record_id").with_columns(
         pl.Series("root", roots),
         pl.Series("best", best, dtype=pl.Float64),
     )
+    width = person_id_width(nodes.height)
     return spine.select(
         "source",
         "record_id",

@@ -17,7 +17,7 @@ import polars as pl
 
 from common.files import staged_output
 from linkage import model
-from linkage.backends import open_backend
+from linkage.backends import SparkEngine, open_backend
 from linkage.clustering import (
     ACCEPTED_LINKS_FILE,
     SPINE_COLUMNS,
@@ -35,6 +35,7 @@ from linkage.prediction import (
     deterministic_pass,
     expected_metrics,
 )
+from linkage.spark_clustering import cluster_records_spark
 from linkage.training import estimate_prior, frequency_tables, register_frequencies, train
 
 logger = logging.getLogger(__name__)
@@ -256,15 +257,14 @@ def link_records(
         threshold = float(choice["threshold"])
         clock.lap("threshold_choice")
         write_accepted_links(links, floor, limit, staging / ACCEPTED_LINKS_FILE)
-        spine = spine_from_accepted(nodes, links.filter(pl.col("accepted")), threshold)
-        spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
+        clusters = _cluster(config, nodes, links, staging, threshold)
         clock.lap("clustering")
 
         _write_model(model_dict, staging / "model.json")
         clock.lap("artefacts")
         timings = clock.stop()
 
-        summary = _summary(records, spine, edges, choice, training, charts, timings, config)
+        summary = _summary(records, clusters, edges, choice, training, charts, timings, config)
         summary["inputs"] = input_report.as_dict()
         (staging / "linkage_summary.json").write_text(
             json.dumps(summary, indent=2, default=str), encoding="utf-8"
@@ -330,6 +330,41 @@ def _deterministic_links(
     return linkable, no_links
 
 
+def _cluster(
+    config: LinkageConfig,
+    nodes: pl.DataFrame,
+    links: pl.DataFrame,
+    staging: Path,
+    threshold: float,
+) -> dict[str, Any]:
+    """Cluster the links into ``spine.parquet``: as Spark jobs with the Spark backend
+    (which read the saved predictions; the spine never reaches the driver), else as the
+    connected components of the links the threshold choice's clustering pass accepted
+    (``links``, :func:`linkage.clustering.accepted_links`). Returns the cluster counts
+    for the summary."""
+    spine_path = staging / "spine.parquet"
+    if config.backend == "spark":
+        with closing(SparkEngine(config)) as engine:
+            nodes_path = engine.scratch / "nodes.parquet"
+            nodes.write_parquet(nodes_path)
+            return cluster_records_spark(
+                engine,
+                nodes_path,
+                staging / "predictions.parquet",
+                threshold,
+                spine_path,
+                max_per_source=config.max_records_per_source,
+            )
+    spine = spine_from_accepted(nodes, links.filter(pl.col("accepted")), threshold)
+    spine.select(SPINE_COLUMNS).write_parquet(spine_path)
+    sizes = spine.group_by("person_id").agg(pl.len().alias("n"))
+    size_counts = sizes.group_by("n").agg(pl.len().alias("clusters")).sort("n")
+    return {
+        "clusters": sizes.height,
+        "cluster_sizes": {str(n): c for n, c in size_counts.iter_rows()},
+    }
+
+
 def _cluster_nodes(records: pl.DataFrame, number_rule: dict[str, Any]) -> pl.DataFrame:
     """The records as clustering sees them, with the shared number when the model's
     :func:`shared_number_rule` holds each cluster to one."""
@@ -360,7 +395,7 @@ def _add_household_evidence(records: pl.DataFrame, predictions_path: Path) -> di
 
 def _summary(
     records: pl.DataFrame,
-    spine: pl.DataFrame,
+    clusters: dict[str, Any],
     edges: pl.DataFrame,
     choice: dict[str, Any],
     training: dict[str, Any],
@@ -368,15 +403,12 @@ def _summary(
     timings: dict[str, float],
     config: LinkageConfig,
 ) -> dict[str, Any]:
-    sizes = spine.group_by("person_id").agg(pl.len().alias("n"))
-    size_counts = sizes.group_by("n").agg(pl.len().alias("clusters")).sort("n")
     return {
         "records": records.height,
         "records_by_source": dict(
             records.group_by("source").agg(pl.len()).sort("source").iter_rows()
         ),
-        "clusters": sizes.height,
-        "cluster_sizes": {str(n): c for n, c in size_counts.iter_rows()},
+        **clusters,
         "deterministic_links": int((edges.get_column("match_key") == "exact").sum()),
         "scored_pairs": int((edges.get_column("match_key") != "exact").sum()),
         "threshold": choice["threshold"],

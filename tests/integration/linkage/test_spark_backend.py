@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from evaluation.linkage import evaluate_linkage
-from linkage import LinkageConfig, link_sources
+from linkage import LinkageConfig, link_sources, spine_at_threshold
 from synthetic_data import WorldConfig, generate_world
 
 pytest.importorskip("pyspark", reason="the Spark backend needs the extra (make venv-spark)")
@@ -109,3 +109,14 @@ def test_spark_f1_within_a_tenth_of_a_point_of_duckdb(both_backends):
     assert f1["duckdb"] > 0.9, f1
     assert abs(f1["spark"] - f1["duckdb"]) <= 0.001, f1
     assert both_backends["spark"][1]["records"] == both_backends["duckdb"][1]["records"]
+
+
+def test_spark_clusters_the_saved_links_exactly_as_polars_does(both_backends):
+    # The Spark run clusters on Spark; polars re-clustering its own saved links at its
+    # threshold must give the same spine, row for row.
+    folder, summary = both_backends["spark"]
+    spine = pl.read_parquet(folder / "spine.parquet")
+    assert spine.equals(spine_at_threshold(folder, summary["threshold"]))
+    figures = json.loads((folder / "linkage_summary.json").read_text())
+    assert figures["clusters"] == spine.get_column("person_id").n_unique()
+    assert figures["largest_component"] >= int(max(figures["cluster_sizes"], key=int))
