@@ -45,21 +45,24 @@ def _labelled_records(spine: pl.DataFrame, record_map: pl.DataFrame) -> pl.DataF
 
 
 def _with_counts(records: pl.DataFrame, sources: list[str]) -> pl.DataFrame:
-    out = records
-    for keys, prefix in ((["cluster"], "nc"), (["cluster", "person"], "ncp"), (["person"], "np")):
-        counts = (
-            records.group_by([*keys, "source"])
-            .agg(pl.len().alias("n"))
-            .pivot(on="source", index=keys, values="n")
+    """Each record with the records of every source in its cluster (``nc_*``), in its
+    cluster and true person (``ncp_*``) and in its true person (``np_*``)."""
+    # Window sums over integer codes of the cluster and person: one pass, no pivot and
+    # no join of millions of rows on string ids.
+    codes = records.with_columns(
+        pl.col("cluster").cast(pl.Categorical).to_physical().alias("_cluster"),
+        pl.col("person").cast(pl.Categorical).to_physical().alias("_person"),
+    )
+    counts = [
+        (pl.col("source") == s).sum().over(keys).alias(f"{prefix}_{s}")
+        for keys, prefix in (
+            (["_cluster"], "nc"),
+            (["_cluster", "_person"], "ncp"),
+            (["_person"], "np"),
         )
-        for s in sources:
-            if s not in counts.columns:
-                counts = counts.with_columns(pl.lit(0).alias(s))
-        counts = counts.select(
-            *keys, *[pl.col(s).fill_null(0).alias(f"{prefix}_{s}") for s in sources]
-        )
-        out = out.join(counts, on=keys, how="left")
-    return out
+        for s in sources
+    ]
+    return codes.with_columns(counts).drop("_cluster", "_person")
 
 
 def _pair_terms(frame: pl.DataFrame, a: str, b: str) -> pl.DataFrame:

@@ -114,13 +114,27 @@ def bridge_edges(edges: pl.DataFrame) -> pl.DataFrame:
         (pl.col("source_r") + ":" + pl.col("record_id_r")).alias("b"),
     )
     rows = []
-    # One row of lists per cluster of two or more links (one link joins two records, which
-    # no split can separate further): iterating rows, not sub-frames, keeps a million
-    # clusters to seconds.
+    # A cluster is connected by its within-cluster links. When they form a tree (one link
+    # fewer than records) every link is a bridge; three records joined by three links form
+    # a triangle, which has none. Only the other clusters are searched, one row of lists
+    # per cluster (iterating rows, not sub-frames).
+    shape = within.group_by("cluster_l").agg(
+        pl.len().alias("links"),
+        pl.concat_list("a", "b")
+        .list.explode(keep_nulls=False, empty_as_null=False)
+        .n_unique()
+        .alias("records"),
+    )
+    trees = shape.filter(
+        (pl.col("links") == pl.col("records") - 1) & (pl.col("records") >= 3)
+    ).get_column("cluster_l")
+    searched = shape.filter(
+        (pl.col("links") >= pl.col("records")) & (pl.col("records") > 3)
+    ).get_column("cluster_l")
     grouped = (
-        within.group_by("cluster_l")
+        within.filter(pl.col("cluster_l").is_in(searched))
+        .group_by("cluster_l")
         .agg("a", "b")
-        .filter(pl.col("a").list.len() >= 2)
         .select("cluster_l", "a", "b")
     )
     for cluster, ends_a, ends_b in grouped.iter_rows():
@@ -131,11 +145,14 @@ def bridge_edges(edges: pl.DataFrame) -> pl.DataFrame:
         for a, b in _bridges(nodes, links):
             rows.append({"cluster_id": cluster, "a": a, "b": b})
     schema = {"cluster_id": pl.Utf8, "a": pl.Utf8, "b": pl.Utf8}
-    found = pl.DataFrame(rows, schema=schema)
+    tree_links = within.filter(pl.col("cluster_l").is_in(trees)).select(
+        pl.col("cluster_l").alias("cluster_id"), "a", "b"
+    )
+    found = pl.concat([pl.DataFrame(rows, schema=schema), tree_links.cast(schema)])
     return (
         found.join(within.select("a", "b", "match_probability"), on=["a", "b"], how="left")
         .rename({"a": "record_l", "b": "record_r"})
-        .sort("match_probability", "cluster_id", "record_l")
+        .sort("match_probability", "cluster_id", "record_l", "record_r")
     )
 
 
