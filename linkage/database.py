@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import duckdb
@@ -26,11 +28,16 @@ def connect(
     threads
         Worker threads.
     temp_directory
-        Folder for spilled data; ``None`` uses a fresh folder in the system temp directory.
+        Folder for spilled data; ``None`` uses a fresh folder in the system temp directory,
+        removed with the connection.
     """
     spill = temp_directory or Path(tempfile.mkdtemp(prefix="triangulate-duckdb-"))
     spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(":memory:")
+    if temp_directory is None:
+        # A folder made here goes when the connection does (closed and collected, or at
+        # exit), so repeated runs leave no empty spill folders in the system temp.
+        weakref.finalize(con, shutil.rmtree, spill, ignore_errors=True)
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET threads = {int(threads)}")
     con.execute(f"SET temp_directory = '{spill.as_posix()}'")
