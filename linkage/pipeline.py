@@ -36,7 +36,14 @@ from linkage.prediction import (
     expected_metrics,
 )
 from linkage.spark_clustering import cluster_records_spark
-from linkage.training import estimate_prior, frequency_tables, register_frequencies, train
+from linkage.training import (
+    FREQUENCY_FOLDER,
+    estimate_prior,
+    frequency_tables,
+    register_frequencies,
+    train,
+    write_frequency_tables,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +161,8 @@ def _run_splink(
         # deterministic pass (the pairs that still need scoring).
         everyone = backend.register_records(records)
         frequencies = frequency_tables(linkable)
+        # Saved, so that the report scores pairs again with the same frequencies.
+        write_frequency_tables(frequencies, staging / FREQUENCY_FOLDER)
         table = db_api.register(representatives.to_arrow(), table_name="representatives")
         source: Any = (
             model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)

@@ -11,6 +11,7 @@ import logging
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
@@ -59,6 +60,26 @@ def frequency_tables(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The population frequency table of every term-frequency column (computed once, then
     registered with each linker that needs it)."""
     return {column: population_frequencies(records, column) for column in model.TF_COLUMNS}
+
+
+FREQUENCY_FOLDER = "term_frequencies"
+"""In a run's ``linkage/`` folder: the population frequency table of each term-frequency
+column (``<column>.parquet``), as the model was trained and scored with."""
+
+
+def write_frequency_tables(tables: dict[str, pl.DataFrame], folder: Path) -> None:
+    """Save :func:`frequency_tables` (one file per column, keeping each column's type)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for column, table in tables.items():
+        table.write_parquet(folder / f"{column}.parquet")
+
+
+def read_frequency_tables(folder: Path) -> dict[str, pl.DataFrame] | None:
+    """The tables :func:`write_frequency_tables` saved, or None when there are none."""
+    if not folder.is_dir():
+        return None
+    tables = {path.stem: pl.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
+    return tables or None
 
 
 def register_frequencies(

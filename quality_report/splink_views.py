@@ -55,7 +55,7 @@ def _linker(model_path: Path, subset: pl.DataFrame, everyone: pl.DataFrame) -> A
     from splink import Linker
 
     from linkage.database import connect, splink_api
-    from linkage.training import register_frequencies
+    from linkage.training import FREQUENCY_FOLDER, read_frequency_tables, register_frequencies
 
     settings = json.loads(model_path.read_text(encoding="utf-8"))
     settings["retain_matching_columns"] = True
@@ -64,7 +64,10 @@ def _linker(model_path: Path, subset: pl.DataFrame, everyone: pl.DataFrame) -> A
     db_api = splink_api(con)
     table = db_api.register(subset.to_arrow(), table_name="report_records")
     linker = Linker(table, settings, log_level=logging.WARNING)
-    register_frequencies(linker, db_api, everyone)
+    # The frequencies the linkage saved (those the model scored with); a run from before
+    # they were saved has them computed again from its records.
+    saved = read_frequency_tables(model_path.parent / FREQUENCY_FOLDER)
+    register_frequencies(linker, db_api, saved if saved is not None else everyone)
     return linker
 
 

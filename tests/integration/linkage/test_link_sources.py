@@ -5,8 +5,9 @@ import json
 import polars as pl
 import pytest
 
-from linkage import LinkageConfig, link_sources, spine_at_threshold
+from linkage import LinkageConfig, link_sources, model, spine_at_threshold
 from linkage.prediction import PREDICTION_COLUMNS
+from linkage.training import FREQUENCY_FOLDER, read_frequency_tables
 
 pytestmark = pytest.mark.slow
 
@@ -137,3 +138,22 @@ def test_em_that_does_not_converge_warns_and_is_recorded(small_world, tmp_path):
         link_sources(small_world / "sources", tmp_path / "linkage", config)
     summary = json.loads((tmp_path / "linkage" / "linkage_summary.json").read_text())
     assert not all(s["converged"] for s in summary["training"]["em_sessions"])
+
+
+def test_the_term_frequencies_and_accepted_links_are_saved(linked_world):
+    run, _, _ = linked_world
+    out = run / "linkage"
+    tables = read_frequency_tables(out / FREQUENCY_FOLDER)
+    used = {c for c in model.TF_COLUMNS if c in tables}
+    assert used and used == set(tables)
+    for column, table in tables.items():
+        assert table.columns == [column, f"tf_{column}"]
+        assert table.get_column(f"tf_{column}").sum() == pytest.approx(1.0)
+    # The spine is the connected components of the saved accepted links at the threshold.
+    threshold = json.loads((out / "linkage_summary.json").read_text())["threshold"]
+    spine = pl.read_parquet(out / "spine.parquet").sort("source", "record_id")
+    again = spine_at_threshold(out, threshold).sort("source", "record_id")
+    assert again.equals(spine)
+    accepted = pl.read_parquet(out / "accepted_links.parquet")
+    assert accepted.get_column("floor").n_unique() == 1
+    assert accepted.get_column("match_probability").min() >= accepted.get_column("floor")[0]
