@@ -84,12 +84,19 @@ def _share_text(row: dict) -> str:
     )
 
 
-def _level_sentence(row: dict) -> str:
-    key = _key(row)
+def _opening(row: dict) -> str:
+    """The group and measure in bold, and the share linked with its interval."""
     return (
         f"<p><strong>{escape(GROUP_LABELS.get(row['group'], row['group']))}, "
         f"{escape(MEASURE_LABELS[row['measure']])}</strong>: {_share_text(row)} linked, "
-        f"against ONS's {figure(f'{key}/ons_figure', row['ons_figure'], pct)}"
+    )
+
+
+def _level_sentence(row: dict) -> str:
+    key = _key(row)
+    return (
+        _opening(row)
+        + f"against ONS's {figure(f'{key}/ons_figure', row['ons_figure'], pct)}"
         + (
             f" ({figure(f'{key}/reference', row['reference'], pct)} on the GP extract's scale)"
             if row["reference"] != row["ons_figure"]
@@ -103,9 +110,8 @@ def _level_sentence(row: dict) -> str:
 def _rest_sentence(row: dict) -> str:
     key = _key(row)
     return (
-        f"<p><strong>{escape(GROUP_LABELS.get(row['group'], row['group']))}, "
-        f"{escape(MEASURE_LABELS[row['measure']])}</strong>: {_share_text(row)} linked, "
-        f"against {figure(f'{key}/reference', row['reference'], pct)} for everyone else; "
+        _opening(row)
+        + f"against {figure(f'{key}/reference', row['reference'], pct)} for everyone else; "
         f"a gap of {figure(f'{key}/gap', row['gap'], _points)} "
         f"({figure(f'{key}/gap_lower', row['gap_lower'], _points)} to "
         f"{figure(f'{key}/gap_upper', row['gap_upper'], _points)}). "
