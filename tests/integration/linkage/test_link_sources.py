@@ -148,7 +148,11 @@ def test_the_term_frequencies_and_accepted_links_are_saved(linked_world):
     assert used and used == set(tables)
     for column, table in tables.items():
         assert table.columns == [column, f"tf_{column}"]
-        assert table.get_column(f"tf_{column}").sum() == pytest.approx(1.0)
+        # Roles no input maps (address and locality: the study's sources have neither)
+        # have empty tables.
+        if table.height:
+            assert table.get_column(f"tf_{column}").sum() == pytest.approx(1.0)
+    assert tables["surname"].height > 100
     # The spine is the connected components of the saved accepted links at the threshold.
     threshold = json.loads((out / "linkage_summary.json").read_text())["threshold"]
     spine = pl.read_parquet(out / "spine.parquet").sort("source", "record_id")
