@@ -301,6 +301,10 @@ def accepted_links(
     return ordered.with_columns(pl.Series("accepted", accepted, dtype=pl.Boolean))
 
 
+RECORDS_FILE = "records.parquet"
+"""In a run's ``linkage/`` folder: the standardised records (written first; Splink's part
+reads them from there)."""
+
 ACCEPTED_LINKS_FILE = "accepted_links.parquet"
 """In a run's ``linkage/`` folder: the links clustering accepts at the lowest threshold the
 run considered, from which the spine at any higher threshold follows without clustering
@@ -452,14 +456,14 @@ def _saved_accepted(
     if threshold < floor or limit != max_per_source:
         return None
     nodes = pl.read_parquet(
-        linkage_dir / "records.parquet", columns=["unique_id", "source", "record_id"]
+        linkage_dir / RECORDS_FILE, columns=["unique_id", "source", "record_id"]
     )
     return nodes, accepted
 
 
 def _saved_nodes_and_edges(linkage_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The records and scored links a run saved, with the columns clustering needs."""
-    path = linkage_dir / "records.parquet"
+    path = linkage_dir / RECORDS_FILE
     wanted = ["unique_id", "source", "record_id", "unique_people", "person_number", "shared_number"]
     nodes = pl.read_parquet(path, columns=[c for c in wanted if c in pl.read_parquet_schema(path)])
     edges = pl.read_parquet(

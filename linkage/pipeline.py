@@ -10,6 +10,7 @@ import json
 import logging
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from linkage import model
 from linkage.backends import SparkEngine, open_backend
 from linkage.clustering import (
     ACCEPTED_LINKS_FILE,
+    RECORDS_FILE,
     SPINE_COLUMNS,
     accepted_links,
     spine_from_accepted,
@@ -29,10 +31,11 @@ from linkage.config import LinkageConfig
 from linkage.household import apply_household_evidence, estimate_weights, household_agreement
 from linkage.inputs import InputSpec, project_inputs, read_inputs
 from linkage.prediction import (
+    DETERMINISTIC_COLUMNS,
     THRESHOLD_CANDIDATES,
     THRESHOLD_RULE,
     choose_threshold,
-    deterministic_pass,
+    deterministic_links,
     expected_metrics,
 )
 from linkage.spark_clustering import cluster_records_spark
@@ -46,6 +49,19 @@ from linkage.training import (
 )
 
 logger = logging.getLogger(__name__)
+
+AFTER_SPLINK_COLUMNS: tuple[str, ...] = (
+    "unique_id",
+    "source",
+    "record_id",
+    "unique_people",
+    "person_number",
+    "shared_number",
+    "postcode",
+    "household",
+)
+"""The record columns the steps after Splink read (household evidence, clustering and the
+summary): the records are read back with only these."""
 
 PACKAGED_MODEL = Path(__file__).resolve().parent / "reference" / "default_model.json"
 """A model trained on a generated world, used when the inputs are too small to train."""
@@ -136,10 +152,7 @@ def _model_to_reuse(records: int, roles: set[str], config: LinkageConfig) -> Pat
 
 
 def _run_splink(
-    records: pl.DataFrame,
-    linkable: pl.DataFrame,
-    representatives: pl.DataFrame,
-    exact_links: pl.DataFrame,
+    prepared: _Prepared,
     config: LinkageConfig,
     staging: Path,
     clock: _Stopwatch,
@@ -148,7 +161,7 @@ def _run_splink(
     """Train (or reuse) the model, score the blocked pairs into ``predictions.parquet`` and
     save the charts: everything that needs the backend, opened here and closed before the
     polars steps that follow (freeing DuckDB's memory, up to memory_limit, or Spark's JVM),
-    on failure too.
+    on failure too. The records come from the saved ``records.parquet``.
 
     Returns the training summary, the trained model's settings and the charts written.
     """
@@ -156,14 +169,12 @@ def _run_splink(
 
     with closing(open_backend(config, staging)) as backend:
         db_api = backend.db_api
-        model_path = _model_to_reuse(records.height, roles, config)
+        model_path = _model_to_reuse(prepared.records, roles, config)
         # Train on every record (unbiased m and u), predict on the representatives left by the
         # deterministic pass (the pairs that still need scoring).
-        everyone = backend.register_records(records)
-        frequencies = frequency_tables(linkable)
-        # Saved, so that the report scores pairs again with the same frequencies.
-        write_frequency_tables(frequencies, staging / FREQUENCY_FOLDER)
-        table = db_api.register(representatives.to_arrow(), table_name="representatives")
+        everyone = backend.register_records(staging / RECORDS_FILE)
+        frequencies = prepared.frequencies
+        table = backend.register_representatives(prepared.exact_links)
         source: Any = (
             model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)
             if model_path is None
@@ -198,12 +209,12 @@ def _run_splink(
         clock.lap("training")
 
         scored = backend.predict(
-            linker, floor=config.prediction_floor, records=representatives.height
+            linker, floor=config.prediction_floor, records=prepared.representatives
         )
         columns = [c.unquote().name for c in scored.columns]
         backend.write_predictions(
             scored,
-            exact_links,
+            prepared.exact_links,
             [c for c in columns if c.startswith("mw_")],
             staging / "predictions.parquet",
         )
@@ -232,18 +243,15 @@ def link_records(
     records, input_report = read_inputs(specs, max_invalid_share=config.max_invalid_share)
     clock.lap("read_and_standardise")
 
-    # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
-    # its own cluster, but take no part in training or prediction.
-    linkable = records.filter(pl.col("linkable"))
-    representatives, exact_links = _deterministic_links(linkable, config)
-    clock.lap("deterministic_pass")
-
     with staged_output(out_dir) as staging:
-        records.write_parquet(staging / "records.parquet")
+        prepared = _prepare(records, config, staging)
+        clock.lap("deterministic_pass")
+        # Splink's part reads the saved records; holding them here as well would double
+        # the memory of the largest step. They are read back for the polars steps after it.
+        del records
         roles = {role for spec in specs for role in spec.columns}
-        training, model_dict, charts = _run_splink(
-            records, linkable, representatives, exact_links, config, staging, clock, roles
-        )
+        training, model_dict, charts = _run_splink(prepared, config, staging, clock, roles)
+        records = pl.read_parquet(staging / RECORDS_FILE, columns=list(AFTER_SPLINK_COLUMNS))
         clock.lap("charts_and_close")
 
         if config.household_evidence:
@@ -326,17 +334,49 @@ def threshold_choice(config: LinkageConfig, links: pl.DataFrame) -> dict[str, An
     }
 
 
-def _deterministic_links(
-    linkable: pl.DataFrame, config: LinkageConfig
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The records left for Splink to score and the links the matchkey made (none when the
-    deterministic pass is switched off)."""
+@dataclass(frozen=True)
+class _Prepared:
+    """What Splink's part needs besides the saved records: counts, the deterministic links
+    and the population term frequencies (small, compared with the records)."""
+
+    records: int
+    representatives: int
+    exact_links: pl.DataFrame
+    frequencies: dict[str, pl.DataFrame]
+
+
+def _prepare(records: pl.DataFrame, config: LinkageConfig, staging: Path) -> _Prepared:
+    """Save the records, make the deterministic links and the term-frequency tables (saved
+    too, so that the report scores pairs again with the same frequencies)."""
+    records.write_parquet(staging / RECORDS_FILE)
+    # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
+    # its own cluster, but take no part in training or prediction. Only the columns the
+    # two steps read are copied: all of them would cost gigabytes at millions of records.
+    read = set(DETERMINISTIC_COLUMNS) | set(model.TF_COLUMNS)
+    linkable = (
+        records.lazy()
+        .filter(pl.col("linkable"))
+        .select(c for c in records.columns if c in read)
+        .collect()
+    )
+    exact_links = _deterministic_links(linkable, config)
+    frequencies = frequency_tables(linkable)
+    write_frequency_tables(frequencies, staging / FREQUENCY_FOLDER)
+    return _Prepared(
+        records=records.height,
+        representatives=linkable.height - exact_links.height,
+        exact_links=exact_links,
+        frequencies=frequencies,
+    )
+
+
+def _deterministic_links(linkable: pl.DataFrame, config: LinkageConfig) -> pl.DataFrame:
+    """The links the matchkey made (none when the deterministic pass is switched off)."""
     if config.deterministic_pass:
-        return deterministic_pass(linkable)
-    no_links = pl.DataFrame(
+        return deterministic_links(linkable)
+    return pl.DataFrame(
         schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64}
     )
-    return linkable, no_links
 
 
 def _cluster(

@@ -27,7 +27,18 @@ DETERMINISTIC_MATCH_KEY = "exact"
 """``match_key`` of links made by the deterministic pass (probability 1)."""
 
 
-def deterministic_pass(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+DETERMINISTIC_COLUMNS: tuple[str, ...] = (
+    *model.DETERMINISTIC_KEYS,
+    "unique_id",
+    "unique_people",
+    "source",
+    "sex",
+    "person_number",
+)
+"""The record columns :func:`deterministic_links` reads."""
+
+
+def deterministic_links(records: pl.DataFrame) -> pl.DataFrame:
     """Join records that agree exactly on every key of :data:`model.DETERMINISTIC_KEYS`.
 
     A group is joined only if its records do not disagree on sex, hold at most one
@@ -35,18 +46,22 @@ def deterministic_pass(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
     carry at most one person number per source. Each
     joined group is represented in the probabilistic stage by one record (its
     one-per-person record if any, otherwise its lowest id); the others are linked to that
-    representative with probability 1.
+    representative with probability 1, and :func:`without_joined` leaves them out of
+    Splink's input.
 
     Returns
     -------
-    tuple of polars.DataFrame
-        The representatives (records left for Splink) and the deterministic links
-        (``unique_id_l``, ``unique_id_r``, ``match_probability``).
+    polars.DataFrame
+        The deterministic links (``unique_id_l``, ``unique_id_r``, ``match_probability``);
+        each joined record is a ``unique_id_r`` once.
     """
     keys = list(model.DETERMINISTIC_KEYS)
-    if "person_number" not in records.columns:
-        records = records.with_columns(pl.lit(None, dtype=pl.Utf8).alias("person_number"))
-    complete = records.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
+    # Only the columns the groups need: sorting every identifier column of millions of
+    # records (name keys, address tokens, postcode histories) cost gigabytes for nothing.
+    frame = records.select(c for c in DETERMINISTIC_COLUMNS if c in records.columns)
+    if "person_number" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.Utf8).alias("person_number"))
+    complete = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
     groups = (
         complete.sort(["unique_people", "unique_id"], descending=[True, False])
         .group_by(keys)
@@ -71,7 +86,7 @@ def deterministic_pass(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
             & (pl.col("n_numbers") == pl.col("n_numbered_src"))
         )
     )
-    links = (
+    return (
         groups.select(
             pl.col("unique_id").list.first().alias("unique_id_l"),
             pl.col("unique_id").list.slice(1).alias("unique_id_r"),
@@ -79,9 +94,13 @@ def deterministic_pass(records: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
         .explode("unique_id_r")
         .with_columns(pl.lit(1.0).alias("match_probability"))
     )
-    members = links.get_column("unique_id_r")
-    representatives = records.filter(~pl.col("unique_id").is_in(members.implode()))
-    return representatives, links
+
+
+def without_joined(records: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """The records left for Splink to score: all but those :func:`deterministic_links`
+    joined to a representative."""
+    joined = links.get_column("unique_id_r")
+    return records.filter(~pl.col("unique_id").is_in(joined.implode()))
 
 
 def write_predictions(

@@ -34,7 +34,10 @@ def population_frequencies(records: pl.DataFrame, column: str) -> pl.DataFrame:
     polars.DataFrame
         Columns ``column`` and ``tf_<column>``, frequencies summing to one.
     """
-    people = records.unique(subset=["forename", "surname", "date_of_birth", column])
+    person = ["forename", "surname", "date_of_birth"]
+    # Only the columns counted: unique() over every column of millions of records would
+    # copy them all.
+    people = records.select(*person, *([column] if column not in person else [])).unique()
     counts = people.drop_nulls(column).group_by(column).agg(pl.len().alias("n"))
     total = counts.get_column("n").sum()
     return counts.select(pl.col(column), (pl.col("n") / max(total, 1)).alias(f"tf_{column}")).sort(

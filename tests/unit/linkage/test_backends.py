@@ -1,13 +1,16 @@
-"""Backend choice and the DuckDB-to-Spark translation of the model (no Spark needed)."""
+"""Backend choice, the DuckDB-to-Spark translation of the model and the tables a backend
+hands Splink (no Spark needed)."""
 
 import re
 import sys
 
+import polars as pl
 import pytest
 
 from linkage import LinkageConfig, model
 from linkage.backends import BackendUnavailableError, open_backend, prediction_chunks
 from linkage.dialects import restore_sql, translate_settings, translate_sql
+from linkage.prediction import deterministic_links, without_joined
 
 
 def test_duckdb_sql_is_left_alone():
@@ -95,3 +98,49 @@ def test_every_role_translates_to_spark_functions_only():
     }
     assert unknown <= {"jaro_winkler"}, unknown
     assert any("ARRAY_INTERSECT" in c for c in conditions)  # the address words
+
+
+def test_duckdb_holds_the_records_the_deterministic_pass_left_for_splink(tmp_path):
+    # Six records: 0-2 one person agreeing on every deterministic key (1 and 2 join 0),
+    # 3 another person, 4 and 5 unlinkable (wholly imputed), 5 also a namesake of 0's group.
+    # Worked by hand: Splink trains on the linkable 0-3 and predicts on 0 and 3 only.
+    person = {"forename": "ANN", "surname": "LEE", "date_of_birth": 1, "postcode": "M1 1AE"}
+    rows = [
+        {**person, "unique_id": 0, "source": "census", "unique_people": True, "linkable": True},
+        {**person, "unique_id": 1, "source": "gp", "unique_people": False, "linkable": True},
+        {**person, "unique_id": 2, "source": "dwp", "unique_people": False, "linkable": True},
+        {
+            **person,
+            "surname": "KAY",
+            "unique_id": 3,
+            "source": "gp",
+            "unique_people": False,
+            "linkable": True,
+        },
+        {
+            **person,
+            "surname": "ROE",
+            "unique_id": 4,
+            "source": "census",
+            "unique_people": True,
+            "linkable": False,
+        },
+        {**person, "unique_id": 5, "source": "census", "unique_people": True, "linkable": False},
+    ]
+    records = pl.DataFrame(rows).with_columns(pl.lit("F").alias("sex"))
+    path = tmp_path / "records.parquet"
+    records.write_parquet(path)
+    links = deterministic_links(records.filter(pl.col("linkable")))
+    backend = open_backend(LinkageConfig(), tmp_path)
+    try:
+        backend.register_records(path)
+        backend.register_representatives(links)
+        linkable = backend.con.sql("SELECT unique_id FROM linkable_records ORDER BY 1").fetchall()
+        left = backend.con.sql("SELECT unique_id FROM representative_records ORDER BY 1")
+        left_ids = [row[0] for row in left.fetchall()]
+    finally:
+        backend.close()
+    assert [row[0] for row in linkable] == [0, 1, 2, 3]
+    assert left_ids == [0, 3]
+    expected = without_joined(records.filter(pl.col("linkable")), links)
+    assert left_ids == sorted(expected.get_column("unique_id").to_list())

@@ -13,7 +13,7 @@ from linkage.clustering import (
     spines_at_thresholds,
     write_accepted_links,
 )
-from linkage.prediction import deterministic_pass
+from linkage.prediction import deterministic_links, without_joined
 
 
 def _nodes(sources, numbers=None):
@@ -80,7 +80,8 @@ def test_deterministic_pass_joins_exact_groups_but_not_two_census_records():
         {**base, "unique_id": 4, "source": "census", "unique_people": True, "surname": "KAY"},
         {**base, "unique_id": 5, "source": "gp", "unique_people": False, "postcode": None},
     ]
-    reps, links = deterministic_pass(pl.DataFrame(rows))
+    links = deterministic_links(pl.DataFrame(rows))
+    reps = without_joined(pl.DataFrame(rows), links)
     assert sorted(links.select("unique_id_l", "unique_id_r").rows()) == [(0, 1), (0, 2)]
     assert sorted(reps.get_column("unique_id").to_list()) == [0, 3, 4, 5]
 
@@ -112,7 +113,8 @@ def test_deterministic_pass_refuses_groups_with_two_numbers_of_one_source():
     frame = pl.DataFrame(rows).with_columns(
         pl.lit("F").alias("sex"), pl.lit(False).alias("unique_people")
     )
-    reps, links = deterministic_pass(frame)
+    links = deterministic_links(frame)
+    reps = without_joined(frame, links)
     assert links.select("unique_id_l", "unique_id_r").rows() == [(3, 4)]
     assert sorted(reps.get_column("unique_id").to_list()) == [0, 1, 2, 3]
 
