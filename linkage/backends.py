@@ -37,9 +37,10 @@ RECORDS_PER_CHUNK = 4_000_000
 
 Each chunk repeats the blocking joins over the whole table, so chunks cost time: at
 5,000,000 people (7.8 million records left for Splink) prediction took 96 s in one chunk,
-117 s in two and 203 s in eight, with the same peak memory (15.8-16.3 GB, most of it the
-records held outside DuckDB; DuckDB itself is capped by ``memory_limit`` and spills). Two
-chunks at that size keep a margin without the cost of many."""
+117 s in two and 203 s in eight, with the same peak memory (15.8-16.3 GB then, most of it
+records the stage held outside DuckDB, since removed; DuckDB itself is capped by
+``memory_limit`` and spills). Two chunks at that size keep a margin without the cost of
+many."""
 
 
 class BackendUnavailableError(RuntimeError):
