@@ -93,11 +93,16 @@ class DuckDBBackend:
         second time inside DuckDB's ``memory_limit``, where they would crowd out the
         blocking joins.
         """
+        self._records_view(records_path)
+        self.con.execute("CREATE VIEW linkable_records AS SELECT * FROM records WHERE linkable")
+        return self.db_api.register("linkable_records", table_name="all_records")
+
+    def _records_view(self, records_path: Path) -> None:
+        """DuckDB's ``records``: a view of the saved records (also what
+        :func:`linkage.prediction.write_predictions` joins the scored pairs to)."""
         self.con.execute(
             f"CREATE VIEW records AS SELECT * FROM read_parquet('{records_path.as_posix()}')"
         )
-        self.con.execute("CREATE VIEW linkable_records AS SELECT * FROM records WHERE linkable")
-        return self.db_api.register("linkable_records", table_name="all_records")
 
     def register_representatives(self, exact_links: pl.DataFrame) -> Any:
         """Register with Splink, for prediction, the linkable records the deterministic pass
@@ -196,18 +201,18 @@ class SparkBackend(DuckDBBackend):
     def register_records(self, records_path: Path) -> Any:
         """Every record in DuckDB (for the artefact); the linkable ones in Spark (for
         training)."""
-        self.con.execute(
-            f"CREATE TABLE records AS SELECT * FROM read_parquet('{records_path.as_posix()}')"
-        )
+        self._records_view(records_path)
         self._records_path = records_path
-        linkable = pl.read_parquet(records_path).filter(pl.col("linkable")).to_arrow()
-        return self.db_api.register(linkable, table_name="all_records")
+        return self.db_api.register(self._linkable().to_arrow(), table_name="all_records")
 
     def register_representatives(self, exact_links: pl.DataFrame) -> Any:
         """Register with Spark the linkable records the deterministic pass did not join."""
-        linkable = pl.read_parquet(self._records_path).filter(pl.col("linkable"))
-        left = without_joined(linkable, exact_links).to_arrow()
+        left = without_joined(self._linkable(), exact_links).to_arrow()
         return self.db_api.register(left, table_name="representatives")
+
+    def _linkable(self) -> pl.DataFrame:
+        # Read again for each table rather than held between them: Spark keeps its own copy.
+        return pl.scan_parquet(self._records_path).filter(pl.col("linkable")).collect()
 
     def predict(self, linker: Any, *, floor: float, records: int) -> Any:
         """Score the blocked pairs; Spark partitions the work itself."""

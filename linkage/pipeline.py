@@ -173,7 +173,6 @@ def _run_splink(
         # Train on every record (unbiased m and u), predict on the representatives left by the
         # deterministic pass (the pairs that still need scoring).
         everyone = backend.register_records(staging / RECORDS_FILE)
-        frequencies = prepared.frequencies
         table = backend.register_representatives(prepared.exact_links)
         source: Any = (
             model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)
@@ -181,7 +180,7 @@ def _run_splink(
             else json.loads(Path(model_path).read_text(encoding="utf-8"))
         )
         training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-        register_frequencies(training_linker, db_api, frequencies, suffix="train")
+        register_frequencies(training_linker, db_api, prepared.frequencies, suffix="train")
         if model_path is not None:
             training: dict[str, Any] = {
                 "reused_model": str(model_path),
@@ -205,7 +204,7 @@ def _run_splink(
             }
         model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
         linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
-        register_frequencies(linker, db_api, frequencies, suffix="predict")
+        register_frequencies(linker, db_api, prepared.frequencies, suffix="predict")
         clock.lap("training")
 
         scored = backend.predict(
