@@ -1,9 +1,10 @@
 """The engines Splink runs on: DuckDB on one machine (default) or Spark.
 
 Both backends run the same model (:mod:`linkage.model`, translated to the backend's SQL by
-:mod:`linkage.dialects`) and write the same artefacts. Everything outside Splink
-(standardisation, the deterministic pass, clustering, writing ``predictions.parquet``) is
-shared: a backend only registers tables, runs Splink and hands back its scored pairs.
+:mod:`linkage.dialects`) and write the same artefacts. A backend holds the records where the
+engine works on them (a DuckDB view, a Spark view, both over ``records.parquet``) and its
+:attr:`sql` runs the shared SQL steps there (:mod:`linkage.sql_steps`: the deterministic
+pass, the term frequencies, writing ``predictions.parquet``, household evidence).
 
 pyspark is an optional extra (``pip install 'triangulate[spark]'``); it is imported only
 when the Spark backend is chosen.
@@ -20,12 +21,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import polars as pl
-
 from linkage.config import LinkageConfig
 from linkage.database import connect, splink_api
 from linkage.dialects import Dialect, restore_sql, translate_settings
-from linkage.prediction import without_joined, write_predictions
+from linkage.sql_engine import DuckDBSql, SparkSql, SqlEngine
+from linkage.sql_steps import write_predictions
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class DuckDBBackend:
         self.config = config
         self.con = self._open_duckdb(config, work_dir)
         self.db_api = splink_api(self.con)
+        self.sql: SqlEngine = DuckDBSql(self.con)
 
     def _open_duckdb(self, config: LinkageConfig, work_dir: Path | None) -> Any:
         """DuckDB, spilling to ``temp_directory`` or, by default, to a folder inside the
@@ -83,40 +84,25 @@ class DuckDBBackend:
             temp_directory=self.spill_dir,
         )
 
-    def register_records(self, records_path: Path) -> Any:
+    def register_records(self, records_path: Path) -> None:
         """Make ``records`` a view of every record in ``records_path`` (the stage's
-        ``records.parquet``); return the linkable ones registered with Splink (for
-        training).
+        ``records.parquet``) and ``linkable_records`` of the linkable ones.
 
-        A view, not a table: Splink materialises what it needs from it (its own copy of
+        Views, not tables: Splink materialises what it needs from them (its own copy of
         the input with term frequencies), so the records are held neither in Python nor a
         second time inside DuckDB's ``memory_limit``, where they would crowd out the
         blocking joins.
         """
-        self._records_view(records_path)
-        self.con.execute("CREATE VIEW linkable_records AS SELECT * FROM records WHERE linkable")
+        self.sql.parquet_view("records", records_path)
+        self.sql.view("linkable_records", "SELECT * FROM records WHERE linkable")
+
+    def register_linkable(self) -> Any:
+        """Register the linkable records with Splink (for training)."""
         return self.db_api.register("linkable_records", table_name="all_records")
 
-    def _records_view(self, records_path: Path) -> None:
-        """DuckDB's ``records``: a view of the saved records (also what
-        :func:`linkage.prediction.write_predictions` joins the scored pairs to)."""
-        self.con.execute(
-            f"CREATE VIEW records AS SELECT * FROM read_parquet('{records_path.as_posix()}')"
-        )
-
-    def register_representatives(self, exact_links: pl.DataFrame) -> Any:
-        """Register with Splink, for prediction, the linkable records the deterministic pass
-        did not join to another (:func:`linkage.prediction.without_joined`, in SQL)."""
-        joined = exact_links.select(pl.col("unique_id_r").alias("unique_id")).to_arrow()
-        self.con.register("joined_arrow", joined)
-        self.con.execute("CREATE TABLE joined_records AS SELECT unique_id FROM joined_arrow")
-        self.con.unregister("joined_arrow")
-        # A table, not a view: Splink reads its input once per blocking rule and chunk,
-        # and repeating the anti-join each time doubled the prediction's time at 5M people.
-        self.con.execute(
-            "CREATE TABLE representative_records AS SELECT * FROM records WHERE linkable "
-            "AND unique_id NOT IN (SELECT unique_id FROM joined_records)"
-        )
+    def register_representatives(self) -> Any:
+        """Register with Splink, for prediction, the table ``representative_records``
+        (:func:`linkage.sql_steps.make_representatives`)."""
         return self.db_api.register("representative_records", table_name="representatives")
 
     def settings(self, settings: dict[str, Any]) -> dict[str, Any]:
@@ -137,11 +123,9 @@ class DuckDBBackend:
             )
         return linker.inference.predict(threshold_match_probability=floor)
 
-    def write_predictions(
-        self, scored: Any, exact_links: pl.DataFrame, weight_columns: list[str], path: Path
-    ) -> None:
-        """Write Splink's scored pairs and the deterministic links to ``path``."""
-        write_predictions(self.con, scored.physical_name, exact_links, weight_columns, path)
+    def write_predictions(self, scored: Any, weight_columns: list[str], path: Path) -> None:
+        """Write Splink's scored pairs and the exact links to ``path``."""
+        write_predictions(self.sql, scored.physical_name, weight_columns, path)
 
     def close(self) -> None:
         """Close the connection and remove the spill folder it made."""
@@ -173,6 +157,7 @@ class SparkEngine:
             break_lineage_method="parquet",
             num_partitions_on_repartition=config.spark_shuffle_partitions,
         )
+        self.sql = SparkSql(self.spark, self.scratch)
 
     def close(self) -> None:
         """Stop Spark (freeing the JVM's memory) and remove the scratch folder."""
@@ -183,9 +168,8 @@ class SparkEngine:
 class SparkBackend(DuckDBBackend):
     """Splink on Spark (``splink.backends.spark.SparkAPI``), local or on a cluster.
 
-    The scored pairs are written by Spark as Parquet and joined to the records by a small
-    DuckDB connection to make ``predictions.parquet``, so the artefact is identical in form
-    to the DuckDB backend's.
+    The records are a Spark view of ``records.parquet``, and every SQL step runs as Spark
+    SQL (:class:`linkage.sql_engine.SparkSql`): the driver holds no records.
     """
 
     dialect: Dialect = "spark"
@@ -194,42 +178,32 @@ class SparkBackend(DuckDBBackend):
         self.config = config
         self.engine = SparkEngine(config)
         self.db_api = self.engine.db_api
-        self._scratch = self.engine.scratch
-        # DuckDB only joins the scored pairs to the records when writing the artefact.
-        self.con = self._open_duckdb(config, work_dir)
+        self.sql = self.engine.sql
 
-    def register_records(self, records_path: Path) -> Any:
-        """Every record in DuckDB (for the artefact); the linkable ones in Spark (for
-        training)."""
-        self._records_view(records_path)
-        self._records_path = records_path
-        return self.db_api.register(self._linkable().to_arrow(), table_name="all_records")
+    def register_linkable(self) -> Any:
+        """Register the linkable records with Splink (a Spark frame: Splink's SparkAPI
+        takes the view's rows where they are)."""
+        return self.db_api.register(
+            self.engine.spark.table("linkable_records"), table_name="all_records"
+        )
 
-    def register_representatives(self, exact_links: pl.DataFrame) -> Any:
-        """Register with Spark the linkable records the deterministic pass did not join."""
-        left = without_joined(self._linkable(), exact_links).to_arrow()
-        return self.db_api.register(left, table_name="representatives")
-
-    def _linkable(self) -> pl.DataFrame:
-        # Read again for each table rather than held between them: Spark keeps its own copy.
-        return pl.scan_parquet(self._records_path).filter(pl.col("linkable")).collect()
+    def register_representatives(self) -> Any:
+        """Register with Splink the table ``representative_records``."""
+        return self.db_api.register(
+            self.engine.spark.table("representative_records"), table_name="representatives"
+        )
 
     def predict(self, linker: Any, *, floor: float, records: int) -> Any:
         """Score the blocked pairs; Spark partitions the work itself."""
         return linker.inference.predict(threshold_match_probability=floor)
 
-    def write_predictions(
-        self, scored: Any, exact_links: pl.DataFrame, weight_columns: list[str], path: Path
-    ) -> None:
-        """Write the scored pairs with Spark, then join and sort them with DuckDB."""
-        folder = self._scratch / "predictions"
-        scored.as_spark_dataframe().write.mode("overwrite").parquet(folder.as_uri())
-        source = f"read_parquet('{(folder / '*.parquet').as_posix()}')"
-        write_predictions(self.con, source, exact_links, weight_columns, path)
+    def write_predictions(self, scored: Any, weight_columns: list[str], path: Path) -> None:
+        """Write the scored pairs and the exact links to ``path`` as Spark SQL."""
+        scored.as_spark_dataframe().createOrReplaceTempView("splink_scored")
+        write_predictions(self.sql, "splink_scored", weight_columns, path)
 
     def close(self) -> None:
-        """Close DuckDB, stop Spark and remove the scratch folder."""
-        super().close()
+        """Stop Spark and remove the scratch folder."""
         self.engine.close()
 
 

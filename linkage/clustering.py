@@ -179,48 +179,6 @@ def cluster_records(
     return _spine_frame(nodes, roots, best)
 
 
-def cluster_component(
-    nodes: pl.DataFrame, edges: pl.DataFrame, *, max_per_source: int = MAX_RECORDS_PER_SOURCE
-) -> pl.DataFrame:
-    """Cluster one connected component of the links (or any records no link leaves).
-
-    The greedy joins only records a chain of links connects, and whether it accepts a link
-    depends only on the links before it among those records; a cluster's root is its
-    smallest ``unique_id``. So clustering each connected component alone gives exactly
-    what :func:`cluster_records` gives over them all: this is what Spark runs per
-    component (see :mod:`linkage.spark_clustering`).
-
-    Parameters
-    ----------
-    nodes
-        The component's records, with the columns :func:`cluster_records` takes; any
-        ``unique_id`` values, in any order.
-    edges
-        The component's links already at or above the threshold.
-    max_per_source
-        As in :func:`cluster_records`.
-
-    Returns
-    -------
-    polars.DataFrame
-        ``unique_id``, ``root`` (the ``unique_id`` naming the record's cluster) and
-        ``best`` (its best accepted link, 0.0 for none), one row per record.
-    """
-    nodes = nodes.sort("unique_id")
-    ids = nodes.get_column("unique_id").to_numpy()
-    # Positions in id order: the mapping keeps the order of ids, so ties between links and
-    # the smaller-id-is-root rule come out as they do over all records.
-    local = edges.with_columns(
-        pl.Series("unique_id_l", np.searchsorted(ids, edges.get_column("unique_id_l").to_numpy())),
-        pl.Series("unique_id_r", np.searchsorted(ids, edges.get_column("unique_id_r").to_numpy())),
-    )
-    roots, best = _greedy(nodes, local, max_per_source)
-    return pl.DataFrame(
-        {"unique_id": ids, "root": ids[roots], "best": best},
-        schema={"unique_id": pl.Int64, "root": pl.Int64, "best": pl.Float64},
-    )
-
-
 def _greedy(
     nodes: pl.DataFrame, edges: pl.DataFrame, max_per_source: int
 ) -> tuple[np.ndarray, list[float]]:
@@ -299,6 +257,37 @@ def accepted_links(
     left, right = ordered.get_column("unique_id_l").to_list(), ordered.get_column("unique_id_r")
     accepted = [join(a, b) for a, b in zip(left, right.to_list(), strict=True)]
     return ordered.with_columns(pl.Series("accepted", accepted, dtype=pl.Boolean))
+
+
+def accepted_in_component(
+    nodes: pl.DataFrame,
+    edges: pl.DataFrame,
+    floor: float,
+    *,
+    max_per_source: int = MAX_RECORDS_PER_SOURCE,
+) -> pl.DataFrame:
+    """:func:`accepted_links` over one connected component of the links at ``floor`` (or
+    a union of whole components), whose ``unique_id`` values need not run 0..n-1.
+
+    Whether a link is refused depends only on the links before it among the records a
+    chain of links connects, so each component alone gives exactly the marks
+    :func:`accepted_links` gives over every record: this is what Spark runs per bucket of
+    components (:mod:`linkage.spark_clustering`). Returns ``unique_id_l``, ``unique_id_r``,
+    ``match_probability`` and ``accepted``.
+    """
+    nodes = nodes.sort("unique_id")
+    ids = nodes.get_column("unique_id").to_numpy()
+    # Positions in id order: the mapping keeps the order of ids, so ties between links
+    # come out as they do over all records.
+    local = edges.with_columns(
+        pl.Series("unique_id_l", np.searchsorted(ids, edges.get_column("unique_id_l").to_numpy())),
+        pl.Series("unique_id_r", np.searchsorted(ids, edges.get_column("unique_id_r").to_numpy())),
+    )
+    marked = accepted_links(nodes, local, floor, max_per_source=max_per_source)
+    return marked.with_columns(
+        pl.Series("unique_id_l", ids[marked.get_column("unique_id_l").to_numpy()]),
+        pl.Series("unique_id_r", ids[marked.get_column("unique_id_r").to_numpy()]),
+    )
 
 
 RECORDS_FILE = "records.parquet"

@@ -18,7 +18,7 @@ import polars as pl
 
 from common.files import staged_output
 from linkage import model
-from linkage.backends import SparkEngine, open_backend
+from linkage.backends import DuckDBBackend, SparkBackend, open_backend
 from linkage.clustering import (
     ACCEPTED_LINKS_FILE,
     RECORDS_FILE,
@@ -28,21 +28,32 @@ from linkage.clustering import (
     write_accepted_links,
 )
 from linkage.config import LinkageConfig
-from linkage.household import apply_household_evidence, estimate_weights, household_agreement
+from linkage.database import connect
 from linkage.inputs import InputSpec, project_inputs, read_inputs
 from linkage.prediction import (
-    DETERMINISTIC_COLUMNS,
     THRESHOLD_CANDIDATES,
     THRESHOLD_RULE,
     choose_threshold,
-    deterministic_links,
     expected_metrics,
 )
-from linkage.spark_clustering import cluster_records_spark
+from linkage.spark_clustering import (
+    CANDIDATE_LINKS,
+    NUMBER_COLUMNS,
+    mark_links_on_spark,
+    spark_nodes,
+    spine_on_spark,
+)
+from linkage.sql_engine import DuckDBSql, SqlEngine
+from linkage.sql_steps import (
+    add_household_evidence,
+    frequency_tables,
+    make_deterministic_links,
+    make_representatives,
+    threshold_sums,
+)
 from linkage.training import (
     FREQUENCY_FOLDER,
     estimate_prior,
-    frequency_tables,
     register_frequencies,
     train,
     write_frequency_tables,
@@ -50,18 +61,16 @@ from linkage.training import (
 
 logger = logging.getLogger(__name__)
 
-AFTER_SPLINK_COLUMNS: tuple[str, ...] = (
+NODE_COLUMNS: tuple[str, ...] = (
     "unique_id",
     "source",
     "record_id",
     "unique_people",
     "person_number",
     "shared_number",
-    "postcode",
-    "household",
 )
-"""The record columns the steps after Splink read (household evidence, clustering and the
-summary): the records are read back with only these."""
+"""The record columns clustering reads on one machine: the records are read back with only
+these."""
 
 PACKAGED_MODEL = Path(__file__).resolve().parent / "reference" / "default_model.json"
 """A model trained on a generated world, used when the inputs are too small to train."""
@@ -152,6 +161,7 @@ def _model_to_reuse(records: int, roles: set[str], config: LinkageConfig) -> Pat
 
 
 def _run_splink(
+    backend: DuckDBBackend,
     prepared: _Prepared,
     config: LinkageConfig,
     staging: Path,
@@ -159,68 +169,62 @@ def _run_splink(
     roles: set[str],
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """Train (or reuse) the model, score the blocked pairs into ``predictions.parquet`` and
-    save the charts: everything that needs the backend, opened here and closed before the
-    polars steps that follow (freeing DuckDB's memory, up to memory_limit, or Spark's JVM),
-    on failure too. The records come from the saved ``records.parquet``.
+    save the charts: Splink's part, on the backend's views of the saved records.
 
     Returns the training summary, the trained model's settings and the charts written.
     """
     from splink import Linker
 
-    with closing(open_backend(config, staging)) as backend:
-        db_api = backend.db_api
-        model_path = _model_to_reuse(prepared.records, roles, config)
-        # Train on every record (unbiased m and u), predict on the representatives left by the
-        # deterministic pass (the pairs that still need scoring).
-        everyone = backend.register_records(staging / RECORDS_FILE)
-        table = backend.register_representatives(prepared.exact_links)
-        source: Any = (
-            model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)
-            if model_path is None
-            else json.loads(Path(model_path).read_text(encoding="utf-8"))
+    db_api = backend.db_api
+    model_path = _model_to_reuse(prepared.records, roles, config)
+    # Train on every linkable record (unbiased m and u), predict on the representatives
+    # left by the deterministic pass (the pairs that still need scoring).
+    everyone = backend.register_linkable()
+    table = backend.register_representatives()
+    source: Any = (
+        model.settings_dict(roles=roles, max_iterations=config.em_max_iterations)
+        if model_path is None
+        else json.loads(Path(model_path).read_text(encoding="utf-8"))
+    )
+    training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
+    register_frequencies(training_linker, db_api, prepared.frequencies, suffix="train")
+    if model_path is not None:
+        training: dict[str, Any] = {
+            "reused_model": str(model_path),
+            "prior": estimate_prior(training_linker, roles),
+        }
+    else:
+        clock.lap("set_up")
+        report = train(
+            training_linker,
+            seed=config.seed,
+            u_max_pairs=config.u_max_pairs,
+            em_max_pairs=config.em_max_pairs,
+            max_iterations=config.em_max_iterations,
+            on_no_convergence=config.on_no_convergence,
+            roles=roles,
         )
-        training_linker = Linker(everyone, backend.settings(source), log_level=logging.WARNING)
-        register_frequencies(training_linker, db_api, prepared.frequencies, suffix="train")
-        if model_path is not None:
-            training: dict[str, Any] = {
-                "reused_model": str(model_path),
-                "prior": estimate_prior(training_linker, roles),
-            }
-        else:
-            clock.lap("set_up")
-            report = train(
-                training_linker,
-                seed=config.seed,
-                u_max_pairs=config.u_max_pairs,
-                em_max_pairs=config.em_max_pairs,
-                max_iterations=config.em_max_iterations,
-                on_no_convergence=config.on_no_convergence,
-                roles=roles,
-            )
-            training = {
-                "prior": report.prior,
-                "em_sessions": report.sessions,
-                "untrained_comparisons": report.untrained,
-            }
-        model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
-        linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
-        register_frequencies(linker, db_api, prepared.frequencies, suffix="predict")
-        clock.lap("training")
+        training = {
+            "prior": report.prior,
+            "em_sessions": report.sessions,
+            "untrained_comparisons": report.untrained,
+        }
+    model_dict = backend.canonical(training_linker.misc.save_model_to_json(), source)
+    linker = Linker(table, backend.settings(model_dict), log_level=logging.WARNING)
+    register_frequencies(linker, db_api, prepared.frequencies, suffix="predict")
+    clock.lap("training")
 
-        scored = backend.predict(
-            linker, floor=config.prediction_floor, records=prepared.representatives
-        )
-        columns = [c.unquote().name for c in scored.columns]
-        backend.write_predictions(
-            scored,
-            prepared.exact_links,
-            [c for c in columns if c.startswith("mw_")],
-            staging / "predictions.parquet",
-        )
-        clock.lap("prediction")
-        # The charts need only the trained model, so Splink's part ends here.
-        charts = _save_charts(training_linker, staging / "charts") if config.charts else []
-        return training, model_dict, charts
+    scored = backend.predict(
+        linker, floor=config.prediction_floor, records=prepared.representatives
+    )
+    columns = [c.unquote().name for c in scored.columns]
+    backend.write_predictions(
+        scored, [c for c in columns if c.startswith("mw_")], staging / "predictions.parquet"
+    )
+    clock.lap("prediction")
+    # The charts need only the trained model, so Splink's part ends here.
+    charts = _save_charts(training_linker, staging / "charts") if config.charts else []
+    return training, model_dict, charts
 
 
 def link_records(
@@ -229,7 +233,12 @@ def link_records(
     """Link the given inputs and write the linkage artefacts to ``out_dir``.
 
     Writes ``records.parquet`` (standardised identifiers), ``predictions.parquet``,
-    ``spine.parquet``, ``model.json``, ``charts/*.html`` and ``linkage_summary.json``.
+    ``accepted_links.parquet``, ``spine.parquet``, ``model.json``, ``term_frequencies/``,
+    ``charts/*.html`` and ``linkage_summary.json``.
+
+    Every step after reading works on the backend's engine (DuckDB, or Spark with
+    ``backend: spark``), over the saved records: the Python process holds the records
+    only while reading and standardising them, and, on DuckDB, the links while clustering.
 
     Raises
     ------
@@ -243,58 +252,71 @@ def link_records(
     clock.lap("read_and_standardise")
 
     with staged_output(out_dir) as staging:
-        prepared = _prepare(records, config, staging)
-        clock.lap("deterministic_pass")
-        # Splink's part reads the saved records; holding them here as well would double
-        # the memory of the largest step. They are read back for the polars steps after it.
+        counts = _record_counts(records)
+        records.write_parquet(staging / RECORDS_FILE)
+        # From here the engine reads the saved records; holding them here as well would
+        # double the memory of the largest step.
         del records
         roles = {role for spec in specs for role in spec.columns}
-        training, model_dict, charts = _run_splink(prepared, config, staging, clock, roles)
-        records = pl.read_parquet(staging / RECORDS_FILE, columns=list(AFTER_SPLINK_COLUMNS))
-        clock.lap("charts_and_close")
-
-        if config.household_evidence:
-            training["household"] = _add_household_evidence(
-                records, staging / "predictions.parquet"
+        with closing(open_backend(config, staging)) as backend:
+            backend.register_records(staging / RECORDS_FILE)
+            prepared = _prepare(backend.sql, config, staging, counts["records"])
+            clock.lap("deterministic_pass")
+            training, model_dict, charts = _run_splink(
+                backend, prepared, config, staging, clock, roles
             )
-            clock.lap("household_evidence")
-
-        edges = pl.read_parquet(
-            staging / "predictions.parquet",
-            columns=["unique_id_l", "unique_id_r", "match_probability", "match_key"],
-        )
-        training["shared_number_constraint"] = shared_number_rule(model_dict)
-        nodes = _cluster_nodes(records, training["shared_number_constraint"])
-        # One clustering pass at the lowest threshold considered: the links it accepts
-        # give the spine at the chosen threshold and, saved, at any higher one later.
-        floor, limit = candidate_floor(config), config.max_records_per_source
-        links = accepted_links(nodes, edges, floor, max_per_source=limit)
-        choice = threshold_choice(config, links)
-        threshold = float(choice["threshold"])
-        clock.lap("threshold_choice")
-        write_accepted_links(links, floor, limit, staging / ACCEPTED_LINKS_FILE)
-        clusters = _cluster(config, nodes, links, staging, threshold)
-        clock.lap("clustering")
-
+            clock.lap("charts")
+            if config.household_evidence:
+                training["household"] = add_household_evidence(
+                    backend.sql, staging / "predictions.parquet"
+                )
+                clock.lap("household_evidence")
+            training["shared_number_constraint"] = shared_number_rule(model_dict)
+            if isinstance(backend, SparkBackend):
+                choice, clusters = _cluster_on_spark(
+                    backend, config, staging, training["shared_number_constraint"], clock
+                )
+        # On DuckDB the greedy runs in Python, after DuckDB's memory is freed.
+        if not isinstance(backend, SparkBackend):
+            choice, clusters = _cluster_in_python(
+                config, staging, training["shared_number_constraint"], clock
+            )
         _write_model(model_dict, staging / "model.json")
         clock.lap("artefacts")
         timings = clock.stop()
 
-        summary = _summary(records, clusters, edges, choice, training, charts, timings, config)
+        links = _link_counts(staging / "predictions.parquet")
+        summary = _summary(counts, clusters, links, choice, training, charts, timings, config)
         summary["inputs"] = input_report.as_dict()
         (staging / "linkage_summary.json").write_text(
             json.dumps(summary, indent=2, default=str), encoding="utf-8"
         )
-    logger.info("Linked %d records into %d people", records.height, summary["clusters"])
+    logger.info("Linked %d records into %d people", counts["records"], summary["clusters"])
     return {
         "records": summary["records"],
         "clusters": summary["clusters"],
-        "threshold": threshold,
+        "threshold": choice["threshold"],
         "threshold_rule": choice["rule"],
         "seconds": timings["total"],
         "out_dir": str(out_dir),
         **input_report.as_dict(),
     }
+
+
+def _record_counts(records: pl.DataFrame) -> dict[str, Any]:
+    """Records in all and by source, for the summary."""
+    by_source = records.group_by("source").agg(pl.len()).sort("source")
+    return {"records": records.height, "records_by_source": dict(by_source.iter_rows())}
+
+
+def _link_counts(predictions: Path) -> dict[str, int]:
+    """Deterministic links and scored pairs in ``predictions.parquet``, for the summary."""
+    keys = pl.scan_parquet(predictions).select(
+        (pl.col("match_key") == "exact").sum().alias("exact"),
+        (pl.col("match_key") != "exact").sum().alias("scored"),
+    )
+    exact, scored = keys.collect().row(0)
+    return {"deterministic_links": int(exact or 0), "scored_pairs": int(scored or 0)}
 
 
 def candidate_floor(config: LinkageConfig) -> float:
@@ -304,20 +326,22 @@ def candidate_floor(config: LinkageConfig) -> float:
     return min(THRESHOLD_CANDIDATES) if given is None else min(*THRESHOLD_CANDIDATES, given)
 
 
-def threshold_choice(config: LinkageConfig, links: pl.DataFrame) -> dict[str, Any]:
+def threshold_choice(config: LinkageConfig, engine: SqlEngine, links: str) -> dict[str, Any]:
     """The threshold to cluster at, with the model-expected figures behind it.
 
-    ``links`` are :func:`linkage.clustering.accepted_links` at :func:`candidate_floor`.
-    ``auto`` (the default) applies :data:`linkage.prediction.THRESHOLD_RULE`; a number set
-    in the configuration is used as it is, with its expected figures beside the rule's
-    candidates. Deterministic links take part with ``p = 1``.
+    ``links`` names the engine's table of :func:`linkage.clustering.accepted_links` at
+    :func:`candidate_floor`. ``auto`` (the default) applies
+    :data:`linkage.prediction.THRESHOLD_RULE`; a number set in the configuration is used as
+    it is, with its expected figures beside the rule's candidates. Deterministic links take
+    part with ``p = 1``.
     """
-    candidates = THRESHOLD_CANDIDATES
     given = None if config.threshold == "auto" else float(config.threshold)
-    choice = choose_threshold(links, candidates=candidates)
+    wanted = sorted({*THRESHOLD_CANDIDATES, *([given] if given is not None else [])})
+    sums = {row["threshold"]: row for row in threshold_sums(engine, wanted, links)}
+    choice = choose_threshold([sums[t] for t in THRESHOLD_CANDIDATES])
     if given is None:
         return choice
-    expected = expected_metrics(links, [given])[0]
+    expected = expected_metrics([sums[given]])[0]
     return {
         **choice,
         "threshold": given,
@@ -335,82 +359,89 @@ def threshold_choice(config: LinkageConfig, links: pl.DataFrame) -> dict[str, An
 
 @dataclass(frozen=True)
 class _Prepared:
-    """What Splink's part needs besides the saved records: counts, the deterministic links
-    and the population term frequencies (small, compared with the records)."""
+    """What Splink's part needs besides the engine's tables: counts and the population
+    term frequencies (small, compared with the records)."""
 
     records: int
     representatives: int
-    exact_links: pl.DataFrame
     frequencies: dict[str, pl.DataFrame]
 
 
-def _prepare(records: pl.DataFrame, config: LinkageConfig, staging: Path) -> _Prepared:
-    """Save the records, make the deterministic links and the term-frequency tables (saved
-    too, so that the report scores pairs again with the same frequencies)."""
-    records.write_parquet(staging / RECORDS_FILE)
-    # Records flagged unlinkable (wholly imputed census records) stay in the spine, each
-    # its own cluster, but take no part in training or prediction. Only the columns the
-    # two steps read are copied: all of them would cost gigabytes at millions of records.
-    read = set(DETERMINISTIC_COLUMNS) | set(model.TF_COLUMNS)
-    linkable = (
-        records.lazy()
-        .filter(pl.col("linkable"))
-        .select(c for c in records.columns if c in read)
-        .collect()
-    )
-    exact_links = _deterministic_links(linkable, config)
-    frequencies = frequency_tables(linkable)
+def _prepare(engine: SqlEngine, config: LinkageConfig, staging: Path, records: int) -> _Prepared:
+    """Make the deterministic links and the records left for Splink in the engine, and the
+    term-frequency tables (saved too, so that the report scores pairs again with the same
+    frequencies). Records flagged unlinkable (wholly imputed census records) stay in the
+    spine, each its own cluster, but take no part in training or prediction."""
+    make_deterministic_links(engine, enabled=config.deterministic_pass)
+    representatives = make_representatives(engine)
+    frequencies = frequency_tables(engine)
     write_frequency_tables(frequencies, staging / FREQUENCY_FOLDER)
-    return _Prepared(
-        records=records.height,
-        representatives=linkable.height - exact_links.height,
-        exact_links=exact_links,
-        frequencies=frequencies,
+    return _Prepared(records=records, representatives=representatives, frequencies=frequencies)
+
+
+def _cluster_in_python(
+    config: LinkageConfig, staging: Path, number_rule: dict[str, Any], clock: _Stopwatch
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Choose the threshold and cluster on one machine: one greedy pass at the lowest
+    threshold considered marks the links clustering accepts (saved, they give the spine at
+    any higher threshold later); the spine is their connected components at the chosen
+    threshold. Returns the threshold choice and the cluster counts."""
+    records = pl.read_parquet(staging / RECORDS_FILE, columns=list(NODE_COLUMNS))
+    nodes = _cluster_nodes(records, number_rule)
+    edges = pl.read_parquet(
+        staging / "predictions.parquet",
+        columns=["unique_id_l", "unique_id_r", "match_probability"],
     )
-
-
-def _deterministic_links(linkable: pl.DataFrame, config: LinkageConfig) -> pl.DataFrame:
-    """The links the matchkey made (none when the deterministic pass is switched off)."""
-    if config.deterministic_pass:
-        return deterministic_links(linkable)
-    return pl.DataFrame(
-        schema={"unique_id_l": pl.Int64, "unique_id_r": pl.Int64, "match_probability": pl.Float64}
-    )
-
-
-def _cluster(
-    config: LinkageConfig,
-    nodes: pl.DataFrame,
-    links: pl.DataFrame,
-    staging: Path,
-    threshold: float,
-) -> dict[str, Any]:
-    """Cluster the links into ``spine.parquet``: as Spark jobs with the Spark backend
-    (which read the saved predictions; the spine never reaches the driver), else as the
-    connected components of the links the threshold choice's clustering pass accepted
-    (``links``, :func:`linkage.clustering.accepted_links`). Returns the cluster counts
-    for the summary."""
-    spine_path = staging / "spine.parquet"
-    if config.backend == "spark":
-        with closing(SparkEngine(config)) as engine:
-            nodes_path = engine.scratch / "nodes.parquet"
-            nodes.write_parquet(nodes_path)
-            return cluster_records_spark(
-                engine,
-                nodes_path,
-                staging / "predictions.parquet",
-                threshold,
-                spine_path,
-                max_per_source=config.max_records_per_source,
-            )
+    floor, limit = candidate_floor(config), config.max_records_per_source
+    links = accepted_links(nodes, edges, floor, max_per_source=limit)
+    del edges
+    with closing(connect(memory_limit=config.memory_limit, threads=config.threads)) as con:
+        engine = DuckDBSql(con)
+        engine.register_frame(CANDIDATE_LINKS, links.select("match_probability", "accepted"))
+        choice = threshold_choice(config, engine, CANDIDATE_LINKS)
+    threshold = float(choice["threshold"])
+    clock.lap("threshold_choice")
+    write_accepted_links(links, floor, limit, staging / ACCEPTED_LINKS_FILE)
     spine = spine_from_accepted(nodes, links.filter(pl.col("accepted")), threshold)
-    spine.select(SPINE_COLUMNS).write_parquet(spine_path)
+    spine.select(SPINE_COLUMNS).write_parquet(staging / "spine.parquet")
     sizes = spine.group_by("person_id").agg(pl.len().alias("n"))
     size_counts = sizes.group_by("n").agg(pl.len().alias("clusters")).sort("n")
-    return {
+    clock.lap("clustering")
+    return choice, {
         "clusters": sizes.height,
         "cluster_sizes": {str(n): c for n, c in size_counts.iter_rows()},
     }
+
+
+def _cluster_on_spark(
+    backend: SparkBackend,
+    config: LinkageConfig,
+    staging: Path,
+    number_rule: dict[str, Any],
+    clock: _Stopwatch,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """As :func:`_cluster_in_python`, as Spark jobs (:mod:`linkage.spark_clustering`): the
+    links are marked on the executors and only the threshold sums reach the driver."""
+    engine = backend.engine
+    numbers = NUMBER_COLUMNS if number_rule.get("applied") else ("person_number",)
+    nodes = spark_nodes(engine, staging / RECORDS_FILE, numbers=numbers)
+    floor, limit = candidate_floor(config), config.max_records_per_source
+    largest = mark_links_on_spark(
+        engine, nodes, staging / "predictions.parquet", floor, max_per_source=limit
+    )
+    choice = threshold_choice(config, engine.sql, CANDIDATE_LINKS)
+    threshold = float(choice["threshold"])
+    clock.lap("threshold_choice")
+    engine.sql.write_parquet(
+        f"SELECT unique_id_l, unique_id_r, match_probability, "
+        f"CAST({floor!r} AS DOUBLE) AS floor, CAST({limit} AS INT) AS max_per_source "
+        f"FROM {CANDIDATE_LINKS} WHERE accepted "
+        "ORDER BY match_probability DESC, unique_id_l, unique_id_r",
+        staging / ACCEPTED_LINKS_FILE,
+    )
+    clusters = spine_on_spark(engine, nodes, threshold, staging / "spine.parquet")
+    clock.lap("clustering")
+    return choice, {**clusters, "largest_component": largest}
 
 
 def _cluster_nodes(records: pl.DataFrame, number_rule: dict[str, Any]) -> pl.DataFrame:
@@ -429,22 +460,10 @@ def _write_model(model_dict: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(saved, indent=2), encoding="utf-8")
 
 
-def _add_household_evidence(records: pl.DataFrame, predictions_path: Path) -> dict[str, Any] | None:
-    """Rescore the saved predictions with the household comparison, in place."""
-    predictions = pl.read_parquet(predictions_path)
-    agreement = household_agreement(records, predictions)
-    weights = estimate_weights(predictions, agreement)
-    if weights is None:
-        logger.info("No household information: predictions left as Splink scored them")
-        return None
-    apply_household_evidence(predictions, agreement, weights).write_parquet(predictions_path)
-    return weights.as_dict()
-
-
 def _summary(
-    records: pl.DataFrame,
+    counts: dict[str, Any],
     clusters: dict[str, Any],
-    edges: pl.DataFrame,
+    links: dict[str, int],
     choice: dict[str, Any],
     training: dict[str, Any],
     charts: list[str],
@@ -452,13 +471,9 @@ def _summary(
     config: LinkageConfig,
 ) -> dict[str, Any]:
     return {
-        "records": records.height,
-        "records_by_source": dict(
-            records.group_by("source").agg(pl.len()).sort("source").iter_rows()
-        ),
+        **counts,
         **clusters,
-        "deterministic_links": int((edges.get_column("match_key") == "exact").sum()),
-        "scored_pairs": int((edges.get_column("match_key") != "exact").sum()),
+        **links,
         "threshold": choice["threshold"],
         "threshold_rule": choice["rule"],
         "threshold_reasoning": choice["reasoning"],

@@ -1,17 +1,25 @@
-"""Clustering as Spark jobs (``linkage.backend: spark``): the spine never passes through the
-driver.
+"""Clustering as Spark jobs (``linkage.backend: spark``): neither the links nor the spine
+pass through the driver.
 
-The constrained greedy of :mod:`linkage.clustering` only ever joins records that a chain of
-links at or above the threshold connects, and whether it accepts a link depends only on the
-earlier links among those records. So Spark finds the connected components of the links
-(Splink's own ``cluster_pairwise_predictions_at_threshold``), then runs the same greedy,
-:func:`linkage.clustering.cluster_component`, on the executors, once per bucket of whole
-components. A cluster is named after its smallest ``unique_id`` in both, so the spine is
-identical to :func:`linkage.clustering.cluster_records`'s, row for row.
+Clustering on one machine marks, in one greedy pass at the lowest threshold considered,
+which links it accepts (:func:`linkage.clustering.accepted_links`); the spine at any higher
+threshold is then the connected components of the accepted links at or above it
+(:func:`linkage.clustering.spine_from_accepted`). Spark does the same in three jobs:
 
-One connected component is held by one executor in Python: a component of millions of
-records (links chaining through a dense population at a low threshold) would have to fit
-there; :func:`cluster_records_spark` reports the largest.
+1. the connected components of the links at the floor (Splink's own
+   ``cluster_pairwise_predictions_at_threshold``);
+2. the greedy on the executors, once per bucket of whole components
+   (:func:`linkage.clustering.accepted_in_component`): whether a link is refused depends
+   only on the earlier links among the records a chain of links connects, so the marks
+   are those of one pass over every record;
+3. the connected components of the accepted links at the chosen threshold, each cluster
+   named after its smallest ``unique_id``, each record's probability its best accepted
+   link, as :func:`linkage.clustering.spine_from_accepted` names and scores them.
+
+So the spine is identical to the one-machine spine, row for row. One connected component
+at the floor is held by one executor in Python: a component of millions of records (links
+chaining through a dense population at a low floor) would have to fit there;
+:func:`spine_on_spark` reports the largest.
 """
 
 from __future__ import annotations
@@ -26,9 +34,10 @@ import polars as pl
 from linkage.clustering import (
     MAX_RECORDS_PER_SOURCE,
     SPINE_COLUMNS,
-    cluster_component,
+    accepted_in_component,
     person_id_width,
 )
+from linkage.sql_engine import single_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,16 +51,20 @@ NODE_COLUMNS = ("unique_id", "source", "record_id", "unique_people")
 
 NUMBER_COLUMNS = ("person_number", "shared_number")
 
-GREEDY_SCHEMA = "unique_id long, root long, best double"
+ACCEPTED_SCHEMA = "unique_id_l long, unique_id_r long, match_probability double, accepted boolean"
+
+CANDIDATE_LINKS = "candidate_links"
+"""The Spark view of the links at the floor, each marked ``accepted`` or not (what
+:func:`linkage.sql_steps.threshold_sums` reads)."""
 
 RECORDS_PER_BUCKET = 500_000
 """Records the greedy holds in one call at most, on average (whole components are dealt
 into buckets of records; the polars path holds every record at once)."""
 
 
-def _greedy_on_components(max_per_source: int) -> Any:
+def _greedy_on_components(floor: float, max_per_source: int) -> Any:
     """The function Spark applies to a bucket of whole components' nodes and links (pandas
-    frames, as ``applyInPandas`` hands them), running :func:`cluster_component`."""
+    frames, as ``applyInPandas`` hands them), running :func:`accepted_in_component`."""
 
     def run(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
         frame = pl.from_pandas(nodes)
@@ -63,8 +76,8 @@ def _greedy_on_components(max_per_source: int) -> Any:
             pl.col("unique_id_l", "unique_id_r").cast(pl.Int64),
             pl.col("match_probability").cast(pl.Float64),
         )
-        result = cluster_component(frame, links, max_per_source=max_per_source)
-        return result.to_pandas()
+        marked = accepted_in_component(frame, links, floor, max_per_source=max_per_source)
+        return marked.to_pandas()
 
     return run
 
@@ -93,11 +106,10 @@ def _components(engine: SparkEngine, nodes: Any, links: Any) -> Any:
     return found.as_spark_dataframe().withColumnRenamed("cluster_id", "component")
 
 
-def _greedy_results(
-    nodes: Any, links: Any, components: Any, *, buckets: int, max_per_source: int
+def _marked_links(
+    nodes: Any, links: Any, components: Any, *, buckets: int, floor: float, max_per_source: int
 ) -> Any:
-    """``unique_id``, ``root`` and ``best`` of every record in a component with links;
-    records without links are their own clusters and skip the greedy.
+    """Every link at the floor, marked ``accepted`` or not by the greedy.
 
     Whole components are dealt into ``buckets`` and the greedy runs once per bucket: a
     union of components is as closed under the links as one component is, and one call per
@@ -121,18 +133,70 @@ def _greedy_results(
     return (
         members.groupBy("part")
         .cogroup(linked.groupBy("bucket"))
-        .applyInPandas(_greedy_on_components(max_per_source), schema=GREEDY_SCHEMA)
+        .applyInPandas(_greedy_on_components(floor, max_per_source), schema=ACCEPTED_SCHEMA)
     )
 
 
-def _spine(nodes: Any, greedy: Any, records: int) -> Any:
+def mark_links_on_spark(
+    engine: SparkEngine,
+    nodes: Any,
+    edges_path: Path,
+    floor: float,
+    *,
+    max_per_source: int = MAX_RECORDS_PER_SOURCE,
+) -> int:
+    """Mark which links at or above ``floor`` clustering accepts, as the Spark view
+    :data:`CANDIDATE_LINKS` (written once under the scratch folder); return the size of
+    the largest connected component at the floor.
+
+    Parameters
+    ----------
+    engine
+        The run's Spark session and Splink API (:class:`linkage.backends.SparkEngine`).
+    nodes
+        A Spark frame of the records with the columns
+        :func:`linkage.clustering.cluster_records` takes as ``nodes``.
+    edges_path
+        Parquet of the links (``unique_id_l``, ``unique_id_r``, ``match_probability``;
+        other columns are ignored), e.g. ``predictions.parquet``.
+    floor, max_per_source
+        As in :func:`linkage.clustering.accepted_links`.
+    """
+    from pyspark.sql import functions as F
+
+    links = (
+        engine.spark.read.parquet(Path(edges_path).as_uri())
+        .select("unique_id_l", "unique_id_r", "match_probability")
+        .where(F.col("match_probability") >= F.lit(float(floor)))
+    )
+    components = _components(engine, nodes, links).cache()
+    records = nodes.count()
+    buckets = max(engine.config.spark_shuffle_partitions, math.ceil(records / RECORDS_PER_BUCKET))
+    marked = _marked_links(
+        nodes, links, components, buckets=buckets, floor=floor, max_per_source=max_per_source
+    )
+    folder = engine.scratch / CANDIDATE_LINKS
+    marked.write.mode("overwrite").parquet(folder.as_uri())
+    engine.sql.parquet_view(CANDIDATE_LINKS, folder)
+    largest = components.groupBy("component").count().agg(F.max("count")).first()[0]
+    components.unpersist()
+    return int(largest or 0)
+
+
+def _spine(nodes: Any, accepted: Any, components: Any, records: int) -> Any:
     """The spine in Spark, in ``unique_id`` order, with the polars path's columns."""
     from pyspark.sql import functions as F
 
+    roots = components.groupBy("component").agg(F.min("unique_id").alias("root"))
+    ends = accepted.select(F.col("unique_id_l").alias("unique_id"), "match_probability").union(
+        accepted.select(F.col("unique_id_r").alias("unique_id"), "match_probability")
+    )
+    best = ends.groupBy("unique_id").agg(F.max("match_probability").alias("best"))
     root = F.coalesce(F.col("root"), F.col("unique_id"))
     return (
         nodes.select("unique_id", "source", "record_id")
-        .join(greedy, "unique_id", "left")
+        .join(components.join(roots, "component").select("unique_id", "root"), "unique_id", "left")
+        .join(best, "unique_id", "left")
         .select(
             "source",
             "record_id",
@@ -146,19 +210,42 @@ def _spine(nodes: Any, greedy: Any, records: int) -> Any:
     )
 
 
-def _cluster_sizes(spine: Any, components: Any) -> dict[str, Any]:
-    """Small figures for the run summary: clusters, how many of each size, and the largest
-    connected component the greedy had to hold at once."""
+def spine_on_spark(
+    engine: SparkEngine, nodes: Any, threshold: float, out_path: Path
+) -> dict[str, Any]:
+    """Write the spine at ``threshold`` from the marked links (:func:`mark_links_on_spark`,
+    at a floor no higher) to ``out_path``: :data:`linkage.clustering.SPINE_COLUMNS`, in
+    ``unique_id`` order, identical to what :func:`linkage.clustering.spine_from_accepted`
+    gives. Returns ``clusters`` and ``cluster_sizes`` (clusters of each size)."""
     from pyspark.sql import functions as F
 
+    records = _check_ids(nodes)
+    accepted = (
+        engine.spark.table(CANDIDATE_LINKS)
+        .where(F.col("accepted") & (F.col("match_probability") >= F.lit(float(threshold))))
+        .select("unique_id_l", "unique_id_r", "match_probability")
+    )
+    components = _components(engine, nodes, accepted)
+    folder = engine.scratch / "spine"
+    # Written once and read back: the sizes below and the single-file artefact then come
+    # from the same rows rather than recomputing the components.
+    _spine(nodes, accepted, components, records).write.mode("overwrite").parquet(folder.as_uri())
+    spine = engine.spark.read.parquet(folder.as_uri())
     sizes = spine.groupBy("person_id").count().groupBy("count").agg(F.count("*").alias("n"))
     by_size = {int(size): int(n) for size, n in sizes.collect()}
-    largest = components.groupBy("component").count().agg(F.max("count")).first()[0]
+    single_file(folder, out_path, list(SPINE_COLUMNS))
     return {
         "clusters": sum(by_size.values()),
         "cluster_sizes": {str(size): by_size[size] for size in sorted(by_size)},
-        "largest_component": int(largest or 0),
     }
+
+
+def spark_nodes(engine: SparkEngine, records_path: Path, *, numbers: tuple[str, ...]) -> Any:
+    """The records as clustering sees them, read by Spark from ``records_path``: the node
+    columns and those of ``numbers`` present."""
+    frame = engine.spark.read.parquet(Path(records_path).as_uri())
+    wanted = [*NODE_COLUMNS, *(c for c in numbers if c in frame.columns)]
+    return frame.select(*wanted)
 
 
 def cluster_records_spark(
@@ -170,69 +257,30 @@ def cluster_records_spark(
     *,
     max_per_source: int = MAX_RECORDS_PER_SOURCE,
 ) -> dict[str, Any]:
-    """Cluster records on Spark and write the spine to ``out_path``.
+    """Cluster records on Spark at ``threshold`` and write the spine to ``out_path``
+    (:func:`mark_links_on_spark` at the threshold, then :func:`spine_on_spark`).
 
     Parameters
     ----------
-    engine
-        The run's Spark session and Splink API (:class:`linkage.backends.SparkEngine`).
     nodes_path
         Parquet of the records, with the columns :func:`linkage.clustering.cluster_records`
         takes as ``nodes``.
-    edges_path
-        Parquet of the links (``unique_id_l``, ``unique_id_r``, ``match_probability``; other
-        columns are ignored), e.g. ``predictions.parquet``.
-    threshold
-        Links below this probability are ignored.
-    out_path
-        The spine's Parquet file: :data:`linkage.clustering.SPINE_COLUMNS`, in
-        ``unique_id`` order, identical to what ``cluster_records`` gives.
-    max_per_source
-        As in :func:`linkage.clustering.cluster_records`.
+    edges_path, max_per_source
+        As in :func:`mark_links_on_spark`.
 
     Returns
     -------
     dict
         ``clusters``, ``cluster_sizes`` (clusters of each size) and ``largest_component``.
     """
-    from pyspark.sql import functions as F
-
-    spark = engine.spark
-    nodes = spark.read.parquet(Path(nodes_path).as_uri())
-    wanted = [*NODE_COLUMNS, *(c for c in NUMBER_COLUMNS if c in nodes.columns)]
-    nodes = nodes.select(*wanted)
-    records = _check_ids(nodes)
-    links = (
-        spark.read.parquet(Path(edges_path).as_uri())
-        .select("unique_id_l", "unique_id_r", "match_probability")
-        .where(F.col("match_probability") >= F.lit(float(threshold)))
+    nodes = spark_nodes(engine, nodes_path, numbers=NUMBER_COLUMNS)
+    largest = mark_links_on_spark(
+        engine, nodes, edges_path, threshold, max_per_source=max_per_source
     )
-    components = _components(engine, nodes, links).cache()
-    buckets = max(engine.config.spark_shuffle_partitions, math.ceil(records / RECORDS_PER_BUCKET))
-    greedy = _greedy_results(
-        nodes, links, components, buckets=buckets, max_per_source=max_per_source
-    )
-    folder = engine.scratch / "spine"
-    # Written once and read back: the sizes below and the single-file artefact then come
-    # from the same rows rather than recomputing the greedy.
-    _spine(nodes, greedy, records).write.mode("overwrite").parquet(folder.as_uri())
-    spine = spark.read.parquet(folder.as_uri())
-    figures = _cluster_sizes(spine, components)
-    components.unpersist()
-    _single_file(folder, out_path)
+    figures = spine_on_spark(engine, nodes, threshold, out_path)
     logger.info(
-        "Clustered %d records into %d people on Spark (largest component %d records)",
-        records,
+        "Clustered into %d people on Spark (largest component %d records)",
         figures["clusters"],
-        figures["largest_component"],
+        largest,
     )
-    return figures
-
-
-def _single_file(folder: Path, out_path: Path) -> None:
-    """Stream Spark's part files, in order, into one Parquet file with the spine's columns
-    (the artefact other stages read as one file); the driver holds a batch at a time."""
-    parts = sorted(folder.glob("part-*.parquet"))
-    if not parts:
-        raise RuntimeError(f"Spark wrote no spine parts to {folder}")
-    pl.scan_parquet(parts).select(SPINE_COLUMNS).sink_parquet(out_path)
+    return {**figures, "largest_component": largest}

@@ -1,6 +1,6 @@
 """Training the Splink model: prior, u by random sampling, m by expectation maximisation.
 
-Term frequencies come from a population frequency table (:func:`population_frequencies`)
+Term frequencies come from a population frequency table (:func:`linkage.sql_steps.frequency_tables`)
 rather than from the stacked inputs, whose counts would be dominated by the largest source
 and inflated by its duplicates.
 """
@@ -22,29 +22,6 @@ from linkage.errors import ConvergenceError
 logger = logging.getLogger(__name__)
 
 
-def population_frequencies(records: pl.DataFrame, column: str) -> pl.DataFrame:
-    """Relative frequency of each value of ``column`` among distinct people.
-
-    Records are first reduced to one per apparent person (distinct forename, surname and
-    date of birth), so a name is as common as the people who hold it, whichever source
-    or however many duplicate records they appear in.
-
-    Returns
-    -------
-    polars.DataFrame
-        Columns ``column`` and ``tf_<column>``, frequencies summing to one.
-    """
-    person = ["forename", "surname", "date_of_birth"]
-    # Only the columns counted: unique() over every column of millions of records would
-    # copy them all.
-    people = records.select(*person, *([column] if column not in person else [])).unique()
-    counts = people.drop_nulls(column).group_by(column).agg(pl.len().alias("n"))
-    total = counts.get_column("n").sum()
-    return counts.select(pl.col(column), (pl.col("n") / max(total, 1)).alias(f"tf_{column}")).sort(
-        column
-    )
-
-
 @dataclass
 class TrainingReport:
     """What training did, for the run summary and the quality report."""
@@ -59,19 +36,14 @@ class TrainingReport:
         return all(s["converged"] is not False for s in self.sessions)
 
 
-def frequency_tables(records: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The population frequency table of every term-frequency column (computed once, then
-    registered with each linker that needs it)."""
-    return {column: population_frequencies(records, column) for column in model.TF_COLUMNS}
-
-
 FREQUENCY_FOLDER = "term_frequencies"
 """In a run's ``linkage/`` folder: the population frequency table of each term-frequency
 column (``<column>.parquet``), as the model was trained and scored with."""
 
 
 def write_frequency_tables(tables: dict[str, pl.DataFrame], folder: Path) -> None:
-    """Save :func:`frequency_tables` (one file per column, keeping each column's type)."""
+    """Save :func:`linkage.sql_steps.frequency_tables`: one file per column, keeping each
+    column's type."""
     folder.mkdir(parents=True, exist_ok=True)
     for column, table in tables.items():
         table.write_parquet(folder / f"{column}.parquet")
@@ -88,15 +60,14 @@ def read_frequency_tables(folder: Path) -> dict[str, pl.DataFrame] | None:
 def register_frequencies(
     linker: Any,
     db_api: Any,
-    records: pl.DataFrame | dict[str, pl.DataFrame],
+    tables: dict[str, pl.DataFrame],
     *,
     suffix: str = "",
 ) -> None:
     """Register population term-frequency tables for every term-frequency column.
 
-    ``records`` is the record frame, or the tables :func:`frequency_tables` made from it.
+    ``tables`` are :func:`linkage.sql_steps.frequency_tables`, by column.
     """
-    tables = records if isinstance(records, dict) else frequency_tables(records)
     # Only the columns this model adjusts: a model for fewer roles has fewer comparisons.
     used = {c.unquote().name for c in linker._settings_obj._term_frequency_columns}
     for column in [c for c in model.TF_COLUMNS if c in used]:

@@ -55,6 +55,8 @@ def _linker(model_path: Path, subset: pl.DataFrame, everyone: pl.DataFrame) -> A
     from splink import Linker
 
     from linkage.database import connect, splink_api
+    from linkage.sql_engine import DuckDBSql
+    from linkage.sql_steps import frequency_tables
     from linkage.training import FREQUENCY_FOLDER, read_frequency_tables, register_frequencies
 
     settings = json.loads(model_path.read_text(encoding="utf-8"))
@@ -67,7 +69,11 @@ def _linker(model_path: Path, subset: pl.DataFrame, everyone: pl.DataFrame) -> A
     # The frequencies the linkage saved (those the model scored with); a run from before
     # they were saved has them computed again from its records.
     saved = read_frequency_tables(model_path.parent / FREQUENCY_FOLDER)
-    register_frequencies(linker, db_api, saved if saved is not None else everyone)
+    if saved is None:
+        engine = DuckDBSql(con)
+        engine.register_frame("linkable_records", everyone)
+        saved = frequency_tables(engine)
+    register_frequencies(linker, db_api, saved)
     return linker
 
 

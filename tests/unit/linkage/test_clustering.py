@@ -13,7 +13,6 @@ from linkage.clustering import (
     spines_at_thresholds,
     write_accepted_links,
 )
-from linkage.prediction import deterministic_links, without_joined
 
 
 def _nodes(sources, numbers=None):
@@ -64,28 +63,6 @@ def test_links_below_threshold_are_ignored():
     assert spine.get_column("person_id").n_unique() == 2
 
 
-def test_deterministic_pass_joins_exact_groups_but_not_two_census_records():
-    base = {
-        "forename": "ANN",
-        "surname": "LEE",
-        "date_of_birth": 1,
-        "postcode": "M1 1AE",
-        "sex": "F",
-    }
-    rows = [
-        {**base, "unique_id": 0, "source": "census", "unique_people": True},
-        {**base, "unique_id": 1, "source": "gp", "unique_people": False},
-        {**base, "unique_id": 2, "source": "dwp", "unique_people": False},
-        {**base, "unique_id": 3, "source": "census", "unique_people": True, "surname": "KAY"},
-        {**base, "unique_id": 4, "source": "census", "unique_people": True, "surname": "KAY"},
-        {**base, "unique_id": 5, "source": "gp", "unique_people": False, "postcode": None},
-    ]
-    links = deterministic_links(pl.DataFrame(rows))
-    reps = without_joined(pl.DataFrame(rows), links)
-    assert sorted(links.select("unique_id_l", "unique_id_r").rows()) == [(0, 1), (0, 2)]
-    assert sorted(reps.get_column("unique_id").to_list()) == [0, 3, 4, 5]
-
-
 def test_a_cluster_never_holds_two_numbers_of_one_source():
     # Census 0; GP 1 (its person) and GP 2 (a namesake, another NHS number) both link to
     # it; GP 3 has no number and GP 4 shares GP 1's number. DWP 5 carries a NINO, which is
@@ -99,24 +76,6 @@ def test_a_cluster_never_holds_two_numbers_of_one_source():
     assert ids[0] == ids[1] == ids[4] == ids[5]  # same number A joins; the NINO is no clash
     assert ids[2] != ids[0]  # number B is refused although its link is strong
     assert ids[3] == ids[2]  # a record without a number may join either
-
-
-def test_deterministic_pass_refuses_groups_with_two_numbers_of_one_source():
-    base = {"forename": "ANN", "surname": "LEE", "date_of_birth": 1, "postcode": "M1 1AE"}
-    rows = [
-        {**base, "unique_id": 0, "source": "gp", "person_number": "A"},
-        {**base, "unique_id": 1, "source": "gp", "person_number": "B"},
-        {**base, "unique_id": 2, "source": "dwp", "person_number": "N"},
-        {**base, "unique_id": 3, "source": "dwp", "person_number": "N", "surname": "KAY"},
-        {**base, "unique_id": 4, "source": "dwp", "person_number": None, "surname": "KAY"},
-    ]
-    frame = pl.DataFrame(rows).with_columns(
-        pl.lit("F").alias("sex"), pl.lit(False).alias("unique_people")
-    )
-    links = deterministic_links(frame)
-    reps = without_joined(frame, links)
-    assert links.select("unique_id_l", "unique_id_r").rows() == [(3, 4)]
-    assert sorted(reps.get_column("unique_id").to_list()) == [0, 1, 2, 3]
 
 
 def test_numbers_one_character_apart_may_share_a_cluster():

@@ -11,7 +11,6 @@ import polars as pl
 import pytest
 
 from linkage.clustering import SPINE_COLUMNS, cluster_records
-from linkage.config import LinkageConfig
 
 pytest.importorskip("pyspark", reason="clustering on Spark needs the extra (make venv-spark)")
 
@@ -100,15 +99,9 @@ def _edges(links):
     )
 
 
-@pytest.fixture(scope="module")
-def engine():
-    from linkage.backends import SparkEngine
-
-    spark = SparkEngine(
-        LinkageConfig(backend="spark", spark_master="local[1]", spark_shuffle_partitions=2)
-    )
-    yield spark
-    spark.close()
+@pytest.fixture
+def engine(spark_engine):
+    return spark_engine
 
 
 def _spark_spine(engine, nodes, edges, tmp_path, **options):

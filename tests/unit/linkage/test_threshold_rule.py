@@ -12,8 +12,18 @@ import pytest
 
 from linkage.clustering import accepted_links, cluster_records
 from linkage.config import LinkageConfig
+from linkage.database import connect
 from linkage.pipeline import candidate_floor, threshold_choice
 from linkage.prediction import choose_threshold, expected_metrics
+from linkage.sql_engine import DuckDBSql
+from linkage.sql_steps import threshold_sums
+
+
+def _on_duckdb(links):
+    """A DuckDB engine holding ``links`` as ``candidate_links``."""
+    engine = DuckDBSql(connect(memory_limit="1GB", threads=1))
+    engine.register_frame("candidate_links", links.select("match_probability", "accepted"))
+    return engine
 
 
 def _links(kept, refused=()):
@@ -27,6 +37,11 @@ def _links(kept, refused=()):
     )
 
 
+def _sums(kept, refused=(), *, at):
+    """The engine's sums over those links at the thresholds ``at``."""
+    return threshold_sums(_on_duckdb(_links(kept, refused)), list(at))
+
+
 # Eight certain links, one at 0.8 and one at 0.5. By hand, over all accepted links:
 #   t = 0.3: 10 links, expected true 9.3 -> precision 0.93,     recall 9.3/9.3 = 1
 #   t = 0.6:  9 links, expected true 8.8 -> precision 8.8/9,    recall 8.8/9.3
@@ -36,7 +51,7 @@ CANDIDATES = (0.3, 0.6, 0.9)
 
 
 def test_expected_figures_by_hand():
-    rows = expected_metrics(_links(EIGHT_SURE), list(CANDIDATES))
+    rows = expected_metrics(_sums(EIGHT_SURE, at=CANDIDATES))
     low, mid, high = rows
     assert low["links"] == 10 and mid["links"] == 9 and high["links"] == 8
     assert math.isclose(low["expected_precision"], 0.93)
@@ -55,7 +70,7 @@ def test_expected_figures_by_hand():
 )
 def test_lowest_threshold_meeting_the_precision_target(target, chosen):
     # 0.93 >= 0.9; 0.9778 >= 0.95 but < 0.98; only 0.9 reaches 0.98 and 1.0.
-    choice = choose_threshold(_links(EIGHT_SURE), candidates=CANDIDATES, target_precision=target)
+    choice = choose_threshold(_sums(EIGHT_SURE, at=CANDIDATES), target_precision=target)
     assert choice["threshold"] == chosen
     assert choice["rule"] == "lowest threshold meeting the expected precision target"
     assert choice["expected"]["threshold"] == chosen
@@ -66,7 +81,7 @@ def test_highest_expected_f1_when_no_candidate_meets_the_target():
     # p = 0.9, 0.9, 0.6. t = 0.5: precision 2.4/3 = 0.8, recall 1, F1 = 1.6/1.8 = 0.889.
     # t = 0.8: precision 0.9, recall 1.8/2.4 = 0.75, F1 = 1.35/1.65 = 0.818. Neither reaches
     # 0.999, so the higher F1 (t = 0.5) is chosen.
-    choice = choose_threshold(_links([0.9, 0.9, 0.6]), candidates=(0.5, 0.8))
+    choice = choose_threshold(_sums([0.9, 0.9, 0.6], at=(0.5, 0.8)))
     assert choice["threshold"] == 0.5
     assert choice["rule"].startswith("highest expected F1")
     assert math.isclose(choice["expected"]["expected_f1"], 1.6 / 1.8)
@@ -75,13 +90,13 @@ def test_highest_expected_f1_when_no_candidate_meets_the_target():
 def test_refused_links_are_counted_but_not_charged_to_the_threshold():
     # A refused 0.55 link: at t = 0.5 it would lower expected precision to (9.3 + 0.55) / 11
     # if it counted; it does not, because no threshold can make it a link.
-    rows = expected_metrics(_links(EIGHT_SURE, refused=[0.55, 0.2]), [0.3, 0.5])
+    rows = expected_metrics(_sums(EIGHT_SURE, [0.55, 0.2], at=[0.3, 0.5]))
     assert rows[0]["refused_links"] == 1 and rows[1]["refused_links"] == 1
     assert rows[0]["links"] == 10 and math.isclose(rows[0]["expected_precision"], 0.93)
 
 
 def test_no_links_chooses_the_lowest_candidate():
-    choice = choose_threshold(_links([]), candidates=(0.2, 0.5))
+    choice = choose_threshold(_sums([], at=(0.2, 0.5)))
     assert choice["threshold"] == 0.2
 
 
@@ -141,14 +156,14 @@ def test_a_number_in_the_configuration_overrides_the_rule():
     nodes = _nodes(["census", "gp", "census", "gp"])
     edges = _edges([(0, 1, 0.99), (2, 3, 0.4)])
     config = LinkageConfig(threshold=0.5)
-    given = threshold_choice(config, accepted_links(nodes, edges, candidate_floor(config)))
+    links = accepted_links(nodes, edges, candidate_floor(config))
+    given = threshold_choice(config, _on_duckdb(links), "candidate_links")
     assert given["threshold"] == 0.5 and given["rule"] == "set in the run configuration"
     # At 0.5 one link (0.99) is kept and the 0.4 one missed: precision 0.99, recall 0.99/1.39.
     assert math.isclose(given["expected"]["expected_precision"], 0.99)
     assert math.isclose(given["expected"]["expected_recall"], 0.99 / 1.39)
-    auto = threshold_choice(
-        LinkageConfig(), accepted_links(nodes, edges, candidate_floor(LinkageConfig()))
-    )
+    links = accepted_links(nodes, edges, candidate_floor(LinkageConfig()))
+    auto = threshold_choice(LinkageConfig(), _on_duckdb(links), "candidate_links")
     # No candidate reaches 0.999 (the 0.99 link alone gives 0.99): highest expected F1.
     # t <= 0.3: precision 1.39/2 = 0.695, recall 1, F1 = 0.8201; t = 0.5: precision 0.99,
     # recall 0.7122, F1 = 0.8285; 0.7, 0.9, 0.95 and 0.99 keep the same link and tie with it,
