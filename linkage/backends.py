@@ -237,6 +237,8 @@ def spark_session(config: LinkageConfig, scratch: Path) -> Any:
         # Otherwise Spark creates spark-warehouse/ in whatever folder the run started in.
         .config("spark.sql.warehouse.dir", (scratch / "warehouse").as_uri())
         .config("spark.ui.enabled", "false")
+        # Stage progress bars would fill the run's log.
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
     for key, value in config.spark_conf.items():

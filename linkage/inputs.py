@@ -9,10 +9,12 @@ an error names the file, the column and the problem.
 from __future__ import annotations
 
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from linkage.errors import LinkageInputError
 from linkage.model import PROJECT_ROLES
@@ -486,6 +488,12 @@ class InputReport:
 
     repairs: list[ColumnRepair] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    records_by_source: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def records(self) -> int:
+        """Records read, over every input."""
+        return sum(self.records_by_source.values())
 
     def as_dict(self) -> dict[str, list]:
         """For ``linkage_summary.json``: repairs per input and column, and the warnings."""
@@ -501,9 +509,10 @@ the comparison can still use it, but it carries little evidence."""
 
 
 def _missing_warnings(
-    spec: InputSpec, records: pl.DataFrame, repairs: list[ColumnRepair]
+    spec: InputSpec, missing: dict[str, int], height: int, repairs: list[ColumnRepair]
 ) -> list[str]:
-    """A warning, with the reason, for each mapped role mostly missing after standardising."""
+    """A warning, with the reason, for each mapped role mostly missing after standardising
+    (``missing``: the role's missing values among the input's ``height`` records)."""
     repaired = {r.role: r for r in repairs}
     warnings = []
     for role in spec.columns:
@@ -511,27 +520,71 @@ def _missing_warnings(
         # Middle names are blank for many people, and a household id is not compared.
         if role in ("household", "middle_names", "previous_postcodes"):
             continue
-        if role not in records.columns:
-            continue
-        missing = records.get_column(role).null_count()
-        if missing <= MOSTLY_MISSING * records.height:
+        if role not in missing or missing[role] <= MOSTLY_MISSING * height:
             continue
         invalid = repaired[role].invalid if role in repaired else 0
         warnings.append(
-            f"input '{spec.name}', column '{column}' ({role}): {missing} of {records.height} "
+            f"input '{spec.name}', column '{column}' ({role}): {missing[role]} of {height} "
             f"records missing after standardisation ({invalid} unreadable, the rest blank "
             "or placeholders); it carries little evidence"
         )
     return warnings
 
 
-def read_inputs(
-    specs: list[InputSpec], *, max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE
-) -> tuple[pl.DataFrame, InputReport]:
-    """Validate every input, then standardise and stack them into one record frame.
+ROWS_PER_SLICE = 250_000
+"""Rows standardised at a time. The standardised columns (name tokens, postcode parts,
+address words, postcode histories) take several times the memory of the raw ones, so each
+input is standardised and written in slices of this many rows and the record frame is never
+held whole."""
 
-    All inputs are validated before any is standardised, so a bad file stops the run early.
-    Repairs and warnings are logged (counts and column names only) and returned.
+
+class _RecordWriter:
+    """Appends slices of the record frame to one Parquet file, all with the first slice's
+    schema."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, part: pl.DataFrame) -> None:
+        table = part.to_arrow()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+def _write_standardised(
+    spec: InputSpec, raw: pl.DataFrame, first_id: int, writer: _RecordWriter
+) -> dict[str, int]:
+    """Standardise one validated input slice by slice into ``writer``; return each role's
+    missing values after standardising."""
+    missing: dict[str, int] = {}
+    for start in range(0, raw.height, ROWS_PER_SLICE):
+        part = standardise_records(spec, raw.slice(start, ROWS_PER_SLICE), first_id + start)
+        for role in spec.columns:
+            if role in part.columns:
+                missing[role] = missing.get(role, 0) + part.get_column(role).null_count()
+        writer.write(part)
+    return missing
+
+
+def write_records(
+    specs: list[InputSpec],
+    path: Path,
+    *,
+    max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE,
+) -> InputReport:
+    """Validate every input, then standardise and stack them into one Parquet file of the
+    record frame (:data:`RECORD_COLUMNS`), ``unique_id`` running 0..n-1 in input order.
+
+    All inputs are validated before any is standardised, so a bad file stops the run early
+    and writes nothing. Each input is standardised in slices of :data:`ROWS_PER_SLICE`
+    rows, so only its raw columns are held whole. Repairs and warnings are logged (counts
+    and column names only) and returned with the records per input.
     """
     names = [s.name for s in specs]
     if len(specs) < 2 and not any(not s.unique_people for s in specs):
@@ -540,13 +593,20 @@ def read_inputs(
         raise LinkageInputError("inputs", None, f"input names must be unique: {names}")
     loaded = [load_input(spec, max_invalid_share=max_invalid_share) for spec in specs]
     report = InputReport()
-    parts, next_id = [], 0
-    for spec, (raw, repairs) in zip(specs, loaded, strict=True):
-        part = standardise_records(spec, raw, next_id)
-        parts.append(part)
-        next_id += raw.height
-        report.repairs.extend(repairs)
-        report.warnings.extend(_missing_warnings(spec, part, repairs))
+    writer, next_id = _RecordWriter(path), 0
+    try:
+        for index, spec in enumerate(specs):
+            raw, repairs = loaded[index]
+            # Dropped once written: the inputs' raw columns are held only until then.
+            loaded[index] = (pl.DataFrame(), repairs)
+            missing = _write_standardised(spec, raw, next_id, writer)
+            report.records_by_source[spec.name] = raw.height
+            next_id += raw.height
+            report.repairs.extend(repairs)
+            report.warnings.extend(_missing_warnings(spec, missing, raw.height, repairs))
+            del raw
+    finally:
+        writer.close()
     for repair in report.repairs:
         if repair.invalid:
             logger.warning(
@@ -559,7 +619,18 @@ def read_inputs(
             )
     for warning in report.warnings:
         logger.warning(warning)
-    return pl.concat(parts, how="vertical"), report
+    return report
+
+
+def read_inputs(
+    specs: list[InputSpec], *, max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE
+) -> tuple[pl.DataFrame, InputReport]:
+    """:func:`write_records`, with the record frame read back into memory (for small inputs
+    and tests; the linkage stage keeps it on disk)."""
+    with tempfile.TemporaryDirectory(prefix="triangulate-records-") as folder:
+        path = Path(folder) / "records.parquet"
+        report = write_records(specs, path, max_invalid_share=max_invalid_share)
+        return pl.read_parquet(path), report
 
 
 def build_records(specs: list[InputSpec]) -> pl.DataFrame:

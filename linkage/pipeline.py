@@ -29,7 +29,7 @@ from linkage.clustering import (
 )
 from linkage.config import LinkageConfig
 from linkage.database import connect
-from linkage.inputs import InputSpec, project_inputs, read_inputs
+from linkage.inputs import InputSpec, project_inputs, write_records
 from linkage.prediction import (
     THRESHOLD_CANDIDATES,
     THRESHOLD_RULE,
@@ -237,8 +237,8 @@ def link_records(
     ``charts/*.html`` and ``linkage_summary.json``.
 
     Every step after reading works on the backend's engine (DuckDB, or Spark with
-    ``backend: spark``), over the saved records: the Python process holds the records
-    only while reading and standardising them, and, on DuckDB, the links while clustering.
+    ``backend: spark``), over the saved records: the Python process holds only the raw
+    columns of the inputs while reading them (and, on DuckDB, the links while clustering).
 
     Raises
     ------
@@ -248,15 +248,17 @@ def link_records(
     config = config or LinkageConfig()
     clock = _Stopwatch()
 
-    records, input_report = read_inputs(specs, max_invalid_share=config.max_invalid_share)
-    clock.lap("read_and_standardise")
-
     with staged_output(out_dir) as staging:
-        counts = _record_counts(records)
-        records.write_parquet(staging / RECORDS_FILE)
-        # From here the engine reads the saved records; holding them here as well would
-        # double the memory of the largest step.
-        del records
+        # Written slice by slice: from here the engine reads the saved records, and the
+        # Python process never holds the whole record frame.
+        input_report = write_records(
+            specs, staging / RECORDS_FILE, max_invalid_share=config.max_invalid_share
+        )
+        clock.lap("read_and_standardise")
+        counts = {
+            "records": input_report.records,
+            "records_by_source": dict(sorted(input_report.records_by_source.items())),
+        }
         roles = {role for spec in specs for role in spec.columns}
         with closing(open_backend(config, staging)) as backend:
             backend.register_records(staging / RECORDS_FILE)
@@ -301,12 +303,6 @@ def link_records(
         "out_dir": str(out_dir),
         **input_report.as_dict(),
     }
-
-
-def _record_counts(records: pl.DataFrame) -> dict[str, Any]:
-    """Records in all and by source, for the summary."""
-    by_source = records.group_by("source").agg(pl.len()).sort("source")
-    return {"records": records.height, "records_by_source": dict(by_source.iter_rows())}
 
 
 def _link_counts(predictions: Path) -> dict[str, int]:
