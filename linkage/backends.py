@@ -139,7 +139,7 @@ class SparkEngine:
     Spark for every step that runs on it (Splink, clustering). Stopped by :meth:`close`.
 
     Splink's intermediate tables are written as Parquet under the checkpoint folder (its
-    default ``break_lineage_method``).
+    default ``break_lineage_method``), or persisted with Spark Connect (``spark_remote``).
     """
 
     def __init__(self, config: LinkageConfig) -> None:
@@ -154,7 +154,10 @@ class SparkEngine:
 
         self.db_api = SparkAPI(
             spark_session=self.spark,
-            break_lineage_method="parquet",
+            # Splink writes its intermediate tables under the classic session's checkpoint
+            # folder; a Spark Connect client has no SparkContext to ask for it, so Splink
+            # persists them in the cluster's memory instead.
+            break_lineage_method="persist" if config.spark_remote else "parquet",
             num_partitions_on_repartition=config.spark_shuffle_partitions,
         )
         self.sql = SparkSql(self.spark, self.scratch)
@@ -208,12 +211,13 @@ class SparkBackend(DuckDBBackend):
 
 
 def spark_session(config: LinkageConfig, scratch: Path) -> Any:
-    """Start (or reuse) a Spark session with Splink's similarity functions on its classpath.
+    """Start (or reuse) a Spark session with Splink's similarity functions on its classpath:
+    a classic session on ``spark_master``, or a Spark Connect session on ``spark_remote``.
 
     Raises
     ------
     BackendUnavailableError
-        pyspark is not installed, or Spark cannot start (no Java).
+        pyspark is not installed, or Spark cannot start (no Java, no server).
     """
     try:
         from pyspark.sql import SparkSession
@@ -225,40 +229,54 @@ def spark_session(config: LinkageConfig, scratch: Path) -> Any:
         ) from error
     from splink.backends.spark import similarity_jar_location
 
+    remote = config.spark_remote
+    settings = {
+        "spark.sql.shuffle.partitions": str(config.spark_shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+    if remote is None or remote.startswith("local"):
+        # Settings of the JVM this process starts (a remote server has its own).
+        settings |= {
+            "spark.driver.memory": config.spark_driver_memory,
+            "spark.default.parallelism": str(config.spark_shuffle_partitions),
+            "spark.jars": similarity_jar_location(),
+            "spark.local.dir": str(scratch / "local"),
+            # Otherwise Spark creates spark-warehouse/ in whatever folder the run started in.
+            "spark.sql.warehouse.dir": (scratch / "warehouse").as_uri(),
+            "spark.ui.enabled": "false",
+            "spark.log.level": "ERROR",
+            # Stage progress bars would fill the run's log.
+            "spark.ui.showConsoleProgress": "false",
+        }
     builder = (
-        SparkSession.builder.master(config.spark_master)
-        .appName("triangulate-linkage")
-        .config("spark.driver.memory", config.spark_driver_memory)
-        .config("spark.sql.shuffle.partitions", str(config.spark_shuffle_partitions))
-        .config("spark.default.parallelism", str(config.spark_shuffle_partitions))
-        .config("spark.jars", similarity_jar_location())
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.local.dir", str(scratch / "local"))
-        # Otherwise Spark creates spark-warehouse/ in whatever folder the run started in.
-        .config("spark.sql.warehouse.dir", (scratch / "warehouse").as_uri())
-        .config("spark.ui.enabled", "false")
-        # Stage progress bars would fill the run's log.
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    )
-    for key, value in config.spark_conf.items():
+        SparkSession.builder.remote(remote)
+        if remote
+        else SparkSession.builder.master(config.spark_master)
+    ).appName("triangulate-linkage")
+    for key, value in {**settings, **config.spark_conf}.items():
         builder = builder.config(key, value)
-    if config.spark_master.startswith("local"):
+    if (remote or config.spark_master).startswith("local"):
         # Clustering runs Python on the executors (linkage.spark_clustering): locally they
         # must use this interpreter, which has the project; pyspark's default is whatever
         # `python3` is on the PATH. A cluster names its own in PYSPARK_PYTHON.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    where = f"Spark Connect server {remote!r}" if remote else f"master {config.spark_master!r}"
     try:
         spark = builder.getOrCreate()
     except Exception as error:  # pyspark raises its own error types when Java is absent
         raise BackendUnavailableError(
-            f"Spark could not start on master {config.spark_master!r}: {error}. Spark needs "
-            "Java 17 or later on the PATH (or JAVA_HOME)."
+            f"Spark could not start on {where}: {error}. Spark needs Java 17 or later on "
+            "the PATH (or JAVA_HOME); Spark Connect needs the server running."
         ) from error
-    checkpoints = config.spark_checkpoint_dir or (scratch / "checkpoints").as_uri()
-    spark.sparkContext.setCheckpointDir(str(checkpoints))
-    spark.sparkContext.setLogLevel("ERROR")
-    logger.info("Spark started: master=%s", config.spark_master)
+    if remote and not remote.startswith("local"):
+        # A remote server has no copy of Splink's similarity functions: send the jar.
+        spark.addArtifacts(similarity_jar_location())
+    if not remote:
+        checkpoints = config.spark_checkpoint_dir or (scratch / "checkpoints").as_uri()
+        spark.sparkContext.setCheckpointDir(str(checkpoints))
+        spark.sparkContext.setLogLevel("ERROR")
+    logger.info("Spark started: %s", where)
     return spark
 
 

@@ -114,6 +114,14 @@ class LinkageConfig(BaseModel):
     spark_master: str = Field(
         "local[2]", description="Spark master: 'local[N]' or a cluster URL (spark://, yarn)."
     )
+    spark_remote: str | None = Field(
+        None,
+        description=(
+            "Spark Connect: the URL of a remote Spark Connect server (sc://host:15002), or "
+            "'local[N]' for a local one; null uses a classic session on spark_master. With a "
+            "remote server, spark_master and spark_driver_memory are the server's own."
+        ),
+    )
     spark_driver_memory: str = Field("4g", description="Spark driver memory, e.g. '4g'.")
     spark_shuffle_partitions: int = Field(
         8,
