@@ -9,6 +9,7 @@ import math
 import polars as pl
 import pytest
 
+from linkage.prediction import PREDICTION_COLUMNS
 from linkage.sql_steps import (
     add_household_evidence,
     frequency_tables,
@@ -169,17 +170,7 @@ def test_predictions_join_both_ends_and_add_the_exact_links(sql_engine, tmp_path
     path = tmp_path / "predictions.parquet"
     write_predictions(sql_engine, "scored", ["mw_surname"], path)
     out = pl.read_parquet(path)
-    assert out.columns[:9] == [
-        "unique_id_l",
-        "unique_id_r",
-        "source_l",
-        "record_id_l",
-        "source_r",
-        "record_id_r",
-        "match_weight",
-        "match_probability",
-        "match_key",
-    ]
+    assert out.columns[:9] == list(PREDICTION_COLUMNS)  # the artefact's contract
     assert out.select("unique_id_l", "unique_id_r", "record_id_r", "match_key").rows() == [
         (0, 1, "r1", "exact"),
         (0, 2, "r2", "exact"),
