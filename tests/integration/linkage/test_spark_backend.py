@@ -140,8 +140,9 @@ def test_spark_connect_links_the_world_as_duckdb_does(both_backends):
 
 
 def _pairs(spine_path):
-    spine = pl.read_parquet(spine_path).select("unique_id", "person_id")
-    joined = spine.join(spine, on="person_id").filter(
-        pl.col("unique_id") < pl.col("unique_id_right")
+    """Pairs of records (source and record id) the spine puts in one cluster."""
+    spine = pl.read_parquet(spine_path).select(
+        pl.concat_str("source", "record_id", separator=":").alias("record"), "person_id"
     )
-    return set(joined.select("unique_id", "unique_id_right").iter_rows())
+    joined = spine.join(spine, on="person_id").filter(pl.col("record") < pl.col("record_right"))
+    return set(joined.select("record", "record_right").iter_rows())
