@@ -243,15 +243,26 @@ def _household_views(engine: SqlEngine) -> None:
     )
 
 
+def exact_sum(expression: str) -> str:
+    """SQL summing ``expression`` (a probability) exactly, as a DOUBLE.
+
+    A sum of doubles depends on the order it is taken in, and both engines sum in parallel
+    in whatever order their threads finish: the same run could give weights, and so
+    probabilities, that differ in the last bits. A sum of decimals (15 places, well inside
+    the precision of a probability) is exact, so the result does not depend on the order.
+    """
+    return f"CAST(SUM(CAST({expression} AS DECIMAL(38, 15))) AS DOUBLE)"
+
+
 def household_weights(engine: SqlEngine) -> HouseholdWeights | None:
     """One EM step for the household comparison from the sums over ``household_agreement``
     (:func:`linkage.household.weights_from_sums`); None when no pair carries information."""
     agree_p, p, agree_q, q, pairs = engine.rows(
-        """
-        SELECT SUM(CASE WHEN household_agrees THEN match_probability ELSE 0 END),
-               SUM(match_probability),
-               SUM(CASE WHEN household_agrees THEN 1 - match_probability ELSE 0 END),
-               SUM(1 - match_probability),
+        f"""
+        SELECT {exact_sum("CASE WHEN household_agrees THEN match_probability ELSE 0 END")},
+               {exact_sum("match_probability")},
+               {exact_sum("CASE WHEN household_agrees THEN 1 - match_probability ELSE 0 END")},
+               {exact_sum("1 - match_probability")},
                COUNT(*)
         FROM household_agreement WHERE household_agrees IS NOT NULL
         """
@@ -309,16 +320,20 @@ def threshold_sums_sql(thresholds: Sequence[float], links: str = "candidate_link
     it and the sum of their probabilities, the refused ones at or above it, and the sum of
     every accepted link's probability."""
     values = " UNION ALL ".join(f"SELECT CAST({t!r} AS DOUBLE) AS threshold" for t in thresholds)
+    kept = (
+        "CASE WHEN l.accepted AND l.match_probability >= t.threshold "
+        "THEN l.match_probability ELSE 0 END"
+    )
+    accepted = "CASE WHEN l.accepted THEN l.match_probability ELSE 0 END"
     return f"""
     WITH thresholds AS ({values})
     SELECT t.threshold,
            SUM(CASE WHEN l.accepted AND l.match_probability >= t.threshold THEN 1 ELSE 0 END)
              AS links,
-           SUM(CASE WHEN l.accepted AND l.match_probability >= t.threshold
-                    THEN l.match_probability ELSE 0 END) AS expected_true,
+           {exact_sum(kept)} AS expected_true,
            SUM(CASE WHEN NOT l.accepted AND l.match_probability >= t.threshold THEN 1 ELSE 0 END)
              AS refused_links,
-           SUM(CASE WHEN l.accepted THEN l.match_probability ELSE 0 END) AS accepted_total
+           {exact_sum(accepted)} AS accepted_total
     FROM thresholds AS t CROSS JOIN {links} AS l
     GROUP BY t.threshold ORDER BY t.threshold
     """
