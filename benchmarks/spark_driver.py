@@ -121,15 +121,10 @@ def _pairs(spine_path: Path) -> pl.DataFrame:
 
 
 def _f1(linkage_dir: Path, truth: Path) -> float:
-    from evaluation.linkage import evaluate_linkage
+    from evaluation.linkage import evaluate_linkage, overall_f1
 
     evaluate_linkage(linkage_dir, truth)
-    table = pl.read_parquet(linkage_dir / "evaluation" / "pairwise.parquet")
-    true, predicted, correct = table.select(
-        pl.col("true_pairs", "predicted_pairs", "true_positive").sum()
-    ).row(0)
-    precision, recall = correct / predicted, correct / true
-    return 2 * precision * recall / (precision + recall)
+    return overall_f1(linkage_dir)
 
 
 def main() -> None:

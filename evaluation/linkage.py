@@ -98,6 +98,17 @@ def _metrics_row(predicted: float, tp: float, true: float) -> dict[str, float]:
     }
 
 
+def overall_f1(linkage_dir: Path) -> float:
+    """Pairwise F1 over every row of a run's saved ``evaluation/pairwise.parquet`` (true,
+    predicted and correct pairs summed first): one figure to compare two runs by."""
+    table = pl.read_parquet(Path(linkage_dir) / "evaluation" / "pairwise.parquet")
+    true, predicted, correct = table.select(
+        pl.col("true_pairs", "predicted_pairs", "true_positive").sum()
+    ).row(0)
+    precision, recall = correct / predicted, correct / true
+    return 2 * precision * recall / (precision + recall)
+
+
 def source_pairs(sources: list[str]) -> list[tuple[str, str]]:
     """Ordered source pairs (census, gp, dwp, then others), each source with itself too."""
     rank = {"census": 0, "gp": 1, "dwp": 2}

@@ -70,13 +70,12 @@ def deterministic_links_sql(source: str = "linkable_records") -> str:
     ranked AS (
       SELECT c.unique_id,
              FIRST_VALUE(c.unique_id) OVER (PARTITION BY {partition} ORDER BY {order})
-               AS representative,
-             ROW_NUMBER() OVER (PARTITION BY {partition} ORDER BY {order}) AS position
+               AS representative
       FROM complete AS c JOIN joinable AS g ON {on}
     )
     SELECT representative AS unique_id_l, unique_id AS unique_id_r,
            CAST(1.0 AS DOUBLE) AS match_probability
-    FROM ranked WHERE position > 1
+    FROM ranked WHERE unique_id <> representative
     """
 
 

@@ -10,7 +10,7 @@ import json
 import polars as pl
 import pytest
 
-from evaluation.linkage import evaluate_linkage
+from evaluation.linkage import evaluate_linkage, overall_f1
 from linkage import LinkageConfig, link_sources, spine_at_threshold
 from synthetic_data import WorldConfig, generate_world
 
@@ -27,15 +27,6 @@ ARTEFACTS = {
     "charts/match_weights.html",
     "charts/m_u_parameters.html",
 }
-
-
-def _f1(linkage_dir):
-    table = pl.read_parquet(linkage_dir / "evaluation" / "pairwise.parquet")
-    true, predicted, correct = table.select(
-        pl.col("true_pairs", "predicted_pairs", "true_positive").sum()
-    ).row(0)
-    precision, recall = correct / predicted, correct / true
-    return 2 * precision * recall / (precision + recall)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +96,7 @@ def test_spark_scores_the_same_pairs_with_the_same_probabilities(both_backends):
 
 
 def test_spark_f1_within_a_tenth_of_a_point_of_duckdb(both_backends):
-    f1 = {b: _f1(folder) for b, (folder, _) in both_backends.items()}
+    f1 = {b: overall_f1(folder) for b, (folder, _) in both_backends.items()}
     assert f1["duckdb"] > 0.9, f1
     assert abs(f1["spark"] - f1["duckdb"]) <= 0.001, f1
     assert both_backends["spark"][1]["records"] == both_backends["duckdb"][1]["records"]
@@ -134,7 +125,7 @@ def test_spark_connect_links_the_world_as_duckdb_does(both_backends):
     summary = link_sources(duck_folder.parent / "sources", out, config)
     evaluate_linkage(out, duck_folder.parent / "truth")
     assert summary["records"] == both_backends["duckdb"][1]["records"]
-    assert abs(_f1(out) - _f1(duck_folder)) <= 0.001
+    assert abs(overall_f1(out) - overall_f1(duck_folder)) <= 0.001
     duck, connect = (_pairs(folder / "spine.parquet") for folder in (duck_folder, out))
     assert len(duck & connect) >= 0.999 * max(len(duck), len(connect))
 
