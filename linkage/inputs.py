@@ -10,16 +10,29 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 import pyarrow.parquet as pq
 
+from linkage import sql_steps
+from linkage.database import connect
 from linkage.errors import LinkageInputError
 from linkage.model import PROJECT_ROLES
 from linkage.reading import read_table, table_columns
-from linkage.repairs import DEFAULT_MAX_INVALID_SHARE, ColumnRepair, repair_values
+from linkage.repairs import (
+    DEFAULT_MAX_INVALID_SHARE,
+    ColumnRepair,
+    RepairTally,
+    holds_uk_postcodes,
+    postcode_shape_counts,
+    refuse_unreadable,
+    repair_columns,
+)
+from linkage.sql_engine import DuckDBSql, SqlEngine
 from linkage.standardise import (
     address_parts,
     forename_group,
@@ -121,18 +134,6 @@ class AddressHistory:
     record_id: str
     postcode: str
     moved_out: str | None = None
-
-    def previous_postcodes(self) -> pl.DataFrame:
-        """``record_id`` and ``previous_postcodes`` (a list, newest first) per record."""
-        columns = [self.record_id, self.postcode] + ([self.moved_out] if self.moved_out else [])
-        table = read_table(self.path, columns).with_row_index("_order")
-        order = [self.moved_out, "_order"] if self.moved_out else ["_order"]
-        return (
-            table.sort(order, descending=True, nulls_last=False)
-            .group_by(self.record_id, maintain_order=True)
-            .agg(pl.col(self.postcode).cast(pl.Utf8).alias(HISTORY_COLUMN))
-            .select(pl.col(self.record_id).cast(pl.Utf8).alias("_history_id"), HISTORY_COLUMN)
-        )
 
 
 HISTORY_COLUMN = "previous_postcodes"
@@ -279,10 +280,10 @@ _NUMBER_ROLES = ("sex", "person_number", "household", "address", "shared_number"
 house-number column of an address)."""
 
 
-def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
+def _check_types(spec: InputSpec, schema: dict[str, pl.DataType]) -> None:
     for role in spec.columns:
         for column in spec.file_columns(role):
-            dtype = frame.schema[column]
+            dtype = schema[column]
             if role == "previous_postcodes":
                 if not (dtype in (pl.Utf8, pl.Null) or dtype == pl.List(pl.Utf8)):
                     raise LinkageInputError(
@@ -301,6 +302,11 @@ def _check_types(spec: InputSpec, frame: pl.DataFrame) -> None:
                 raise LinkageInputError(
                     str(spec.path), column, f"expected text for {role}, found {dtype}"
                 )
+    flag = spec.unlinkable_flag
+    if flag is not None and schema[flag] != pl.Boolean:
+        raise LinkageInputError(
+            str(spec.path), flag, f"expected a boolean flag, found {schema[flag]}"
+        )
 
 
 MAX_TEXT_LENGTH = 255
@@ -308,56 +314,65 @@ MAX_TEXT_LENGTH = 255
 string comparisons cost time in proportion to the product of the lengths)."""
 
 
-def _check_values(spec: InputSpec, frame: pl.DataFrame) -> None:
-    for role in spec.columns:
-        column = spec.label(role)
-        values = frame.get_column(role)
-        # Most records have no previous address: an empty history is no mapping mistake.
-        if role == "previous_postcodes":
-            continue
-        if values.null_count() == frame.height:
-            raise LinkageInputError(
-                str(spec.path), column, f"every value is missing (mapped as {role})"
-            )
-        if values.dtype == pl.Utf8:
-            too_long = values.str.len_chars() > MAX_TEXT_LENGTH
-            if too_long.any():
-                rows = too_long.arg_true().head(5).to_list()
+@dataclass
+class _ValueTally:
+    """What the value checks found over the slices read so far of one input."""
+
+    missing: dict[str, int] = field(default_factory=dict)
+    too_long: dict[str, int] = field(default_factory=dict)
+    too_long_rows: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, spec: InputSpec, frame: pl.DataFrame, first_row: int) -> None:
+        """Count one slice (``first_row``: its first row's position in the input)."""
+        for role in spec.columns:
+            values = frame.get_column(role)
+            self.missing[role] = self.missing.get(role, 0) + values.null_count()
+            if values.dtype == pl.Utf8:
+                too_long = values.str.len_chars() > MAX_TEXT_LENGTH
+                self.too_long[role] = self.too_long.get(role, 0) + int(too_long.sum())
+                rows = self.too_long_rows.setdefault(role, [])
+                rows.extend((too_long.arg_true().head(5) + first_row).to_list())
+                del rows[5:]
+
+    def check(self, spec: InputSpec, height: int) -> None:
+        """Refuse a mapped column every value of which is missing, or holding too long a
+        value."""
+        for role in spec.columns:
+            column = spec.label(role)
+            # Most records have no previous address: an empty history is no mapping mistake.
+            if role == "previous_postcodes":
+                continue
+            if self.missing.get(role, 0) == height:
+                raise LinkageInputError(
+                    str(spec.path), column, f"every value is missing (mapped as {role})"
+                )
+            if self.too_long.get(role, 0):
                 raise LinkageInputError(
                     str(spec.path),
                     column,
-                    f"{int(too_long.sum())} values are longer than {MAX_TEXT_LENGTH} "
-                    f"characters (first rows: {rows})",
+                    f"{self.too_long[role]} values are longer than {MAX_TEXT_LENGTH} "
+                    f"characters (first rows: {self.too_long_rows[role]})",
                 )
 
 
-def _check_record_ids(spec: InputSpec, frame: pl.DataFrame) -> pl.Series:
-    ids = frame.get_column(spec.record_id).cast(pl.Utf8)
-    if ids.null_count():
-        raise LinkageInputError(
-            str(spec.path), spec.record_id, f"{ids.null_count()} record ids are missing"
-        )
-    duplicated = ids.is_duplicated()
-    if duplicated.any():
-        rows = duplicated.arg_true().head(5).to_list()
+def _check_record_ids(spec: InputSpec, engine: SqlEngine) -> None:
+    """Refuse missing or repeated record ids (counted by the engine over the whole column,
+    from the view ``input_rows``)."""
+    missing, sharing, rows = sql_steps.record_id_problems(engine, "input_rows", spec.record_id)
+    if missing:
+        raise LinkageInputError(str(spec.path), spec.record_id, f"{missing} record ids are missing")
+    if sharing:
         raise LinkageInputError(
             str(spec.path),
             spec.record_id,
-            f"{int(duplicated.sum())} rows share a record id (first rows: {rows})",
+            f"{sharing} rows share a record id (first rows: {rows})",
         )
-    return ids
 
 
-def _linkable(spec: InputSpec, frame: pl.DataFrame) -> pl.Expr:
+def _linkable(spec: InputSpec) -> pl.Expr:
     """True for records that may be linked (all, unless the input flags unlinkable ones)."""
     if spec.unlinkable_flag is None:
         return pl.lit(True)
-    if frame.schema[spec.unlinkable_flag] != pl.Boolean:
-        raise LinkageInputError(
-            str(spec.path),
-            spec.unlinkable_flag,
-            f"expected a boolean flag, found {frame.schema[spec.unlinkable_flag]}",
-        )
     return ~pl.col(spec.unlinkable_flag).fill_null(False)
 
 
@@ -376,8 +391,18 @@ def _check_history(history: AddressHistory) -> None:
             )
 
 
-def _read_mapped_columns(spec: InputSpec) -> pl.DataFrame:
-    """The record id, mapped and flag columns of an input, checked to exist and not empty."""
+def _file_columns(spec: InputSpec) -> list[str]:
+    """The columns read from the input's file: its record id, mapped columns and flag (a
+    history role is read from its own table)."""
+    mapped = [column for role in spec.columns for column in spec.file_columns(role)]
+    if spec.address_history is not None:
+        mapped = [column for column in mapped if column != HISTORY_COLUMN]
+    flag = [spec.unlinkable_flag] if spec.unlinkable_flag else []
+    return list(dict.fromkeys([spec.record_id, *mapped, *flag]))
+
+
+def _check_mapping(spec: InputSpec) -> None:
+    """Refuse a mapping to columns the file (or its address history) lacks."""
     available = table_columns(spec.path, encoding=spec.encoding, delimiter=spec.delimiter)
     if spec.address_history is not None:
         _check_history(spec.address_history)
@@ -387,28 +412,15 @@ def _read_mapped_columns(spec: InputSpec) -> pl.DataFrame:
         raise LinkageInputError(
             str(spec.path), spec.unlinkable_flag, "missing column (flag of unlinkable records)"
         )
-    flag = [spec.unlinkable_flag] if spec.unlinkable_flag else []
-    mapped = [column for role in spec.columns for column in spec.file_columns(role)]
-    if spec.address_history is not None:
-        mapped = [column for column in mapped if column != HISTORY_COLUMN]
-    frame = spec.read(list(dict.fromkeys([spec.record_id, *mapped, *flag])))
-    if frame.height == 0:
-        raise LinkageInputError(str(spec.path), None, "the table is empty")
-    return _with_history(spec, frame)
 
 
-def _with_history(spec: InputSpec, frame: pl.DataFrame) -> pl.DataFrame:
-    """The input with its address history's postcodes as a list column (empty for a record
-    with no previous address)."""
-    if spec.address_history is None:
-        return frame
-    history = spec.address_history.previous_postcodes()
-    ids = pl.col(spec.record_id).cast(pl.Utf8)
-    return (
-        frame.with_columns(ids.alias("_history_id"))
-        .join(history, on="_history_id", how="left", maintain_order="left")
-        .drop("_history_id")
-    )
+def _as_parquet(path: Path, columns: list[str] | None, out: Path, **options: str | None) -> Path:
+    """A Parquet file of the table to read in slices: a Parquet input as it is; a CSV file
+    is read whole (its checks need the whole text) and written as Parquet to ``out``."""
+    if path.suffix.lower() == ".parquet":
+        return path
+    read_table(path, columns, **options).write_parquet(out)  # type: ignore[arg-type]
+    return out
 
 
 def _role_column(spec: InputSpec, role: str) -> pl.Expr:
@@ -421,11 +433,99 @@ def _role_column(spec: InputSpec, role: str) -> pl.Expr:
     return pl.when(joined.str.strip_chars() != "").then(joined).alias(role)
 
 
-def load_input(
-    spec: InputSpec, *, max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE
-) -> tuple[pl.DataFrame, list[ColumnRepair]]:
-    """Read and validate one input, returning its raw columns renamed to their roles, with
-    unreadable dates, postcodes and numbers made missing, and those repairs counted.
+@dataclass(frozen=True)
+class CheckedInput:
+    """An input that passed every check, ready to be repaired and standardised in slices.
+
+    ``table`` is the Parquet file its slices are read from (the input, or its CSV written
+    as Parquet), ``history_lists`` the previous postcodes of each of its rows in order,
+    ``uk_postcodes`` the postcode rule decided over the whole input."""
+
+    spec: InputSpec
+    table: Path
+    columns: tuple[str, ...]
+    rows: int
+    history_lists: Path | None
+    uk_postcodes: bool | None
+    repairs: tuple[ColumnRepair, ...]
+
+
+def _read_slice(path: Path, columns: list[str], start: int, length: int) -> pl.DataFrame:
+    try:
+        return pl.scan_parquet(path).select(columns).slice(start, length).collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise LinkageInputError(str(path), None, f"cannot be read: {exc}") from None
+
+
+def _role_slices(
+    spec: InputSpec, table: Path, columns: list[str], rows: int, history_lists: Path | None
+) -> Iterator[tuple[int, pl.DataFrame]]:
+    """The input's rows, :data:`ROWS_PER_SLICE` at a time, as the record id (text), its
+    mapped roles and ``linkable``, each with its first row's position."""
+    for start in range(0, rows, ROWS_PER_SLICE):
+        frame = _read_slice(table, columns, start, ROWS_PER_SLICE)
+        if history_lists is not None:
+            lists = _read_slice(history_lists, [HISTORY_COLUMN], start, ROWS_PER_SLICE)
+            frame = frame.with_columns(lists.get_column(HISTORY_COLUMN))
+        yield (
+            start,
+            frame.select(
+                pl.col(spec.record_id).cast(pl.Utf8).alias("record_id"),
+                *[_role_column(spec, role) for role in spec.columns],
+                _linkable(spec).alias("linkable"),
+            ),
+        )
+
+
+def _postcode_rule(spec: InputSpec, table: Path) -> bool | None:
+    """Whether the input holds UK postcodes, decided over all of them by a streaming scan
+    (None when it maps no postcode)."""
+    if "postcode" not in spec.columns:
+        return None
+    counts = (
+        pl.scan_parquet(table)
+        .select(postcode_shape_counts(_role_column(spec, "postcode")))
+        .collect(engine="streaming")
+    )
+    return holds_uk_postcodes(*counts.row(0))
+
+
+def _history_lists(spec: InputSpec, engine: SqlEngine, scratch: Path) -> Path | None:
+    """The previous postcodes of each of the input's rows, from its address history, made
+    by the engine (the view ``input_rows`` is the input)."""
+    history = spec.address_history
+    if history is None:
+        return None
+    columns = [history.record_id, history.postcode] + (
+        [history.moved_out] if history.moved_out else []
+    )
+    table = _as_parquet(history.path, columns, scratch / f"{spec.name}_history_input.parquet")
+    engine.parquet_view("history_rows", table, row_numbers=True)
+    lists = scratch / f"{spec.name}_history_lists.parquet"
+    sql_steps.write_history_lists(
+        engine,
+        table="input_rows",
+        record_id=spec.record_id,
+        history="history_rows",
+        history_id=history.record_id,
+        postcode=history.postcode,
+        moved_out=history.moved_out,
+        path=lists,
+    )
+    return lists
+
+
+def check_input(
+    spec: InputSpec,
+    engine: SqlEngine,
+    scratch: Path,
+    *,
+    max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE,
+) -> CheckedInput:
+    """Check one input in full, holding a slice of it at a time: its mapping and types,
+    its record ids (by the engine), its values, and how many are unreadable (counted
+    repairs; a column mostly unreadable is refused). ``scratch`` receives a CSV input as
+    Parquet and the address history's lists.
 
     Raises
     ------
@@ -433,23 +533,80 @@ def load_input(
         The file is missing or empty, a mapped column is missing or of the wrong type, a
         record id is null or repeated, or a column is mostly unreadable.
     """
-    frame = _read_mapped_columns(spec)
-    _check_types(spec, frame)
-    ids = _check_record_ids(spec, frame)
-    out = frame.select(
-        ids.alias("record_id"),
-        *[_role_column(spec, role) for role in spec.columns],
-        _linkable(spec, frame).alias("linkable"),
+    _check_mapping(spec)
+    columns = _file_columns(spec)
+    options = {"encoding": spec.encoding, "delimiter": spec.delimiter}
+    table = _as_parquet(spec.path, columns, scratch / f"{spec.name}_input.parquet", **options)
+    schema = dict(pl.read_parquet_schema(table))
+    if spec.address_history is not None:
+        schema[HISTORY_COLUMN] = pl.List(pl.Utf8)
+    _check_types(spec, schema)
+    rows = pl.scan_parquet(table).select(pl.len()).collect().item()
+    if rows == 0:
+        raise LinkageInputError(str(spec.path), None, "the table is empty")
+    engine.parquet_view("input_rows", table, row_numbers=True)
+    _check_record_ids(spec, engine)
+    history_lists = _history_lists(spec, engine, scratch)
+    uk_postcodes = _postcode_rule(spec, table)
+    values, tallies = _ValueTally(), None
+    for start, frame in _role_slices(spec, table, columns, rows, history_lists):
+        values.add(spec, frame, start)
+        _, found = _repair(spec, frame, uk_postcodes, first_row=start + 1)
+        tallies = (
+            found if tallies is None else [a.add(b) for a, b in zip(tallies, found, strict=True)]
+        )
+    values.check(spec, rows)
+    repairs = refuse_unreadable(
+        tallies or [], path=str(spec.path), max_invalid_share=max_invalid_share
     )
-    _check_values(spec, out)
-    return repair_values(
-        out,
+    return CheckedInput(
+        spec, table, tuple(columns), rows, history_lists, uk_postcodes, tuple(repairs)
+    )
+
+
+def _repair(
+    spec: InputSpec, frame: pl.DataFrame, uk_postcodes: bool | None, *, first_row: int = 1
+) -> tuple[pl.DataFrame, list[RepairTally]]:
+    return repair_columns(
+        frame,
         input_name=spec.name,
-        path=str(spec.path),
         columns={role: spec.label(role) for role in spec.columns},
         date_formats=spec.date_format,
-        max_invalid_share=max_invalid_share,
+        uk_postcodes=uk_postcodes,
+        first_row=first_row,
     )
+
+
+def repaired_slices(checked: CheckedInput) -> Iterator[tuple[int, pl.DataFrame]]:
+    """A checked input's rows a slice at a time, renamed to their roles, with unreadable
+    dates, postcodes and numbers made missing (as counted by :func:`check_input`)."""
+    spec = checked.spec
+    slices = _role_slices(
+        spec, checked.table, list(checked.columns), checked.rows, checked.history_lists
+    )
+    for start, frame in slices:
+        yield start, _repair(spec, frame, checked.uk_postcodes)[0]
+
+
+def load_input(
+    spec: InputSpec, *, max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE
+) -> tuple[pl.DataFrame, list[ColumnRepair]]:
+    """Check one input and return it whole, repaired (:func:`check_input`,
+    :func:`repaired_slices`): for small inputs and tests."""
+    with _scratch_engine(None) as engine, tempfile.TemporaryDirectory() as folder:
+        checked = check_input(spec, engine, Path(folder), max_invalid_share=max_invalid_share)
+        frame = pl.concat([part for _, part in repaired_slices(checked)])
+    return frame, list(checked.repairs)
+
+
+@contextmanager
+def _scratch_engine(engine: SqlEngine | None) -> Iterator[SqlEngine]:
+    """The given engine, or a DuckDB one of its own for the input checks."""
+    if engine is not None:
+        yield engine
+        return
+    with closing(connect(memory_limit="2GB", threads=2)) as con:
+        yield DuckDBSql(con)
 
 
 def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl.DataFrame:
@@ -558,13 +715,13 @@ class _RecordWriter:
 
 
 def _write_standardised(
-    spec: InputSpec, raw: pl.DataFrame, first_id: int, writer: _RecordWriter
+    checked: CheckedInput, first_id: int, writer: _RecordWriter
 ) -> dict[str, int]:
-    """Standardise one validated input slice by slice into ``writer``; return each role's
+    """Standardise one checked input slice by slice into ``writer``; return each role's
     missing values after standardising."""
-    missing: dict[str, int] = {}
-    for start in range(0, raw.height, ROWS_PER_SLICE):
-        part = standardise_records(spec, raw.slice(start, ROWS_PER_SLICE), first_id + start)
+    spec, missing = checked.spec, {}
+    for start, raw in repaired_slices(checked):
+        part = standardise_records(spec, raw, first_id + start)
         for role in spec.columns:
             if role in part.columns:
                 missing[role] = missing.get(role, 0) + part.get_column(role).null_count()
@@ -577,36 +734,45 @@ def write_records(
     path: Path,
     *,
     max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE,
+    engine: SqlEngine | None = None,
 ) -> InputReport:
-    """Validate every input, then standardise and stack them into one Parquet file of the
+    """Check every input, then standardise and stack them into one Parquet file of the
     record frame (:data:`RECORD_COLUMNS`), ``unique_id`` running 0..n-1 in input order.
 
-    All inputs are validated before any is standardised, so a bad file stops the run early
-    and writes nothing. Each input is standardised in slices of :data:`ROWS_PER_SLICE`
-    rows, so only its raw columns are held whole. Repairs and warnings are logged (counts
-    and column names only) and returned with the records per input.
+    All inputs are checked before any is standardised, so a bad file stops the run early
+    and writes nothing. Checking and standardising read each input in slices of
+    :data:`ROWS_PER_SLICE` rows; what needs a whole column (repeated record ids, joining an
+    address history) runs on ``engine`` (the stage's DuckDB or Spark; a DuckDB connection
+    of its own when none is given), so the Python process holds a slice at a time. Repairs
+    and warnings are logged (counts and column names only) and returned with the records
+    per input.
     """
     names = [s.name for s in specs]
     if len(specs) < 2 and not any(not s.unique_people for s in specs):
         raise LinkageInputError("inputs", None, "link at least two inputs or one to deduplicate")
     if len(set(names)) != len(names):
         raise LinkageInputError("inputs", None, f"input names must be unique: {names}")
-    loaded = [load_input(spec, max_invalid_share=max_invalid_share) for spec in specs]
     report = InputReport()
-    writer, next_id = _RecordWriter(path), 0
-    try:
-        for index, spec in enumerate(specs):
-            raw, repairs = loaded[index]
-            # Dropped once written: the inputs' raw columns are held only until then.
-            loaded[index] = (pl.DataFrame(), repairs)
-            missing = _write_standardised(spec, raw, next_id, writer)
-            report.records_by_source[spec.name] = raw.height
-            next_id += raw.height
-            report.repairs.extend(repairs)
-            report.warnings.extend(_missing_warnings(spec, missing, raw.height, repairs))
-            del raw
-    finally:
-        writer.close()
+    with (
+        _scratch_engine(engine) as sql,
+        tempfile.TemporaryDirectory(prefix=".inputs-", dir=path.parent) as folder,
+    ):
+        scratch = Path(folder)
+        checked = [
+            check_input(spec, sql, scratch, max_invalid_share=max_invalid_share) for spec in specs
+        ]
+        writer, next_id = _RecordWriter(path), 0
+        try:
+            for one in checked:
+                missing = _write_standardised(one, next_id, writer)
+                report.records_by_source[one.spec.name] = one.rows
+                next_id += one.rows
+                report.repairs.extend(one.repairs)
+                report.warnings.extend(
+                    _missing_warnings(one.spec, missing, one.rows, list(one.repairs))
+                )
+        finally:
+            writer.close()
     for repair in report.repairs:
         if repair.invalid:
             logger.warning(

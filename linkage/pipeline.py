@@ -236,9 +236,10 @@ def link_records(
     ``accepted_links.parquet``, ``spine.parquet``, ``model.json``, ``term_frequencies/``,
     ``charts/*.html`` and ``linkage_summary.json``.
 
-    Every step after reading works on the backend's engine (DuckDB, or Spark with
-    ``backend: spark``), over the saved records: the Python process holds only the raw
-    columns of the inputs while reading them (and, on DuckDB, the links while clustering).
+    Every step works on the backend's engine (DuckDB, or Spark with ``backend: spark``) or
+    in slices: the inputs are checked and standardised a slice at a time (their whole-column
+    checks on the engine), then the engine works over the saved records. The Python process
+    holds a slice of an input at a time (and, on DuckDB, the links while clustering).
 
     Raises
     ------
@@ -249,18 +250,21 @@ def link_records(
     clock = _Stopwatch()
 
     with staged_output(out_dir) as staging:
-        # Written slice by slice: from here the engine reads the saved records, and the
-        # Python process never holds the whole record frame.
-        input_report = write_records(
-            specs, staging / RECORDS_FILE, max_invalid_share=config.max_invalid_share
-        )
-        clock.lap("read_and_standardise")
-        counts = {
-            "records": input_report.records,
-            "records_by_source": dict(sorted(input_report.records_by_source.items())),
-        }
-        roles = {role for spec in specs for role in spec.columns}
         with closing(open_backend(config, staging)) as backend:
+            # Read and written slice by slice, the whole-column checks on the engine: the
+            # Python process never holds a whole input or the record frame.
+            input_report = write_records(
+                specs,
+                staging / RECORDS_FILE,
+                max_invalid_share=config.max_invalid_share,
+                engine=backend.sql,
+            )
+            clock.lap("read_and_standardise")
+            counts = {
+                "records": input_report.records,
+                "records_by_source": dict(sorted(input_report.records_by_source.items())),
+            }
+            roles = {role for spec in specs for role in spec.columns}
             backend.register_records(staging / RECORDS_FILE)
             prepared = _prepare(backend.sql, config, staging, counts["records"])
             clock.lap("deterministic_pass")

@@ -96,12 +96,36 @@ def repaired_dates(values: pl.Series, formats: tuple[str, ...], today: dt.date) 
     return dates.zip_with(in_range.fill_null(False), pl.Series([None], dtype=pl.Date))
 
 
-def repaired_postcodes(values: pl.Series) -> tuple[pl.Series, str]:
-    """Postcodes normalised, and the rule applied (UK or another country's)."""
-    compact = values.cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
-    recorded = compact.filter(compact.str.len_chars() > 0)
-    uk_share = recorded.str.contains(POSTCODE_PATTERN).mean() if recorded.len() else 1.0
-    if uk_share is not None and uk_share >= 0.5:
+def _compact_postcodes(values: pl.Series) -> pl.Series:
+    return values.cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+
+
+def postcode_shape_counts(postcodes: pl.Expr) -> list[pl.Expr]:
+    """Aggregations over an input's postcodes: ``uk_shaped`` and ``recorded`` (non-blank),
+    from which :func:`holds_uk_postcodes` decides the input's rule. Expressions, so a large
+    input is counted by a streaming scan rather than read whole."""
+    compact = postcodes.cast(pl.Utf8).str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "")
+    recorded = compact.str.len_chars() > 0
+    return [
+        (recorded & compact.str.contains(POSTCODE_PATTERN)).sum().alias("uk_shaped"),
+        recorded.sum().alias("recorded"),
+    ]
+
+
+def holds_uk_postcodes(uk_shaped: int, recorded: int) -> bool:
+    """An input holds UK postcodes when at least half its recorded ones are UK-shaped (or it
+    records none)."""
+    return recorded == 0 or uk_shaped >= 0.5 * recorded
+
+
+def repaired_postcodes(values: pl.Series, uk: bool | None = None) -> tuple[pl.Series, str]:
+    """Postcodes normalised, and the rule applied (UK or another country's): ``uk`` as
+    decided over the whole input, or else from these values."""
+    compact = _compact_postcodes(values)
+    if uk is None:
+        counts = pl.select(postcode_shape_counts(pl.lit(values))).row(0)
+        uk = holds_uk_postcodes(*counts)
+    if uk:
         return pl.select(standardise_postcode(pl.lit(compact))).to_series(), "a UK postcode"
     readable = compact.str.len_chars().is_between(2, 10)
     return compact.zip_with(readable.fill_null(False), pl.Series([None], dtype=pl.Utf8)), (
@@ -117,18 +141,27 @@ def repaired_numbers(values: pl.Series) -> pl.Series:
 
 
 def _repair_role(
-    role: str, values: pl.Series, date_formats: tuple[str, ...], today: dt.date
+    role: str,
+    values: pl.Series,
+    date_formats: tuple[str, ...],
+    today: dt.date,
+    uk_postcodes: bool | None,
 ) -> tuple[pl.Series, str] | None:
     if role == "date_of_birth":
-        rule = f"a date of birth from {EARLIEST_BIRTH.isoformat()} to today"
-        if date_formats:
-            rule += f" in the format {' or '.join(date_formats)}"
-        return repaired_dates(values, date_formats, today), rule
+        return repaired_dates(values, date_formats, today), date_rule(date_formats)
     if role == "postcode":
-        return repaired_postcodes(values)
+        return repaired_postcodes(values, uk_postcodes)
     if role in ("person_number", "shared_number"):
         return repaired_numbers(values), "a number of 4 to 20 letters and digits"
     return None
+
+
+def date_rule(date_formats: tuple[str, ...]) -> str:
+    """The rule a readable date of birth meets, for messages and the summary."""
+    rule = f"a date of birth from {EARLIEST_BIRTH.isoformat()} to today"
+    if date_formats:
+        rule += f" in the format {' or '.join(date_formats)}"
+    return rule
 
 
 def _repaired_previous_postcodes(values: pl.Series) -> tuple[pl.Series, int, pl.Series]:
@@ -143,6 +176,102 @@ def _repaired_previous_postcodes(values: pl.Series) -> tuple[pl.Series, int, pl.
     return standardise_previous_postcodes(values), int(held.sum()), dropped
 
 
+@dataclass
+class RepairTally:
+    """One column's repair counted so far (over one slice of an input, or several), with
+    the first data rows (1-based) holding an unreadable value."""
+
+    repair: ColumnRepair
+    first_rows: list[int]
+
+    def add(self, other: RepairTally) -> RepairTally:
+        """This slice's tally followed by the next slice's."""
+        mine, theirs = self.repair, other.repair
+        total = ColumnRepair(
+            mine.input,
+            mine.column,
+            mine.role,
+            mine.recorded + theirs.recorded,
+            mine.invalid + theirs.invalid,
+            mine.rule,
+        )
+        return RepairTally(total, (self.first_rows + other.first_rows)[:EXAMPLE_ROWS])
+
+
+def repair_columns(
+    frame: pl.DataFrame,
+    *,
+    input_name: str,
+    columns: dict[str, str],
+    date_formats: tuple[str, ...] = (),
+    today: dt.date | None = None,
+    uk_postcodes: bool | None = None,
+    first_row: int = 1,
+) -> tuple[pl.DataFrame, list[RepairTally]]:
+    """Make unreadable values missing and count them, without refusing anything.
+
+    ``uk_postcodes`` is the postcode rule decided over the whole input (else decided from
+    ``frame``); ``first_row`` is the data row number of ``frame``'s first row, so a slice
+    of a large input names rows as the file numbers them.
+    """
+    today = today or dt.date.today()
+    tallies = []
+    for role, column in columns.items():
+        if role not in frame.columns:
+            continue
+        values = frame.get_column(role)
+        if role == "previous_postcodes":
+            fixed, recorded, dropped = _repaired_previous_postcodes(values)
+            repair = ColumnRepair(
+                input_name, column, role, recorded, int(dropped.sum()), "a UK postcode"
+            )
+            invalid_mask = dropped > 0
+        else:
+            repaired = _repair_role(role, values, date_formats, today, uk_postcodes)
+            if repaired is None:
+                continue
+            fixed, rule = repaired
+            invalid_mask = fixed.is_null() & ~_blank(values)
+            repair = ColumnRepair(
+                input_name,
+                column,
+                role,
+                int((~_blank(values)).sum()),
+                int(invalid_mask.sum()),
+                rule,
+            )
+        rows = (invalid_mask.arg_true().head(EXAMPLE_ROWS) + first_row).to_list()
+        tallies.append(RepairTally(repair, rows))
+        frame = frame.with_columns(fixed.alias(role))
+    return frame, tallies
+
+
+def refuse_unreadable(
+    tallies: list[RepairTally], *, path: str, max_invalid_share: float
+) -> list[ColumnRepair]:
+    """The repairs, once no column's share of unreadable values exceeds
+    ``max_invalid_share``.
+
+    Raises
+    ------
+    LinkageInputError
+        A column's share exceeds it; the message names the file, the column, the count and
+        the first rows.
+    """
+    for tally in tallies:
+        repair = tally.repair
+        if repair.share > max_invalid_share:
+            raise LinkageInputError(
+                path,
+                repair.column,
+                f"{repair.invalid} of {repair.recorded} values ({repair.share:.0%}) are not "
+                f"{repair.rule}, more than max_invalid_share ({max_invalid_share:.0%}); first "
+                f"data rows: {tally.first_rows}. Check the mapping (date_format, encoding, "
+                "delimiter).",
+            )
+    return [tally.repair for tally in tallies]
+
+
 def repair_values(
     frame: pl.DataFrame,
     *,
@@ -153,7 +282,8 @@ def repair_values(
     max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE,
     today: dt.date | None = None,
 ) -> tuple[pl.DataFrame, list[ColumnRepair]]:
-    """Make unreadable values missing and count them (rules in the module docstring).
+    """Make unreadable values missing and count them (rules in the module docstring), for
+    a whole input held in ``frame``.
 
     Parameters
     ----------
@@ -168,41 +298,7 @@ def repair_values(
         A column's share of unreadable values exceeds ``max_invalid_share``; the message
         names the file, the column, the count and the first rows.
     """
-    today = today or dt.date.today()
-    repairs = []
-    for role, column in columns.items():
-        if role not in frame.columns:
-            continue
-        values = frame.get_column(role)
-        if role == "previous_postcodes":
-            fixed, recorded, dropped = _repaired_previous_postcodes(values)
-            repair = ColumnRepair(
-                input_name, column, role, recorded, int(dropped.sum()), "a UK postcode"
-            )
-            invalid_mask = dropped > 0
-        else:
-            repaired = _repair_role(role, values, date_formats, today)
-            if repaired is None:
-                continue
-            fixed, rule = repaired
-            invalid_mask = fixed.is_null() & ~_blank(values)
-            repair = ColumnRepair(
-                input_name,
-                column,
-                role,
-                int((~_blank(values)).sum()),
-                int(invalid_mask.sum()),
-                rule,
-            )
-        if repair.share > max_invalid_share:
-            rows = (invalid_mask.arg_true().head(EXAMPLE_ROWS) + 1).to_list()
-            raise LinkageInputError(
-                path,
-                column,
-                f"{repair.invalid} of {repair.recorded} values ({repair.share:.0%}) are not "
-                f"{rule}, more than max_invalid_share ({max_invalid_share:.0%}); first data "
-                f"rows: {rows}. Check the mapping (date_format, encoding, delimiter).",
-            )
-        repairs.append(repair)
-        frame = frame.with_columns(fixed.alias(role))
-    return frame, repairs
+    fixed, tallies = repair_columns(
+        frame, input_name=input_name, columns=columns, date_formats=date_formats, today=today
+    )
+    return fixed, refuse_unreadable(tallies, path=path, max_invalid_share=max_invalid_share)

@@ -25,8 +25,10 @@ class SqlEngine(Protocol):
 
     dialect: Dialect
 
-    def parquet_view(self, name: str, path: Path) -> None:
-        """Make ``name`` a view of a Parquet file (or a folder of part files)."""
+    def parquet_view(self, name: str, path: Path, *, row_numbers: bool = False) -> None:
+        """Make ``name`` a view of a Parquet file (or a folder of part files); with
+        ``row_numbers``, of one file with each row's position in it (0-based) as
+        ``file_row``."""
 
     def register_frame(self, name: str, frame: pl.DataFrame) -> None:
         """Make ``name`` a table of a small polars frame held by the driver."""
@@ -58,8 +60,14 @@ class DuckDBSql:
     def __init__(self, con: Any) -> None:
         self.con = con
 
-    def parquet_view(self, name: str, path: Path) -> None:
+    def parquet_view(self, name: str, path: Path, *, row_numbers: bool = False) -> None:
         source = path / "*.parquet" if path.is_dir() else path
+        if row_numbers:
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {name} AS SELECT * RENAME (file_row_number AS file_row) "
+                f"FROM read_parquet('{source.as_posix()}', file_row_number = true)"
+            )
+            return
         self.con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{source.as_posix()}')"
         )
@@ -101,8 +109,12 @@ class SparkSql:
     def _query(self, sql: str) -> Any:
         return self.spark.sql(translate_sql(sql, self.dialect))
 
-    def parquet_view(self, name: str, path: Path) -> None:
-        self.spark.read.parquet(Path(path).as_uri()).createOrReplaceTempView(name)
+    def parquet_view(self, name: str, path: Path, *, row_numbers: bool = False) -> None:
+        frame = self.spark.read.parquet(Path(path).as_uri())
+        if row_numbers:
+            # Spark's own row index within each Parquet file (file metadata, not a count).
+            frame = frame.selectExpr("*", "_metadata.row_index AS file_row")
+        frame.createOrReplaceTempView(name)
 
     def register_frame(self, name: str, frame: pl.DataFrame) -> None:
         # Through a file rather than the driver's memory in the JVM: small frames only, but

@@ -15,6 +15,11 @@ The engine must hold a view ``records`` of every record (``records.parquet``) an
   (:func:`write_predictions`), rescored with household evidence
   (:func:`add_household_evidence`);
 - the model-expected figures behind the threshold choice (:func:`threshold_sums`).
+
+Two steps check and complete the inputs before there are records: the record ids of an
+input (:func:`record_id_problems`) and the postcodes of its address history, as one list per
+input row (:func:`write_history_lists`); both need the whole column, which the driver never
+holds.
 """
 
 from __future__ import annotations
@@ -359,3 +364,90 @@ def threshold_sums(
             }
         )
     return out
+
+
+def quoted(column: str) -> str:
+    """A column name of a user's file as an SQL identifier (any characters)."""
+    return '"' + column.replace('"', '""') + '"'
+
+
+FIRST_ROWS = 5
+"""Rows quoted in a refusal (positions only: the values may identify a person)."""
+
+
+def record_id_problems(engine: SqlEngine, table: str, column: str) -> tuple[int, int, list[int]]:
+    """An input's missing record ids, its rows whose id another row shares, and the first of
+    those rows (0-based, at most :data:`FIRST_ROWS`), from a view ``table`` made with
+    ``row_numbers``. Ids are compared as text, as the spine holds them."""
+    engine.view(
+        "input_ids", f"SELECT CAST({quoted(column)} AS VARCHAR) AS id, file_row FROM {table}"
+    )
+    engine.view(
+        "repeated_ids",
+        """
+        SELECT id, COUNT(*) AS rows_sharing, MIN(file_row) AS first_row
+        FROM input_ids WHERE id IS NOT NULL GROUP BY id HAVING COUNT(*) > 1
+        """,
+    )
+    missing, sharing = engine.rows(
+        """
+        SELECT
+            (SELECT COUNT(*) FROM input_ids WHERE id IS NULL),
+            (SELECT COALESCE(SUM(rows_sharing), 0) FROM repeated_ids)
+        """
+    )[0]
+    if not sharing:
+        return int(missing), 0, []
+    # The first rows of repeated ids belong to the ids that first appear earliest.
+    first = engine.rows(
+        f"""
+        SELECT i.file_row FROM input_ids AS i
+        JOIN (SELECT id FROM repeated_ids ORDER BY first_row LIMIT {FIRST_ROWS}) AS r
+            ON i.id = r.id
+        ORDER BY i.file_row LIMIT {FIRST_ROWS}
+        """
+    )
+    return int(missing), int(sharing), [int(row[0]) for row in first]
+
+
+def write_history_lists(
+    engine: SqlEngine,
+    *,
+    table: str,
+    record_id: str,
+    history: str,
+    history_id: str,
+    postcode: str,
+    moved_out: str | None,
+    path: Path,
+) -> None:
+    """Write, for each row of the input ``table`` in order, the postcodes of its address
+    history as a list (``previous_postcodes``, newest first: by ``moved_out``, latest first
+    and undated first, then the history file's later rows first), or null for a record
+    with none. Both views are made with ``row_numbers``; ids are matched as text."""
+    moved = quoted(moved_out) if moved_out else "CAST(NULL AS DATE)"
+    # Sorting whole entries (one definition for both engines: DuckDB's ordered aggregate
+    # has no Spark twin); undated entries sort first, as the newest.
+    engine.view(
+        "history_lists",
+        f"""
+        SELECT history_id, list_transform(list_sort(list(struct_pack(
+                undated := moved_out IS NULL, moved_out := moved_out, file_row := file_row,
+                postcode := postcode)), 'DESC'), lambda entry: entry.postcode) AS previous_postcodes
+        FROM (
+            SELECT CAST({quoted(history_id)} AS VARCHAR) AS history_id, {moved} AS moved_out,
+                file_row, CAST({quoted(postcode)} AS VARCHAR) AS postcode
+            FROM {history} WHERE {quoted(postcode)} IS NOT NULL
+        ) AS entries
+        GROUP BY history_id
+        """,
+    )
+    engine.write_parquet(
+        f"""
+        SELECT r.file_row, h.previous_postcodes
+        FROM {table} AS r
+        LEFT JOIN history_lists AS h ON CAST(r.{quoted(record_id)} AS VARCHAR) = h.history_id
+        ORDER BY r.file_row
+        """,
+        path,
+    )

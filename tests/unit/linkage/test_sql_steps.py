@@ -15,7 +15,9 @@ from linkage.sql_steps import (
     frequency_tables,
     make_deterministic_links,
     make_representatives,
+    record_id_problems,
     threshold_sums,
+    write_history_lists,
     write_predictions,
 )
 
@@ -300,4 +302,67 @@ def test_threshold_sums_without_links_are_zero(sql_engine):
     assert [(r["links"], r["expected_true"], r["accepted_total"]) for r in rows] == [
         (0, 0.0, 0.0),
         (0, 0.0, 0.0),
+    ]
+
+
+def test_record_id_problems_counts_missing_and_repeated_ids_with_their_first_rows(
+    sql_engine, tmp_path
+):
+    # Rows 0-7: "a" at 1 and 5, "b" at 2, 6 and 7, "c" and "3" once, a missing id at 4.
+    ids = ["c", "a", "b", "3", None, "a", "b", "b"]
+    pl.DataFrame({"rec id": ids}).write_parquet(tmp_path / "input.parquet")
+    sql_engine.parquet_view("input_rows", tmp_path / "input.parquet", row_numbers=True)
+    missing, sharing, first = record_id_problems(sql_engine, "input_rows", "rec id")
+    assert (missing, sharing) == (1, 5)
+    assert first == [1, 2, 5, 6, 7]
+
+
+def test_record_id_problems_finds_none_in_unique_ids(sql_engine, tmp_path):
+    pl.DataFrame({"id": [3, 1, 2]}).write_parquet(tmp_path / "input.parquet")
+    sql_engine.parquet_view("input_rows", tmp_path / "input.parquet", row_numbers=True)
+    assert record_id_problems(sql_engine, "input_rows", "id") == (0, 0, [])
+
+
+def test_history_lists_follow_the_input_newest_first(sql_engine, tmp_path):
+    # Record "a" has three dated entries and one undated (the newest: a current move not
+    # yet closed), and one with no postcode (ignored); "b" one entry; "c" none; the
+    # history's id 7 matches the input's integer id 7 as text.
+    pl.DataFrame({"id": ["b", "a", "c", "7"]}).write_parquet(tmp_path / "input.parquet")
+    history = pl.DataFrame(
+        {
+            "person": ["a", "a", "b", "a", "a", "7", "a"],
+            "pc": ["P1", "P2", "B1", None, "P3", "S1", "P4"],
+            "left": [
+                "2010-01-01",
+                None,
+                "2001-01-01",
+                "2020-01-01",
+                "2015-06-30",
+                None,
+                "2010-01-01",
+            ],
+        }
+    ).with_columns(pl.col("left").str.to_date())
+    history.write_parquet(tmp_path / "history.parquet")
+    sql_engine.parquet_view("input_rows", tmp_path / "input.parquet", row_numbers=True)
+    sql_engine.parquet_view("history_rows", tmp_path / "history.parquet", row_numbers=True)
+    out = tmp_path / "lists.parquet"
+    write_history_lists(
+        sql_engine,
+        table="input_rows",
+        record_id="id",
+        history="history_rows",
+        history_id="person",
+        postcode="pc",
+        moved_out="left",
+        path=out,
+    )
+    lists = pl.read_parquet(out)
+    assert lists.get_column("file_row").to_list() == [0, 1, 2, 3]
+    # Undated first, then 2015, then the two of 2010 with the later file row first.
+    assert lists.get_column("previous_postcodes").to_list() == [
+        ["B1"],
+        ["P2", "P3", "P4", "P1"],
+        None,
+        ["S1"],
     ]

@@ -64,3 +64,62 @@ def test_a_bad_input_writes_nothing(tmp_path):
     else:
         raise AssertionError("a repeated record id must stop the inputs")
     assert not out.exists()
+
+
+def _six_people(tmp_path, dates, postcodes):
+    pl.DataFrame(
+        {
+            "id": [f"r{i}" for i in range(6)],
+            "fore": ["Ann", "Bob", "Cy", "Di", "Ed", "Flo"],
+            "dob": dates,
+            "pc": postcodes,
+        }
+    ).write_parquet(tmp_path / "people.parquet")
+    roles = {"forename": "fore", "date_of_birth": "dob", "postcode": "pc"}
+    return [InputSpec("people", tmp_path / "people.parquet", "id", roles)]
+
+
+UK = ["M1 1AE", "SW1A 1AA", "B1 1BB", "LS1 4AP"]
+
+
+def test_a_refusal_counts_and_names_rows_over_every_slice(tmp_path, monkeypatch):
+    # Data rows 3, 5 and 6 (1-based) hold unreadable dates: 3 of 6, over three slices.
+    dates = ["1970-01-02", "1980-03-04", "1990-02-31", "2000-07-08", "soon", "1999-13-01"]
+    specs = _six_people(tmp_path, dates, [*UK, "M2 2BB", "M3 3CC"])
+    monkeypatch.setattr(inputs, "ROWS_PER_SLICE", 2)
+    try:
+        write_records(specs, tmp_path / "records.parquet", max_invalid_share=0.4)
+    except inputs.LinkageInputError as error:
+        assert "3 of 6 values (50%)" in str(error)
+        assert "first data rows: [3, 5, 6]" in str(error)
+    else:
+        raise AssertionError("half the dates unreadable must refuse the input")
+
+
+def test_the_postcode_rule_is_decided_over_the_whole_input(tmp_path, monkeypatch):
+    # Four UK postcodes then two zip codes: a UK input, so the zip codes are recording
+    # errors, even in the last slice where they are all there is.
+    dates = ["1970-01-02"] * 6
+    specs = _six_people(tmp_path, dates, [*UK, "12345", "90210"])
+    monkeypatch.setattr(inputs, "ROWS_PER_SLICE", 2)
+    out = tmp_path / "records.parquet"
+    report = write_records(specs, out, max_invalid_share=0.5)
+    postcodes = pl.read_parquet(out).get_column("postcode").to_list()
+    assert postcodes == [*UK, None, None]
+    (repair,) = [r for r in report.repairs if r.role == "postcode"]
+    assert (repair.rule, repair.recorded, repair.invalid) == ("a UK postcode", 6, 2)
+
+
+def test_too_long_values_are_counted_over_every_slice(tmp_path, monkeypatch):
+    names = ["Ann", "x" * 300, "Cy", "Di", "y" * 256, "Flo"]
+    pl.DataFrame({"id": [f"r{i}" for i in range(6)], "fore": names}).write_parquet(
+        tmp_path / "people.parquet"
+    )
+    spec = InputSpec("people", tmp_path / "people.parquet", "id", {"forename": "fore"})
+    monkeypatch.setattr(inputs, "ROWS_PER_SLICE", 2)
+    try:
+        write_records([spec], tmp_path / "records.parquet")
+    except inputs.LinkageInputError as error:
+        assert "2 values are longer than 255 characters (first rows: [1, 4])" in str(error)
+    else:
+        raise AssertionError("a 300-character forename is a broken export")
