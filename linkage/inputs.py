@@ -8,23 +8,27 @@ an error names the file, the column and the problem.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import partial, reduce
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
 
-from linkage import sql_steps
+from linkage import spark_batches, sql_steps
 from linkage.database import connect
 from linkage.errors import LinkageInputError
 from linkage.model import PROJECT_ROLES
 from linkage.reading import read_table, table_columns
 from linkage.repairs import (
     DEFAULT_MAX_INVALID_SHARE,
+    EXAMPLE_ROWS,
     ColumnRepair,
     RepairTally,
     holds_uk_postcodes,
@@ -32,7 +36,7 @@ from linkage.repairs import (
     refuse_unreadable,
     repair_columns,
 )
-from linkage.sql_engine import DuckDBSql, SqlEngine
+from linkage.sql_engine import DuckDBSql, SparkSql, SqlEngine
 from linkage.standardise import (
     address_parts,
     forename_group,
@@ -315,24 +319,53 @@ string comparisons cost time in proportion to the product of the lengths)."""
 
 
 @dataclass
-class _ValueTally:
-    """What the value checks found over the slices read so far of one input."""
+class SliceTally:
+    """What the checks found over some rows of one input (a slice, or the slices so far):
+    each role's missing and too-long values, the first rows holding one (0-based), and each
+    column's repairs."""
 
     missing: dict[str, int] = field(default_factory=dict)
     too_long: dict[str, int] = field(default_factory=dict)
     too_long_rows: dict[str, list[int]] = field(default_factory=dict)
+    repairs: list[RepairTally] = field(default_factory=list)
 
-    def add(self, spec: InputSpec, frame: pl.DataFrame, first_row: int) -> None:
-        """Count one slice (``first_row``: its first row's position in the input)."""
-        for role in spec.columns:
-            values = frame.get_column(role)
-            self.missing[role] = self.missing.get(role, 0) + values.null_count()
-            if values.dtype == pl.Utf8:
-                too_long = values.str.len_chars() > MAX_TEXT_LENGTH
-                self.too_long[role] = self.too_long.get(role, 0) + int(too_long.sum())
-                rows = self.too_long_rows.setdefault(role, [])
-                rows.extend((too_long.arg_true().head(5) + first_row).to_list())
-                del rows[5:]
+    def add(self, other: SliceTally) -> SliceTally:
+        """These rows' tally and another's (in any order: first rows are kept sorted)."""
+
+        def summed(mine: dict[str, int], theirs: dict[str, int]) -> dict[str, int]:
+            return {k: mine.get(k, 0) + theirs.get(k, 0) for k in {**mine, **theirs}}
+
+        rows = {
+            role: sorted({*self.too_long_rows.get(role, []), *other.too_long_rows.get(role, [])})[
+                :EXAMPLE_ROWS
+            ]
+            for role in {**self.too_long_rows, **other.too_long_rows}
+        }
+        repairs = (
+            [a.add(b) for a, b in zip(self.repairs, other.repairs, strict=True)]
+            if self.repairs and other.repairs
+            else self.repairs or other.repairs
+        )
+        return SliceTally(
+            summed(self.missing, other.missing),
+            summed(self.too_long, other.too_long),
+            rows,
+            repairs,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """As JSON-ready values (what a Spark executor sends the driver)."""
+        tallies = [{**asdict(t.repair), "first_rows": t.first_rows} for t in self.repairs]
+        return {**asdict(self), "repairs": tallies}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> SliceTally:
+        """The tally :meth:`as_dict` described."""
+        repairs = []
+        for tally in values["repairs"]:
+            rows = tally.pop("first_rows")
+            repairs.append(RepairTally(ColumnRepair(**tally), rows))
+        return cls(values["missing"], values["too_long"], values["too_long_rows"], repairs)
 
     def check(self, spec: InputSpec, height: int) -> None:
         """Refuse a mapped column every value of which is missing, or holding too long a
@@ -433,13 +466,77 @@ def _role_column(spec: InputSpec, role: str) -> pl.Expr:
     return pl.when(joined.str.strip_chars() != "").then(joined).alias(role)
 
 
+# What one slice of an input needs, on the driver or on a Spark executor: plain functions
+# of a polars frame of the input's file columns and ``file_row``, each row's position in the
+# file (so the rows a refusal names, and the records' ids, do not depend on the slicing).
+
+
+def slice_roles(spec: InputSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    """A slice as the record id (text), its mapped roles and ``linkable``."""
+    return frame.select(
+        pl.col(spec.record_id).cast(pl.Utf8).alias("record_id"),
+        *[_role_column(spec, role) for role in spec.columns],
+        _linkable(spec).alias("linkable"),
+    )
+
+
+def slice_postcode_counts(spec: InputSpec, frame: pl.DataFrame) -> tuple[int, int]:
+    """UK-shaped and recorded postcodes in a slice (see :func:`holds_uk_postcodes`)."""
+    uk_shaped, recorded = frame.select(postcode_shape_counts(_role_column(spec, "postcode"))).row(0)
+    return int(uk_shaped or 0), int(recorded or 0)
+
+
+def _repair(
+    spec: InputSpec, roles: pl.DataFrame, rows: pl.Series, uk_postcodes: bool | None
+) -> tuple[pl.DataFrame, list[RepairTally]]:
+    return repair_columns(
+        roles,
+        input_name=spec.name,
+        columns={role: spec.label(role) for role in spec.columns},
+        date_formats=spec.date_format,
+        uk_postcodes=uk_postcodes,
+        row_numbers=rows + 1,
+    )
+
+
+def slice_tally(
+    spec: InputSpec, roles: pl.DataFrame, rows: pl.Series, uk_postcodes: bool | None
+) -> SliceTally:
+    """The checks of one slice (``roles`` from :func:`slice_roles`, ``rows`` its rows'
+    positions in the file)."""
+    tally = SliceTally()
+    for role in spec.columns:
+        values = roles.get_column(role)
+        tally.missing[role] = values.null_count()
+        if values.dtype == pl.Utf8:
+            too_long = values.str.len_chars() > MAX_TEXT_LENGTH
+            tally.too_long[role] = int(too_long.sum())
+            tally.too_long_rows[role] = rows.filter(too_long).head(EXAMPLE_ROWS).to_list()
+    tally.repairs = _repair(spec, roles, rows, uk_postcodes)[1]
+    return tally
+
+
+def slice_records(
+    spec: InputSpec,
+    roles: pl.DataFrame,
+    rows: pl.Series,
+    uk_postcodes: bool | None,
+    first_id: int,
+) -> pl.DataFrame:
+    """One slice repaired and standardised into rows of the record frame, each record's
+    ``unique_id`` the input's ``first_id`` plus its row's position."""
+    repaired = _repair(spec, roles, rows, uk_postcodes)[0]
+    return _standardised(spec, repaired, (rows + first_id).cast(pl.Int64))
+
+
 @dataclass(frozen=True)
 class CheckedInput:
-    """An input that passed every check, ready to be repaired and standardised in slices.
+    """An input that passed every check, ready to be standardised a slice at a time.
 
     ``table`` is the Parquet file its slices are read from (the input, or its CSV written
-    as Parquet), ``history_lists`` the previous postcodes of each of its rows in order,
-    ``uk_postcodes`` the postcode rule decided over the whole input."""
+    as Parquet), ``history_lists`` the previous postcodes of each of its rows in order (on
+    Spark the input's view holds them instead), ``uk_postcodes`` the postcode rule
+    decided over the whole input."""
 
     spec: InputSpec
     table: Path
@@ -457,42 +554,37 @@ def _read_slice(path: Path, columns: list[str], start: int, length: int) -> pl.D
         raise LinkageInputError(str(path), None, f"cannot be read: {exc}") from None
 
 
-def _role_slices(
-    spec: InputSpec, table: Path, columns: list[str], rows: int, history_lists: Path | None
-) -> Iterator[tuple[int, pl.DataFrame]]:
-    """The input's rows, :data:`ROWS_PER_SLICE` at a time, as the record id (text), its
-    mapped roles and ``linkable``, each with its first row's position."""
+def _local_slices(
+    table: Path, columns: list[str], rows: int, history_lists: Path | None
+) -> Iterator[pl.DataFrame]:
+    """The input's file columns, ``file_row`` and (with a history) its previous postcodes,
+    :data:`ROWS_PER_SLICE` rows at a time, read in the Python process."""
     for start in range(0, rows, ROWS_PER_SLICE):
         frame = _read_slice(table, columns, start, ROWS_PER_SLICE)
+        frame = frame.with_columns(
+            pl.int_range(start, start + frame.height, dtype=pl.Int64).alias("file_row")
+        )
         if history_lists is not None:
             lists = _read_slice(history_lists, [HISTORY_COLUMN], start, ROWS_PER_SLICE)
             frame = frame.with_columns(lists.get_column(HISTORY_COLUMN))
-        yield (
-            start,
-            frame.select(
-                pl.col(spec.record_id).cast(pl.Utf8).alias("record_id"),
-                *[_role_column(spec, role) for role in spec.columns],
-                _linkable(spec).alias("linkable"),
-            ),
-        )
+        yield frame
 
 
-def _postcode_rule(spec: InputSpec, table: Path) -> bool | None:
-    """Whether the input holds UK postcodes, decided over all of them by a streaming scan
-    (None when it maps no postcode)."""
+def _postcode_rule(spec: InputSpec, counts: Callable[[], Iterable[tuple[int, int]]]) -> bool | None:
+    """Whether the input holds UK postcodes, from every slice's ``counts`` (None when it
+    maps no postcode)."""
     if "postcode" not in spec.columns:
         return None
-    counts = (
-        pl.scan_parquet(table)
-        .select(postcode_shape_counts(_role_column(spec, "postcode")))
-        .collect(engine="streaming")
-    )
-    return holds_uk_postcodes(*counts.row(0))
+    uk_shaped, recorded = 0, 0
+    for uk, seen in counts():
+        uk_shaped, recorded = uk_shaped + uk, recorded + seen
+    return holds_uk_postcodes(uk_shaped, recorded)
 
 
 def _history_lists(spec: InputSpec, engine: SqlEngine, scratch: Path) -> Path | None:
-    """The previous postcodes of each of the input's rows, from its address history, made
-    by the engine (the view ``input_rows`` is the input)."""
+    """The address history's postcodes for each of the input's rows, by the engine (the
+    view ``input_rows`` is the input): on Spark a view of the input with them; on DuckDB
+    a file of them in the input's order."""
     history = spec.address_history
     if history is None:
         return None
@@ -501,17 +593,20 @@ def _history_lists(spec: InputSpec, engine: SqlEngine, scratch: Path) -> Path | 
     )
     table = _as_parquet(history.path, columns, scratch / f"{spec.name}_history_input.parquet")
     engine.parquet_view("history_rows", table, row_numbers=True)
-    lists = scratch / f"{spec.name}_history_lists.parquet"
-    sql_steps.write_history_lists(
+    sql_steps.make_history_lists(
         engine,
-        table="input_rows",
-        record_id=spec.record_id,
         history="history_rows",
         history_id=history.record_id,
         postcode=history.postcode,
         moved_out=history.moved_out,
-        path=lists,
     )
+    if isinstance(engine, SparkSql):
+        sql_steps.with_history_lists(
+            engine, "input_rows", spec.record_id, _file_columns(spec), _spark_rows(spec)
+        )
+        return None
+    lists = scratch / f"{spec.name}_history_lists.parquet"
+    sql_steps.write_history_lists(engine, "input_rows", spec.record_id, lists)
     return lists
 
 
@@ -522,10 +617,10 @@ def check_input(
     *,
     max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE,
 ) -> CheckedInput:
-    """Check one input in full, holding a slice of it at a time: its mapping and types,
-    its record ids (by the engine), its values, and how many are unreadable (counted
-    repairs; a column mostly unreadable is refused). ``scratch`` receives a CSV input as
-    Parquet and the address history's lists.
+    """Check one input in full, a slice at a time: its mapping and types, its record ids
+    (by the engine), its values, and how many are unreadable (counted repairs; a column
+    mostly unreadable is refused). On Spark the slices are checked by the executors.
+    ``scratch`` receives a CSV input as Parquet and the address history's lists.
 
     Raises
     ------
@@ -545,58 +640,79 @@ def check_input(
     if rows == 0:
         raise LinkageInputError(str(spec.path), None, "the table is empty")
     engine.parquet_view("input_rows", table, row_numbers=True)
+    if isinstance(engine, SparkSql) and spec.address_history is None:
+        engine.view(_spark_rows(spec), "SELECT * FROM input_rows")
     _check_record_ids(spec, engine)
     history_lists = _history_lists(spec, engine, scratch)
-    uk_postcodes = _postcode_rule(spec, table)
-    values, tallies = _ValueTally(), None
-    for start, frame in _role_slices(spec, table, columns, rows, history_lists):
-        values.add(spec, frame, start)
-        _, found = _repair(spec, frame, uk_postcodes, first_row=start + 1)
-        tallies = (
-            found if tallies is None else [a.add(b) for a, b in zip(tallies, found, strict=True)]
+    if isinstance(engine, SparkSql):
+        frame = spark_batches.input_frame(engine, _spark_rows(spec), _batch_columns(spec))
+        uk_postcodes = _postcode_rule(
+            spec, partial(spark_batches.per_batch, frame, partial(slice_postcode_counts, spec))
         )
-    values.check(spec, rows)
+        tallies = spark_batches.per_batch(frame, partial(_tally_of, spec, uk_postcodes))
+    else:
+        slices = partial(_local_slices, table, columns, rows, history_lists)
+        uk_postcodes = _postcode_rule(
+            spec, lambda: (slice_postcode_counts(spec, part) for part in slices())
+        )
+        tallies = (_tally_of(spec, uk_postcodes, part) for part in slices())
+    tally = reduce(SliceTally.add, tallies, SliceTally())
+    tally.check(spec, rows)
     repairs = refuse_unreadable(
-        tallies or [], path=str(spec.path), max_invalid_share=max_invalid_share
+        tally.repairs, path=str(spec.path), max_invalid_share=max_invalid_share
     )
     return CheckedInput(
         spec, table, tuple(columns), rows, history_lists, uk_postcodes, tuple(repairs)
     )
 
 
-def _repair(
-    spec: InputSpec, frame: pl.DataFrame, uk_postcodes: bool | None, *, first_row: int = 1
-) -> tuple[pl.DataFrame, list[RepairTally]]:
-    return repair_columns(
-        frame,
-        input_name=spec.name,
-        columns={role: spec.label(role) for role in spec.columns},
-        date_formats=spec.date_format,
-        uk_postcodes=uk_postcodes,
-        first_row=first_row,
-    )
+def _batch_columns(spec: InputSpec) -> list[str]:
+    """The columns each slice carries: the file's, ``file_row`` and any history lists."""
+    history = [HISTORY_COLUMN] if spec.address_history is not None else []
+    return [*_file_columns(spec), "file_row", *history]
 
 
-def repaired_slices(checked: CheckedInput) -> Iterator[tuple[int, pl.DataFrame]]:
-    """A checked input's rows a slice at a time, renamed to their roles, with unreadable
-    dates, postcodes and numbers made missing (as counted by :func:`check_input`)."""
-    spec = checked.spec
-    slices = _role_slices(
-        spec, checked.table, list(checked.columns), checked.rows, checked.history_lists
+def _spark_rows(spec: InputSpec) -> str:
+    """The Spark view of an input's rows (with its history's lists), named safely for any
+    input name."""
+    return "input_rows_" + hashlib.sha256(spec.name.encode()).hexdigest()[:12]
+
+
+def _tally_of(spec: InputSpec, uk_postcodes: bool | None, frame: pl.DataFrame) -> SliceTally:
+    rows = frame.get_column("file_row")
+    return slice_tally(spec, slice_roles(spec, frame), rows, uk_postcodes)
+
+
+def _records_of(checked: CheckedInput, first_id: int, frame: pl.DataFrame) -> pl.DataFrame:
+    spec, rows = checked.spec, frame.get_column("file_row")
+    return slice_records(spec, slice_roles(spec, frame), rows, checked.uk_postcodes, first_id)
+
+
+def _local_records(checked: CheckedInput, first_id: int) -> Iterator[pl.DataFrame]:
+    """A checked input's records, a slice at a time, in the Python process."""
+    slices = _local_slices(
+        checked.table, list(checked.columns), checked.rows, checked.history_lists
     )
-    for start, frame in slices:
-        yield start, _repair(spec, frame, checked.uk_postcodes)[0]
+    for frame in slices:
+        yield _records_of(checked, first_id, frame)
 
 
 def load_input(
     spec: InputSpec, *, max_invalid_share: float = DEFAULT_MAX_INVALID_SHARE
 ) -> tuple[pl.DataFrame, list[ColumnRepair]]:
-    """Check one input and return it whole, repaired (:func:`check_input`,
-    :func:`repaired_slices`): for small inputs and tests."""
+    """Check one input and return it whole, repaired, with its columns renamed to their
+    roles (:func:`check_input`): for small inputs and tests."""
     with _scratch_engine(None) as engine, tempfile.TemporaryDirectory() as folder:
         checked = check_input(spec, engine, Path(folder), max_invalid_share=max_invalid_share)
-        frame = pl.concat([part for _, part in repaired_slices(checked)])
-    return frame, list(checked.repairs)
+        parts = []
+        for frame in _local_slices(
+            checked.table, list(checked.columns), checked.rows, checked.history_lists
+        ):
+            roles = slice_roles(spec, frame)
+            parts.append(
+                _repair(spec, roles, frame.get_column("file_row"), checked.uk_postcodes)[0]
+            )
+    return pl.concat(parts), list(checked.repairs)
 
 
 @contextmanager
@@ -609,8 +725,33 @@ def _scratch_engine(engine: SqlEngine | None) -> Iterator[SqlEngine]:
         yield DuckDBSql(con)
 
 
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    column: pl.Int64
+    if column == "unique_id"
+    else pl.Boolean
+    if column in ("unique_people", "linkable")
+    else pl.Date
+    if column == "date_of_birth"
+    else pl.Int32
+    if column == "birth_year"
+    else pl.List(pl.Utf8)
+    if column in ("address_tokens", "previous_postcodes", "postcode_history")
+    else pl.Utf8
+    for column in RECORD_COLUMNS
+}
+"""The type of each column of the record frame: every input's slices, on either engine,
+are written with it."""
+
+
 def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl.DataFrame:
-    """Standardise one validated input into rows of the record frame."""
+    """Standardise one validated input (``raw``, as :func:`load_input` returns it) into
+    rows of the record frame, ``unique_id`` counting from ``first_id``."""
+    return _standardised(
+        spec, raw, pl.int_range(first_id, first_id + raw.height, dtype=pl.Int64, eager=True)
+    )
+
+
+def _standardised(spec: InputSpec, raw: pl.DataFrame, unique_ids: pl.Series) -> pl.DataFrame:
     frame = raw
     for role in IDENTIFIERS:
         if role not in frame.columns:
@@ -621,7 +762,7 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
     )
     frame = standardise_names(frame)
     frame = frame.with_columns(
-        pl.int_range(first_id, first_id + frame.height, dtype=pl.Int64).alias("unique_id"),
+        unique_ids.alias("unique_id"),
         pl.lit(spec.name).alias("source"),
         pl.lit(spec.name).alias("origin"),
         pl.lit(spec.unique_people).alias("unique_people"),
@@ -636,7 +777,7 @@ def standardise_records(spec: InputSpec, raw: pl.DataFrame, first_id: int) -> pl
         # Household ids are only meaningful within their source.
         pl.format("{}:{}", pl.lit(spec.name), pl.col("household").cast(pl.Utf8)).alias("household"),
     ).with_columns(*postcode_parts(), *address_parts(), *history_parts())
-    return frame.select(RECORD_COLUMNS)
+    return frame.select(RECORD_COLUMNS).cast(RECORD_SCHEMA)
 
 
 @dataclass
@@ -715,18 +856,30 @@ class _RecordWriter:
 
 
 def _write_standardised(
-    checked: CheckedInput, first_id: int, writer: _RecordWriter
-) -> dict[str, int]:
-    """Standardise one checked input slice by slice into ``writer``; return each role's
-    missing values after standardising."""
-    spec, missing = checked.spec, {}
-    for start, raw in repaired_slices(checked):
-        part = standardise_records(spec, raw, first_id + start)
-        for role in spec.columns:
-            if role in part.columns:
-                missing[role] = missing.get(role, 0) + part.get_column(role).null_count()
-        writer.write(part)
-    return missing
+    checked: list[CheckedInput], path: Path, engine: SqlEngine, scratch: Path
+) -> None:
+    """Standardise the checked inputs, a slice at a time, into one Parquet file of the
+    record frame: on Spark by the executors (Spark sorts the records by ``unique_id`` and
+    the driver streams the part files into ``path``), else in the Python process."""
+    first_ids = [sum(one.rows for one in checked[:i]) for i in range(len(checked))]
+    if isinstance(engine, SparkSql):
+        parts = [
+            spark_batches.frames_per_batch(
+                spark_batches.input_frame(engine, _spark_rows(one.spec), _batch_columns(one.spec)),
+                partial(_records_of, one, first_id),
+                RECORD_SCHEMA,
+            )
+            for one, first_id in zip(checked, first_ids, strict=True)
+        ]
+        spark_batches.write_sorted(parts, "unique_id", path, scratch)
+        return
+    writer = _RecordWriter(path)
+    try:
+        for one, first_id in zip(checked, first_ids, strict=True):
+            for part in _local_records(one, first_id):
+                writer.write(part)
+    finally:
+        writer.close()
 
 
 def write_records(
@@ -740,12 +893,13 @@ def write_records(
     record frame (:data:`RECORD_COLUMNS`), ``unique_id`` running 0..n-1 in input order.
 
     All inputs are checked before any is standardised, so a bad file stops the run early
-    and writes nothing. Checking and standardising read each input in slices of
-    :data:`ROWS_PER_SLICE` rows; what needs a whole column (repeated record ids, joining an
-    address history) runs on ``engine`` (the stage's DuckDB or Spark; a DuckDB connection
-    of its own when none is given), so the Python process holds a slice at a time. Repairs
-    and warnings are logged (counts and column names only) and returned with the records
-    per input.
+    and writes nothing. Checking and standardising work on slices of each input; what needs
+    a whole column (repeated record ids, joining an address history, the missing values
+    after standardising) runs on ``engine``, the stage's DuckDB or Spark (a DuckDB
+    connection of its own when none is given). On DuckDB the slices are of
+    :data:`ROWS_PER_SLICE` rows, in the Python process; on Spark they are the executors'
+    Arrow batches. Either way no process holds a whole input. Repairs and warnings are
+    logged (counts and column names only) and returned with the records per input.
     """
     names = [s.name for s in specs]
     if len(specs) < 2 and not any(not s.unique_people for s in specs):
@@ -761,18 +915,16 @@ def write_records(
         checked = [
             check_input(spec, sql, scratch, max_invalid_share=max_invalid_share) for spec in specs
         ]
-        writer, next_id = _RecordWriter(path), 0
-        try:
-            for one in checked:
-                missing = _write_standardised(one, next_id, writer)
-                report.records_by_source[one.spec.name] = one.rows
-                next_id += one.rows
-                report.repairs.extend(one.repairs)
-                report.warnings.extend(
-                    _missing_warnings(one.spec, missing, one.rows, list(one.repairs))
-                )
-        finally:
-            writer.close()
+        _write_standardised(checked, path, sql, scratch)
+        sql.parquet_view("written_records", path)
+        roles = sorted({role for spec in specs for role in spec.columns})
+        missing = sql_steps.missing_by_source(sql, "written_records", roles)
+    for one in checked:
+        report.records_by_source[one.spec.name] = one.rows
+        report.repairs.extend(one.repairs)
+        report.warnings.extend(
+            _missing_warnings(one.spec, missing.get(one.spec.name, {}), one.rows, list(one.repairs))
+        )
     for repair in report.repairs:
         if repair.invalid:
             logger.warning(

@@ -185,7 +185,7 @@ class RepairTally:
     first_rows: list[int]
 
     def add(self, other: RepairTally) -> RepairTally:
-        """This slice's tally followed by the next slice's."""
+        """This slice's tally and another's."""
         mine, theirs = self.repair, other.repair
         total = ColumnRepair(
             mine.input,
@@ -195,7 +195,9 @@ class RepairTally:
             mine.invalid + theirs.invalid,
             mine.rule,
         )
-        return RepairTally(total, (self.first_rows + other.first_rows)[:EXAMPLE_ROWS])
+        # Slices may be added in any order (Spark's batches): keep the earliest rows.
+        rows = sorted({*self.first_rows, *other.first_rows})[:EXAMPLE_ROWS]
+        return RepairTally(total, rows)
 
 
 def repair_columns(
@@ -206,15 +208,17 @@ def repair_columns(
     date_formats: tuple[str, ...] = (),
     today: dt.date | None = None,
     uk_postcodes: bool | None = None,
-    first_row: int = 1,
+    row_numbers: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, list[RepairTally]]:
     """Make unreadable values missing and count them, without refusing anything.
 
     ``uk_postcodes`` is the postcode rule decided over the whole input (else decided from
-    ``frame``); ``first_row`` is the data row number of ``frame``'s first row, so a slice
-    of a large input names rows as the file numbers them.
+    ``frame``); ``row_numbers`` are the data row numbers (1-based) of ``frame``'s rows, so
+    a slice of a large input names rows as the file numbers them (default 1, 2, ...).
     """
     today = today or dt.date.today()
+    if row_numbers is None:
+        row_numbers = pl.int_range(1, frame.height + 1, dtype=pl.Int64, eager=True)
     tallies = []
     for role, column in columns.items():
         if role not in frame.columns:
@@ -240,7 +244,7 @@ def repair_columns(
                 int(invalid_mask.sum()),
                 rule,
             )
-        rows = (invalid_mask.arg_true().head(EXAMPLE_ROWS) + first_row).to_list()
+        rows = row_numbers.filter(invalid_mask.fill_null(False)).head(EXAMPLE_ROWS).to_list()
         tallies.append(RepairTally(repair, rows))
         frame = frame.with_columns(fixed.alias(role))
     return frame, tallies

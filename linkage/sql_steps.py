@@ -16,10 +16,11 @@ The engine must hold a view ``records`` of every record (``records.parquet``) an
   (:func:`add_household_evidence`);
 - the model-expected figures behind the threshold choice (:func:`threshold_sums`).
 
-Two steps check and complete the inputs before there are records: the record ids of an
-input (:func:`record_id_problems`) and the postcodes of its address history, as one list per
-input row (:func:`write_history_lists`); both need the whole column, which the driver never
-holds.
+Steps for the inputs need a whole column, which the driver never holds: the record ids of
+an input (:func:`record_id_problems`), the postcodes of its address history as one list per
+input row (:func:`make_history_lists`, then :func:`write_history_lists` on DuckDB or
+:func:`with_history_lists` on Spark) and the values missing after standardising
+(:func:`missing_by_source`).
 """
 
 from __future__ import annotations
@@ -410,21 +411,13 @@ def record_id_problems(engine: SqlEngine, table: str, column: str) -> tuple[int,
     return int(missing), int(sharing), [int(row[0]) for row in first]
 
 
-def write_history_lists(
-    engine: SqlEngine,
-    *,
-    table: str,
-    record_id: str,
-    history: str,
-    history_id: str,
-    postcode: str,
-    moved_out: str | None,
-    path: Path,
+def make_history_lists(
+    engine: SqlEngine, *, history: str, history_id: str, postcode: str, moved_out: str | None
 ) -> None:
-    """Write, for each row of the input ``table`` in order, the postcodes of its address
-    history as a list (``previous_postcodes``, newest first: by ``moved_out``, latest first
-    and undated first, then the history file's later rows first), or null for a record
-    with none. Both views are made with ``row_numbers``; ids are matched as text."""
+    """Make the view ``history_lists``: each record id of the address history ``history``
+    (a view made with ``row_numbers``) with its postcodes as a list, newest first (by
+    ``moved_out``, latest first and undated first, then the history file's later rows
+    first). Ids are text, as the spine holds them."""
     moved = quoted(moved_out) if moved_out else "CAST(NULL AS DATE)"
     # Sorting whole entries (one definition for both engines: DuckDB's ordered aggregate
     # has no Spark twin); undated entries sort first, as the newest.
@@ -433,7 +426,8 @@ def write_history_lists(
         f"""
         SELECT history_id, list_transform(list_sort(list(struct_pack(
                 undated := moved_out IS NULL, moved_out := moved_out, file_row := file_row,
-                postcode := postcode)), 'DESC'), lambda entry: entry.postcode) AS previous_postcodes
+                postcode := postcode)), 'DESC'), lambda entry: entry.postcode)
+            AS previous_postcodes
         FROM (
             SELECT CAST({quoted(history_id)} AS VARCHAR) AS history_id, {moved} AS moved_out,
                 file_row, CAST({quoted(postcode)} AS VARCHAR) AS postcode
@@ -442,12 +436,42 @@ def write_history_lists(
         GROUP BY history_id
         """,
     )
+
+
+def _history_join(table: str, record_id: str) -> str:
+    return (
+        f"FROM {table} AS r LEFT JOIN history_lists AS h "
+        f"ON CAST(r.{quoted(record_id)} AS VARCHAR) = h.history_id"
+    )
+
+
+def write_history_lists(engine: SqlEngine, table: str, record_id: str, path: Path) -> None:
+    """Write ``file_row`` and ``previous_postcodes`` (from ``history_lists``; null for a
+    record with no previous address) for each row of the input ``table``, in its order."""
     engine.write_parquet(
-        f"""
-        SELECT r.file_row, h.previous_postcodes
-        FROM {table} AS r
-        LEFT JOIN history_lists AS h ON CAST(r.{quoted(record_id)} AS VARCHAR) = h.history_id
-        ORDER BY r.file_row
-        """,
+        f"SELECT r.file_row, h.previous_postcodes {_history_join(table, record_id)} "
+        "ORDER BY r.file_row",
         path,
     )
+
+
+def with_history_lists(
+    engine: SqlEngine, table: str, record_id: str, columns: Sequence[str], name: str
+) -> None:
+    """Make ``name`` a view of the input ``table``'s ``columns`` and ``file_row``, with
+    each row's ``previous_postcodes`` from ``history_lists``."""
+    kept = ", ".join(f"r.{quoted(column)}" for column in columns)
+    engine.view(
+        name, f"SELECT {kept}, r.file_row, h.previous_postcodes {_history_join(table, record_id)}"
+    )
+
+
+def missing_by_source(
+    engine: SqlEngine, table: str, columns: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """Each source's missing values in each of ``columns`` of the record ``table``."""
+    if not columns:
+        return {}
+    counts = ", ".join(f"COUNT(*) - COUNT({quoted(c)})" for c in columns)
+    rows = engine.rows(f"SELECT source, {counts} FROM {table} GROUP BY source")
+    return {row[0]: dict(zip(columns, map(int, row[1:]), strict=True)) for row in rows}

@@ -14,9 +14,12 @@ from linkage.sql_steps import (
     add_household_evidence,
     frequency_tables,
     make_deterministic_links,
+    make_history_lists,
     make_representatives,
+    missing_by_source,
     record_id_problems,
     threshold_sums,
+    with_history_lists,
     write_history_lists,
     write_predictions,
 )
@@ -347,16 +350,10 @@ def test_history_lists_follow_the_input_newest_first(sql_engine, tmp_path):
     sql_engine.parquet_view("input_rows", tmp_path / "input.parquet", row_numbers=True)
     sql_engine.parquet_view("history_rows", tmp_path / "history.parquet", row_numbers=True)
     out = tmp_path / "lists.parquet"
-    write_history_lists(
-        sql_engine,
-        table="input_rows",
-        record_id="id",
-        history="history_rows",
-        history_id="person",
-        postcode="pc",
-        moved_out="left",
-        path=out,
+    make_history_lists(
+        sql_engine, history="history_rows", history_id="person", postcode="pc", moved_out="left"
     )
+    write_history_lists(sql_engine, "input_rows", "id", out)
     lists = pl.read_parquet(out)
     assert lists.get_column("file_row").to_list() == [0, 1, 2, 3]
     # Undated first, then 2015, then the two of 2010 with the later file row first.
@@ -366,3 +363,36 @@ def test_history_lists_follow_the_input_newest_first(sql_engine, tmp_path):
         None,
         ["S1"],
     ]
+
+
+def test_the_history_view_keeps_the_input_columns_beside_the_lists(sql_engine, tmp_path):
+    pl.DataFrame({"id": [1, 2], "name": ["Ann", "Bob"]}).write_parquet(tmp_path / "in.parquet")
+    pl.DataFrame({"id": [2, 2], "pc": ["B1", "B2"]}).write_parquet(tmp_path / "h.parquet")
+    sql_engine.parquet_view("input_rows", tmp_path / "in.parquet", row_numbers=True)
+    sql_engine.parquet_view("history_rows", tmp_path / "h.parquet", row_numbers=True)
+    make_history_lists(
+        sql_engine, history="history_rows", history_id="id", postcode="pc", moved_out=None
+    )
+    with_history_lists(sql_engine, "input_rows", "id", ["id", "name"], "with_lists")
+    rows = sorted(sql_engine.rows("SELECT name, file_row, previous_postcodes FROM with_lists"))
+    # Undated entries: the file's later row first.
+    assert [(name, row, None if pcs is None else list(pcs)) for name, row, pcs in rows] == [
+        ("Ann", 0, None),
+        ("Bob", 1, ["B2", "B1"]),
+    ]
+
+
+def test_missing_by_source_counts_nulls_per_source_and_column(sql_engine):
+    records = pl.DataFrame(
+        {
+            "source": ["a", "a", "b", "b", "b"],
+            "forename": ["X", None, None, None, "Y"],
+            "previous_postcodes": [["P"], None, None, ["Q"], None],
+        }
+    )
+    sql_engine.register_frame("some_records", records)
+    found = missing_by_source(sql_engine, "some_records", ["forename", "previous_postcodes"])
+    assert found == {
+        "a": {"forename": 1, "previous_postcodes": 1},
+        "b": {"forename": 2, "previous_postcodes": 2},
+    }

@@ -1,6 +1,7 @@
 """The record frame is written slice by slice: the slices must add up to the whole."""
 
 import polars as pl
+import pytest
 
 from linkage import inputs
 from linkage.inputs import InputSpec, write_records
@@ -123,3 +124,49 @@ def test_too_long_values_are_counted_over_every_slice(tmp_path, monkeypatch):
         assert "2 values are longer than 255 characters (first rows: [1, 4])" in str(error)
     else:
         raise AssertionError("a 300-character forename is a broken export")
+
+
+def _with_history(tmp_path):
+    specs = _inputs(tmp_path)
+    pl.DataFrame(
+        {
+            "id": ["g1", "g1", "g0", "g9"],
+            "pc": ["LS1 4AP", "M2 2BB", "not one", "B1 1BB"],
+            "left": ["2010-01-01", "2015-01-01", "2001-01-01", "2001-01-01"],
+        }
+    ).write_csv(tmp_path / "gp_history.csv")
+    history = inputs.AddressHistory(tmp_path / "gp_history.csv", "id", "pc", "left")
+    gp = specs[1]
+    roles = {**gp.columns, "previous_postcodes": inputs.HISTORY_COLUMN}
+    return [specs[0], InputSpec("gp", gp.path, "id", roles, address_history=history)]
+
+
+@pytest.mark.slow
+def test_spark_checks_and_standardises_as_the_python_process_does(
+    tmp_path, spark_engine, monkeypatch
+):
+    specs = _with_history(tmp_path)
+    here = tmp_path / "here.parquet"
+    report = write_records(specs, here, max_invalid_share=0.5)
+    on_spark = tmp_path / "spark.parquet"
+    spark_report = write_records(specs, on_spark, max_invalid_share=0.5, engine=spark_engine.sql)
+    assert pl.read_parquet(here).equals(pl.read_parquet(on_spark))
+    assert pl.read_parquet_schema(here) == pl.read_parquet_schema(on_spark)
+    assert report.as_dict() == spark_report.as_dict()
+    assert report.records_by_source == spark_report.records_by_source
+    # g1's two previous postcodes, newest first; g0's one is unreadable (counted).
+    gp = pl.read_parquet(on_spark).filter(pl.col("source") == "gp")
+    assert gp.get_column("previous_postcodes").to_list()[:2] == [None, ["M2 2BB", "LS1 4AP"]]
+    (history,) = [r for r in spark_report.repairs if r.role == "previous_postcodes"]
+    assert (history.recorded, history.invalid) == (3, 1)
+
+
+@pytest.mark.slow
+def test_spark_refuses_with_the_same_rows(tmp_path, spark_engine):
+    dates = ["1970-01-02", "1980-03-04", "1990-02-31", "2000-07-08", "soon", "1999-13-01"]
+    specs = _six_people(tmp_path, dates, [*UK, "M2 2BB", "M3 3CC"])
+    with pytest.raises(inputs.LinkageInputError, match=r"first data rows: \[3, 5, 6\]"):
+        write_records(
+            specs, tmp_path / "records.parquet", max_invalid_share=0.4, engine=spark_engine.sql
+        )
+    assert not (tmp_path / "records.parquet").exists()
