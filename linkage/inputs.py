@@ -4,6 +4,12 @@ Every input is described by an :class:`InputSpec` (which column holds which iden
 the project's own extracts have fixed specs (:func:`project_inputs`), and the ``link``
 command builds specs from a user's mapping file. All checks run before any training, and
 an error names the file, the column and the problem.
+
+An input is never held whole: it is checked, then standardised, a slice at a time by plain
+functions of a slice (:func:`slice_tally`, :func:`slice_records`), called by the Python
+process on slices of :data:`ROWS_PER_SLICE` rows or, on Spark, by the executors on their
+Arrow batches (:mod:`linkage.spark_batches`). What needs a whole column is SQL on the
+engine (:mod:`linkage.sql_steps`).
 """
 
 from __future__ import annotations
