@@ -19,10 +19,9 @@ import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial, reduce
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -358,20 +357,6 @@ class SliceTally:
             rows,
             repairs,
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        """As JSON-ready values (what a Spark executor sends the driver)."""
-        tallies = [{**asdict(t.repair), "first_rows": t.first_rows} for t in self.repairs]
-        return {**asdict(self), "repairs": tallies}
-
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> SliceTally:
-        """The tally :meth:`as_dict` described."""
-        repairs = []
-        for tally in values["repairs"]:
-            rows = tally.pop("first_rows")
-            repairs.append(RepairTally(ColumnRepair(**tally), rows))
-        return cls(values["missing"], values["too_long"], values["too_long_rows"], repairs)
 
     def check(self, spec: InputSpec, height: int) -> None:
         """Refuse a mapped column every value of which is missing, or holding too long a

@@ -35,6 +35,7 @@ import polars as pl
 from linkage import model
 from linkage.household import ANCHOR_PROBABILITY, HouseholdWeights, weights_from_sums
 from linkage.prediction import DETERMINISTIC_MATCH_KEY
+from linkage.repairs import EXAMPLE_ROWS
 from linkage.sql_engine import SqlEngine
 
 logger = logging.getLogger(__name__)
@@ -372,13 +373,9 @@ def quoted(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
 
-FIRST_ROWS = 5
-"""Rows quoted in a refusal (positions only: the values may identify a person)."""
-
-
 def record_id_problems(engine: SqlEngine, table: str, column: str) -> tuple[int, int, list[int]]:
     """An input's missing record ids, its rows whose id another row shares, and the first of
-    those rows (0-based, at most :data:`FIRST_ROWS`), from a view ``table`` made with
+    those rows (0-based, at most :data:`EXAMPLE_ROWS`), from a view ``table`` made with
     ``row_numbers``. Ids are compared as text, as the spine holds them."""
     engine.view(
         "input_ids", f"SELECT CAST({quoted(column)} AS VARCHAR) AS id, file_row FROM {table}"
@@ -403,9 +400,9 @@ def record_id_problems(engine: SqlEngine, table: str, column: str) -> tuple[int,
     first = engine.rows(
         f"""
         SELECT i.file_row FROM input_ids AS i
-        JOIN (SELECT id FROM repeated_ids ORDER BY first_row LIMIT {FIRST_ROWS}) AS r
+        JOIN (SELECT id FROM repeated_ids ORDER BY first_row LIMIT {EXAMPLE_ROWS}) AS r
             ON i.id = r.id
-        ORDER BY i.file_row LIMIT {FIRST_ROWS}
+        ORDER BY i.file_row LIMIT {EXAMPLE_ROWS}
         """
     )
     return int(missing), int(sharing), [int(row[0]) for row in first]
