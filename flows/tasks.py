@@ -161,7 +161,7 @@ def separate(run_dir: Path, upstream: str) -> dict[str, Any]:
         "separate",
         upstream,
         lambda c: list(c.analysis.thresholds),
-        lambda f, c: separate_linked_run(f, c.analysis.thresholds, demo=True),
+        lambda f, c: separate_linked_run(f, c.analysis.thresholds, demo=True, linkage=c.linkage),
     )
 
 

@@ -429,21 +429,27 @@ def spines_at_thresholds(
     return {t: spine.select(SPINE_COLUMNS) for t, spine in spines.items()}
 
 
+def saved_links_answer(linkage_dir: Path, threshold: float, max_per_source: int) -> bool:
+    """Whether the accepted links a run saved answer for ``threshold``: saved at a floor no
+    higher and under the same per-source limit (read from their two constant columns)."""
+    path = linkage_dir / ACCEPTED_LINKS_FILE
+    if not path.is_file():
+        return False
+    limits = pl.scan_parquet(path).select("floor", "max_per_source").unique().collect()
+    if limits.height != 1:
+        return False  # no links accepted: nothing tells the floor
+    floor, limit = limits.row(0)
+    return threshold >= floor and limit == max_per_source
+
+
 def _saved_accepted(
     linkage_dir: Path, threshold: float, max_per_source: int
 ) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     """The run's records and accepted links when they answer for ``threshold`` (saved at a
     floor no higher, under the same per-source limit), else None."""
-    path = linkage_dir / ACCEPTED_LINKS_FILE
-    if not path.is_file():
+    if not saved_links_answer(linkage_dir, threshold, max_per_source):
         return None
-    accepted = pl.read_parquet(path)
-    limits = accepted.select("floor", "max_per_source").unique()
-    if limits.height != 1:
-        return None  # no links accepted: nothing tells the floor
-    floor, limit = limits.row(0)
-    if threshold < floor or limit != max_per_source:
-        return None
+    accepted = pl.read_parquet(linkage_dir / ACCEPTED_LINKS_FILE)
     nodes = pl.read_parquet(
         linkage_dir / RECORDS_FILE, columns=["unique_id", "source", "record_id"]
     )

@@ -69,6 +69,7 @@ def _spark_type(dtype: pl.DataType) -> str:
     names = {
         pl.Int64: "bigint",
         pl.Int32: "int",
+        pl.Float64: "double",
         pl.Utf8: "string",
         pl.Boolean: "boolean",
         pl.Date: "date",

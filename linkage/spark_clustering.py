@@ -32,10 +32,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from linkage.clustering import (
+    ACCEPTED_LINKS_FILE,
     MAX_RECORDS_PER_SOURCE,
+    RECORDS_FILE,
     SPINE_COLUMNS,
     accepted_in_component,
     person_id_width,
+    saved_links_answer,
 )
 from linkage.sql_engine import single_file
 
@@ -284,3 +287,45 @@ def cluster_records_spark(
         largest,
     )
     return {**figures, "largest_component": largest}
+
+
+def spines_at_thresholds_spark(
+    engine: SparkEngine,
+    linkage_dir: Path,
+    thresholds: list[float],
+    folder: Path,
+    *,
+    max_per_source: int = MAX_RECORDS_PER_SOURCE,
+) -> dict[float, Path]:
+    """Re-cluster a run's saved links at several thresholds on Spark, each spine written to
+    ``folder``: row for row what :func:`linkage.clustering.spines_at_thresholds` gives.
+
+    The accepted links the run saved answer for every threshold at or above their floor;
+    otherwise the saved predictions are marked again at the lowest threshold
+    (:func:`mark_links_on_spark`). Returns each threshold's spine file.
+    """
+    from pyspark.sql import functions as F
+
+    if not thresholds:
+        return {}
+    nodes = spark_nodes(engine, linkage_dir / RECORDS_FILE, numbers=NUMBER_COLUMNS)
+    lowest = min(thresholds)
+    if saved_links_answer(linkage_dir, lowest, max_per_source):
+        accepted = engine.spark.read.parquet((linkage_dir / ACCEPTED_LINKS_FILE).as_uri())
+        accepted.select(
+            "unique_id_l", "unique_id_r", "match_probability", F.lit(True).alias("accepted")
+        ).createOrReplaceTempView(CANDIDATE_LINKS)
+    else:
+        mark_links_on_spark(
+            engine,
+            nodes,
+            linkage_dir / "predictions.parquet",
+            lowest,
+            max_per_source=max_per_source,
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    spines: dict[float, Path] = {}
+    for threshold in sorted(set(thresholds)):
+        spines[threshold] = folder / f"spine_{threshold:g}.parquet"
+        spine_on_spark(engine, nodes, threshold, spines[threshold])
+    return spines

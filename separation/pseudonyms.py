@@ -1,4 +1,5 @@
-"""Keyed pseudonyms: the linkage key and HMAC-SHA256 of ids (used by the separation step).
+"""Keyed pseudonyms: the linkage key, HMAC-SHA256 of ids, and what the analysis may see of
+a table (:func:`pseudonymised`, one definition for the Python process and Spark's executors).
 
 The key comes from ``TRIANGULATE_LINKAGE_KEY`` or the file named by
 ``TRIANGULATE_LINKAGE_KEY_FILE``; a run on synthetic data may fall back to a published demo
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
@@ -138,3 +140,75 @@ def keyed_hash(
         cache[namespace] = digests
     joined = frame.join(digests, on="value", how="left", maintain_order="left")
     return joined.get_column("digest").alias(values.name)
+
+
+def month_of_birth(dates: pl.Expr) -> pl.Expr:
+    """The first of the birth month, or the 2nd for people not born on the 1st."""
+    return pl.date(
+        dates.dt.year(), dates.dt.month(), pl.when(dates.dt.day() == 1).then(1).otherwise(2)
+    )
+
+
+SPINE_IDS = {"record_id": "record", "person_id": "person"}
+"""A spine's id columns and the namespace of each one's keyed hashes."""
+
+
+def pseudonymised(
+    frame: pl.DataFrame,
+    key: bytes,
+    ids: Mapping[str, str],
+    cache: dict[str, pl.DataFrame] | None = None,
+) -> pl.DataFrame:
+    """What the analysis may see of a table: each id column of ``ids`` (column to
+    namespace) replaced by its keyed hash, and a date of birth by the month of birth.
+
+    One definition for both engines: the Python process calls it on whole tables (with a
+    ``cache`` shared by the run's tables), Spark's executors on their Arrow batches.
+    """
+    frame = frame.with_columns(
+        keyed_hash(frame.get_column(column), key, namespace, cache)
+        for column, namespace in ids.items()
+    )
+    if "date_of_birth" in frame.columns:
+        frame = frame.with_columns(month_of_birth(pl.col("date_of_birth")).alias("date_of_birth"))
+    return frame
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def missing_input(path: Path) -> SeparationError:
+    """The error for an input file the separation step needs and cannot find."""
+    return SeparationError(f"{path}: file not found (the separation step needs it)")
+
+
+def read_input(path: Path, columns: list[str]) -> pl.DataFrame:
+    """``columns`` of an input Parquet file, or a :class:`SeparationError` naming it."""
+    if not path.is_file():
+        raise missing_input(path)
+    try:
+        return pl.read_parquet(path, columns=columns)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise SeparationError(
+            f"{path}: cannot be read for separation ({_first_line(exc)})"
+        ) from None
+
+
+def input_schema(path: Path, columns: list[str]) -> dict[str, pl.DataType]:
+    """The types of ``columns`` of an input Parquet file, checked without reading its rows
+    (for an engine that reads the rows itself), or a :class:`SeparationError` naming it."""
+    if not path.is_file():
+        raise missing_input(path)
+    try:
+        schema = pl.read_parquet_schema(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise SeparationError(
+            f"{path}: cannot be read for separation ({_first_line(exc)})"
+        ) from None
+    absent = [column for column in columns if column not in schema]
+    if absent:
+        raise SeparationError(
+            f"{path}: cannot be read for separation (no column {', '.join(absent)})"
+        )
+    return {column: schema[column] for column in columns}

@@ -28,7 +28,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
 
@@ -39,11 +39,19 @@ from separation.pseudonyms import (
     KEY_ENV,
     KEY_FILE_ENV,
     MIN_KEY_BYTES,
+    SPINE_IDS,
     MissingKeyError,
     SeparationError,
     keyed_hash,
     linkage_key,
+    missing_input,
+    month_of_birth,
+    pseudonymised,
+    read_input,
 )
+
+if TYPE_CHECKING:
+    from linkage import LinkageConfig
 
 logger = logging.getLogger(__name__)
 
@@ -107,42 +115,6 @@ class RunLayout(Protocol):
     def threshold_spine(self, threshold: float) -> Path: ...
 
 
-def month_of_birth(dates: pl.Expr) -> pl.Expr:
-    """The first of the birth month, or the 2nd for people not born on the 1st."""
-    return pl.date(
-        dates.dt.year(), dates.dt.month(), pl.when(dates.dt.day() == 1).then(1).otherwise(2)
-    )
-
-
-def _pseudonymise_spine(
-    frame: pl.DataFrame, key: bytes, cache: dict[str, pl.DataFrame]
-) -> pl.DataFrame:
-    return frame.select(
-        "source",
-        keyed_hash(frame.get_column("record_id"), key, "record", cache).alias("record_id"),
-        keyed_hash(frame.get_column("person_id"), key, "person", cache).alias("person_id"),
-    )
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _missing(path: Path) -> SeparationError:
-    return SeparationError(f"{path}: file not found (the separation step needs it)")
-
-
-def _read(path: Path, columns: list[str]) -> pl.DataFrame:
-    if not path.is_file():
-        raise _missing(path)
-    try:
-        return pl.read_parquet(path, columns=columns)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise SeparationError(
-            f"{path}: cannot be read for separation ({_first_line(exc)})"
-        ) from None
-
-
 def _in_inputs(run: RunLayout, path: Path) -> Path:
     """Where ``path`` goes within the analysis inputs: they mirror the run folder, so a file
     read from the run keeps its path within it; a threshold spine is laid out there already."""
@@ -151,12 +123,43 @@ def _in_inputs(run: RunLayout, path: Path) -> Path:
     return path.relative_to(run.work)
 
 
+class TableWriter(Protocol):
+    """Writes one pseudonymised table (:func:`pseudonymised` of ``columns`` of ``source``,
+    a file or a frame) to ``target`` and returns its rows: in the Python process
+    (:class:`LocalTables`) or as Spark jobs (:class:`separation.spark_tables.SparkTables`)."""
+
+    def __call__(
+        self, source: Path | pl.DataFrame, columns: list[str], ids: Mapping[str, str], target: Path
+    ) -> int: ...
+
+
+class LocalTables:
+    """Each table read whole by polars and pseudonymised in this process; each distinct id
+    is hashed once per run (the same ids recur in every table)."""
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        self.cache: dict[str, pl.DataFrame] = {}
+
+    def __call__(
+        self, source: Path | pl.DataFrame, columns: list[str], ids: Mapping[str, str], target: Path
+    ) -> int:
+        frame = (
+            source.select(columns)
+            if isinstance(source, pl.DataFrame)
+            else read_input(source, columns)
+        )
+        pseudonymised(frame, self.key, ids, self.cache).write_parquet(target)
+        return frame.height
+
+
 def separate_run(
     run: RunLayout,
     key: bytes,
     *,
     threshold_spines: Mapping[float, pl.DataFrame | Path] | None = None,
     record: dict[str, Any] | None = None,
+    tables: TableWriter | None = None,
 ) -> dict[str, Any]:
     """Write the run's analysis inputs (replacing the folder as a whole, atomically).
 
@@ -172,6 +175,8 @@ def separate_run(
     record
         What the folder was made from (see :func:`input_record`); written, with the rows
         per table, to ``separation.json`` inside the folder.
+    tables
+        Who writes each table; default :class:`LocalTables` under ``key``.
 
     Returns
     -------
@@ -180,50 +185,42 @@ def separate_run(
         (threshold to written path).
     """
     target = run.analysis_inputs
-    cache: dict[str, pl.DataFrame] = {}  # each distinct id is hashed once per run
+    write = tables or LocalTables(key)
     with staged_output(target) as staging:
-        tables = _write_sources(run, staging, key, cache)
-        tables.update(_write_spines(run, staging, key, cache))
-        written = _write_threshold_spines(run, staging, key, cache, threshold_spines or {})
+        rows = _write_sources(run, staging, write)
+        rows.update(_write_spines(run, staging, write))
+        written = _write_threshold_spines(run, staging, write, threshold_spines or {})
         if record is not None:
             (staging / RECORD).write_text(
-                json.dumps({**record, "tables": tables}, indent=2, sort_keys=True),
+                json.dumps({**record, "tables": rows}, indent=2, sort_keys=True),
                 encoding="utf-8",
             )
-    return {"folder": str(target), "tables": tables, "threshold_spines": written}
+    return {"folder": str(target), "tables": rows, "threshold_spines": written}
 
 
-def _write_sources(
-    run: RunLayout, staging: Path, key: bytes, cache: dict[str, pl.DataFrame]
-) -> dict[str, int]:
+def _write_sources(run: RunLayout, staging: Path, write: TableWriter) -> dict[str, int]:
     """Each extract's attributes with its record id pseudonymised; rows per table."""
     tables: dict[str, int] = {}
     (staging / _in_inputs(run, run.sources)).mkdir()
     for name, (id_column, attributes) in SOURCE_ATTRIBUTES.items():
         source = run.sources / f"{name}.parquet"
-        frame = _read(source, [id_column, *attributes])
-        frame = frame.with_columns(keyed_hash(frame.get_column(id_column), key, "record", cache))
-        if "date_of_birth" in attributes:
-            frame = frame.with_columns(
-                month_of_birth(pl.col("date_of_birth")).alias("date_of_birth")
-            )
-        frame.write_parquet(staging / _in_inputs(run, source))
-        tables[_table_name(run, source)] = frame.height
+        tables[_table_name(run, source)] = write(
+            source,
+            [id_column, *attributes],
+            {id_column: "record"},
+            staging / _in_inputs(run, source),
+        )
     return tables
 
 
-def _write_spines(
-    run: RunLayout, staging: Path, key: bytes, cache: dict[str, pl.DataFrame]
-) -> dict[str, int]:
+def _write_spines(run: RunLayout, staging: Path, write: TableWriter) -> dict[str, int]:
     """The linked spine and, where the run has one, the truth's, pseudonymised; rows of each."""
     paths = [run.spine, *([run.record_map] if run.record_map.is_file() else [])]
     tables: dict[str, int] = {}
     for path in paths:
-        spine = _read(path, SPINE_COLUMNS)
         written = staging / _in_inputs(run, path)
         written.parent.mkdir()
-        _pseudonymise_spine(spine, key, cache).write_parquet(written)
-        tables[_table_name(run, path)] = spine.height
+        tables[_table_name(run, path)] = write(path, SPINE_COLUMNS, SPINE_IDS, written)
     return tables
 
 
@@ -235,28 +232,22 @@ def _table_name(run: RunLayout, path: Path) -> str:
 def _write_threshold_spines(
     run: RunLayout,
     staging: Path,
-    key: bytes,
-    cache: dict[str, pl.DataFrame],
+    write: TableWriter,
     threshold_spines: Mapping[float, pl.DataFrame | Path],
 ) -> dict[float, str]:
     """The spines re-clustered at other thresholds, pseudonymised; their paths by threshold."""
     written: dict[float, str] = {}
     for threshold, spine_at in sorted(threshold_spines.items()):
-        frame = (
-            spine_at if isinstance(spine_at, pl.DataFrame) else _read(Path(spine_at), SPINE_COLUMNS)
-        )
         target = run.threshold_spine(threshold)
         (staging / _in_inputs(run, target)).parent.mkdir(exist_ok=True)
-        _pseudonymise_spine(frame.select(SPINE_COLUMNS), key, cache).write_parquet(
-            staging / _in_inputs(run, target)
-        )
+        write(spine_at, SPINE_COLUMNS, SPINE_IDS, staging / _in_inputs(run, target))
         written[float(threshold)] = str(target)
     return written
 
 
 def _sha256(path: Path) -> str:
     if not path.is_file():
-        raise _missing(path)
+        raise missing_input(path)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -330,6 +321,7 @@ def separate_linked_run(
     demo: bool,
     spine_files: Mapping[float, Path] | None = None,
     reuse: bool = False,
+    linkage: LinkageConfig | None = None,
 ) -> dict[str, Any]:
     """Separate a linked run for the analysis: the pipeline's and the command line's step.
 
@@ -348,6 +340,10 @@ def separate_linked_run(
     reuse
         Keep existing analysis inputs made from the same inputs (see :func:`is_current`)
         instead of writing them again; no key is needed then.
+    linkage
+        The run's linkage settings: with ``backend: spark`` every table is written, and
+        every threshold spine re-clustered, as Spark jobs on the same Spark as the linkage
+        (:mod:`separation.spark_tables`); otherwise in this process.
 
     Returns
     -------
@@ -359,6 +355,8 @@ def separate_linked_run(
     SeparationError
         The run folder or an input is missing or unreadable, or no key is configured
         outside demo mode. Nothing is written then.
+    linkage.backends.BackendUnavailableError
+        ``backend: spark`` and Spark cannot start.
     """
     if not run.work.is_dir():
         raise SeparationError(f"{run.work}: no such run folder")
@@ -376,10 +374,43 @@ def separate_linked_run(
         }
     key = linkage_key(demo=demo)
     record = {**record, "demo_key": key == DEMO_KEY}
-    summary = separate_run(
-        run, key, threshold_spines=_spines_to_write(run, thresholds, spine_files), record=record
-    )
+    if linkage is not None and linkage.backend == "spark":
+        summary = _separate_on_spark(run, key, linkage, thresholds, spine_files, record)
+    else:
+        summary = separate_run(
+            run, key, threshold_spines=_spines_to_write(run, thresholds, spine_files), record=record
+        )
     return {**summary, "reused": False}
+
+
+def _separate_on_spark(
+    run: RunLayout,
+    key: bytes,
+    linkage: LinkageConfig,
+    thresholds: Sequence[float],
+    spine_files: Mapping[float, Path] | None,
+    record: dict[str, Any],
+) -> dict[str, Any]:
+    """:func:`separate_run` as Spark jobs, the threshold spines re-clustered on Spark: the
+    driver holds no table's rows."""
+    from linkage.backends import SparkEngine
+    from linkage.spark_clustering import spines_at_thresholds_spark
+    from separation.spark_tables import SparkTables
+
+    engine = SparkEngine(linkage)
+    try:
+        spines: dict[float, Path] = (
+            {float(t): Path(p) for t, p in spine_files.items()}
+            if spine_files
+            else spines_at_thresholds_spark(
+                engine, run.linkage, [float(t) for t in thresholds], engine.scratch / "spines"
+            )
+        )
+        return separate_run(
+            run, key, threshold_spines=spines, record=record, tables=SparkTables(engine, key)
+        )
+    finally:
+        engine.close()
 
 
 def _spines_to_write(

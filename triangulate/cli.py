@@ -25,7 +25,7 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
     and rule); anything else is a bug and keeps its traceback."""
     from analysis import AnalysisInputError
     from expectations import ExpectationsError
-    from linkage import ConvergenceError, LinkageInputError
+    from linkage import BackendUnavailableError, ConvergenceError, LinkageInputError
     from quality_report import QualityReportError
     from runcore.run_lock import RunLockedError
     from runcore.runs import OutputStorageError
@@ -36,6 +36,7 @@ def pipeline_errors() -> tuple[type[Exception], ...]:
         ExpectationsError,
         LinkageInputError,
         ConvergenceError,
+        BackendUnavailableError,
         AnalysisInputError,
         QualityReportError,
         SeparationError,
@@ -167,6 +168,7 @@ def analyse(
     RUN_DIR/analysis_inputs/ (reused when it is current), and the analysis reads only that.
     """
     from analysis import AnalysisInputError, analyse_run
+    from linkage import BackendUnavailableError
     from runcore.config import load_config
     from runcore.runs import RunFolder
     from separation.stage import MissingKeyError, SeparationError, separate_linked_run
@@ -193,6 +195,7 @@ def analyse(
             demo=demo,
             spine_files=spines,
             reuse=True,
+            linkage=resolved.linkage,
         )
         summary = analyse_run(
             Path(separated["folder"]),
@@ -202,7 +205,7 @@ def analyse(
         )
     except MissingKeyError as exc:
         fail(f"{exc}; for synthetic data, pass --demo")
-    except (SeparationError, AnalysisInputError) as exc:
+    except (SeparationError, AnalysisInputError, BackendUnavailableError) as exc:
         fail(str(exc))
     verb = "Reused the current" if separated["reused"] else "Wrote"
     typer.echo(f"{verb} pseudonymised analysis inputs in {separated['folder']}")

@@ -14,6 +14,7 @@ import pytest
 from analysis.population import age_at_month
 from runcore.runs import ANALYSIS_INPUTS as FOLDER
 from runcore.runs import RunFolder
+from separation.pseudonyms import input_schema, pseudonymised
 from separation.stage import (
     DEMO_KEY,
     KEY_ENV,
@@ -311,3 +312,32 @@ def test_the_record_names_the_digests_of_what_was_read(tmp_path, monkeypatch):
     assert saved["inputs"]["linkage/spine.parquet"] == hashlib.sha256(spine_bytes).hexdigest()
     assert saved["demo_key"] is True
     assert saved["thresholds"] == [], "no saved predictions, so no threshold spines"
+
+
+def test_pseudonymised_hashes_each_id_in_its_namespace_and_coarsens_the_birth_date():
+    frame = pl.DataFrame(
+        {"record_id": ["C01", "G1"], "person_id": ["S1", None], "date_of_birth": BIRTHS[:2]}
+    )
+    out = pseudonymised(frame, KEY, {"record_id": "record", "person_id": "person"})
+    assert out["record_id"].to_list() == [
+        hmac.new(KEY, b"record:C01", hashlib.sha256).hexdigest(),
+        hmac.new(KEY, b"record:G1", hashlib.sha256).hexdigest(),
+    ]
+    assert out["person_id"].to_list() == [
+        hmac.new(KEY, b"person:S1", hashlib.sha256).hexdigest(),
+        None,
+    ]
+    assert out["date_of_birth"].to_list() == [D(1980, 6, 2), D(1980, 6, 1)]
+
+
+def test_an_input_without_a_needed_column_is_named_before_any_engine_reads_it(tmp_path):
+    path = tmp_path / "census.parquet"
+    pl.DataFrame({"census_person_id": ["C01"], "sex": ["1"]}).write_parquet(path)
+    assert input_schema(path, ["sex"]) == {"sex": pl.Utf8}
+    with pytest.raises(SeparationError, match=r"census\.parquet: .*no column ethnic_group"):
+        input_schema(path, ["census_person_id", "ethnic_group"])
+    with pytest.raises(SeparationError, match="file not found"):
+        input_schema(tmp_path / "absent.parquet", ["sex"])
+    path.write_bytes(b"not parquet")
+    with pytest.raises(SeparationError, match="cannot be read for separation"):
+        input_schema(path, ["sex"])
