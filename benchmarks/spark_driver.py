@@ -71,6 +71,27 @@ def _is_java(pid: int) -> bool:
         return False
 
 
+def measured_process(command: list[str], what: str) -> dict:
+    """Run ``command`` in a child process, sampling its peak and its JVM's (if it starts
+    one) every half second: ``seconds``, ``python_peak_gb``, ``jvm_peak_gb``."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, cwd=ROOT)
+    python_peak = java_peak = 0
+    while child.poll() is None:
+        python_peak = max(python_peak, _status_kb(child.pid, "VmHWM"))
+        for pid in _descendants(child.pid):
+            if _is_java(pid):
+                java_peak = max(java_peak, _status_kb(pid, "VmHWM"))
+        time.sleep(0.5)
+    if child.returncode:
+        raise SystemExit(f"{what} failed (exit {child.returncode})")
+    return {
+        "seconds": round(time.perf_counter() - started, 1),
+        "python_peak_gb": round(python_peak / 1024**2, 2),
+        "jvm_peak_gb": round(java_peak / 1024**2, 2) if java_peak else None,
+    }
+
+
 def _measured_link(backend: str, run: Path, out: Path, driver_memory: str) -> dict:
     """Link in a child process, sampling the peaks of it and its JVM."""
     command = [
@@ -82,23 +103,10 @@ def _measured_link(backend: str, run: Path, out: Path, driver_memory: str) -> di
         str(out),
         driver_memory,
     ]
-    started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT)
-    python_peak = java_peak = 0
-    while child.poll() is None:
-        python_peak = max(python_peak, _status_kb(child.pid, "VmHWM"))
-        for pid in _descendants(child.pid):
-            if _is_java(pid):
-                java_peak = max(java_peak, _status_kb(pid, "VmHWM"))
-        time.sleep(0.5)
-    if child.returncode:
-        raise SystemExit(f"the {backend} link failed (exit {child.returncode})")
-    seconds = time.perf_counter() - started
+    figures = measured_process(command, f"the {backend} link")
     summary = json.loads((out / "linkage_summary.json").read_text())
     return {
-        "seconds": round(seconds, 1),
-        "python_peak_gb": round(python_peak / 1024**2, 2),
-        "jvm_peak_gb": round(java_peak / 1024**2, 2) if backend == "spark" else None,
+        **figures,
         "threshold": summary["threshold"],
         "timings": summary["timings_seconds"],
     }
