@@ -47,8 +47,10 @@ from analysis.tables import (
 from analysis.weighting import (
     CalibrationError,
     calibration_weights,
+    census_patterns,
     linkage_rates,
     linkage_weights,
+    person_weights,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,11 @@ def _population_results(
     weighted: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame, StudyPopulation, pl.DataFrame, int]:
     population = build_study_population(sources, spine, config)
-    weights = linkage_weights(population.census_base) if weighted else None
+    weights = (
+        person_weights(population.people, linkage_weights(census_patterns(population.census_base)))
+        if weighted
+        else None
+    )
     pm = person_months(population, weights)
     counts = monthly_counts(pm, tables=tables, weighted=weighted)
     n_person_months = pm.height
@@ -115,7 +121,9 @@ def _calibrated_results(
     and the log says why it is missing.
     """
     try:
-        weights = calibration_weights(population.census_base)
+        weights = person_weights(
+            population.people, calibration_weights(census_patterns(population.census_base))
+        )
     except CalibrationError as error:
         logger.warning("Calibrated estimates left out: %s", error)
         return []
@@ -169,7 +177,9 @@ def estimate_all(
     )
     logger.info("Linked estimates: %d person-months in %.1f s", n_pm, time.perf_counter() - started)
     all_results, flows = [results], [flow]
-    rates = linkage_rates(population.census_base, confidence=config.confidence_level)
+    rates = linkage_rates(
+        census_patterns(population.census_base), confidence=config.confidence_level
+    )
     if with_truth is None:
         with_truth = (run_dir / "truth" / "record_map.parquet").is_file()
     if with_truth:

@@ -8,10 +8,13 @@ present in the study period, and to DWP when required). Each linked person is we
 categorical, the fit runs on the distinct covariate patterns (binomial counts), not on
 people: a few thousand rows at any scale.
 
-Every function here takes the census base, ``census_base`` of
-:class:`analysis.population.StudyPopulation`: those census people, each with ``linked``, a
-study ``pid`` (null for people the study does not keep) and the census characteristics the
-weights use (:data:`COVARIATES`).
+The census base (``census_base`` of :class:`analysis.population.StudyPopulation`: those
+census people, each with ``linked``, a study ``pid``, null for people the study does not
+keep, and the census characteristics the weights use, :data:`COVARIATES`) is first counted
+by covariate pattern (:func:`census_patterns`). Every other function takes those counts:
+they add up over parts of the population (:func:`add_patterns`), so the weights of a
+population built in parts are those of the whole. Weights are given per pattern and handed
+to the study people by :func:`person_weights`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import numpy as np
 import polars as pl
 
 from analysis.breakdowns import person_labels
-from analysis.reference import STANDARD_BANDS, UNKNOWN
+from analysis.population import age_at_month
+from analysis.reference import MAX_AGE, MIN_AGE, STANDARD_BANDS, UNKNOWN
 from evaluation.intervals import wilson_interval
 
 COVARIATES = ("age_band", "sex", "ethnic_group", "imd_quintile", "region", "disability")
@@ -100,11 +104,6 @@ def _covariate_labels(census_base: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _linked_study_people(people: pl.DataFrame) -> pl.DataFrame:
-    """The census people the study keeps: linked, and given a study ``pid``."""
-    return people.filter(pl.col("linked") & pl.col("pid").is_not_null())
-
-
 def _design(patterns: pl.DataFrame) -> np.ndarray:
     columns = [np.ones(patterns.height)]
     for covariate in COVARIATES:
@@ -118,36 +117,92 @@ def _design(patterns: pl.DataFrame) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def linkage_weights(census_base: pl.DataFrame) -> pl.DataFrame:
-    """Inverse-probability-of-linkage weights for the linked study people, from the
-    census base (see the module's docstring).
+PATTERN_COUNTS = ("people", "linked", "kept")
+"""Per covariate pattern: census people, those linked, and those linked and in the study."""
+
+
+def census_patterns(census_base: pl.DataFrame) -> pl.DataFrame:
+    """The census base counted by covariate pattern: :data:`COVARIATES` (as published
+    labels) and :data:`PATTERN_COUNTS`, sorted by the covariates."""
+    people = _covariate_labels(census_base)
+    return _sorted(
+        people.group_by(list(COVARIATES)).agg(
+            pl.len().alias("people"),
+            pl.col("linked").sum().alias("linked"),
+            (pl.col("linked") & pl.col("pid").is_not_null()).sum().alias("kept"),
+        )
+    )
+
+
+def add_patterns(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The pattern counts of a population built in parts, added up."""
+    return _sorted(
+        pl.concat(parts).group_by(list(COVARIATES)).agg(pl.col(c).sum() for c in PATTERN_COUNTS)
+    )
+
+
+def _sorted(patterns: pl.DataFrame) -> pl.DataFrame:
+    return patterns.select(*COVARIATES, *(pl.col(c).cast(pl.Int64) for c in PATTERN_COUNTS)).sort(
+        list(COVARIATES)
+    )
+
+
+def person_weights(people: pl.DataFrame, pattern_weights: pl.DataFrame) -> pl.DataFrame:
+    """Each study person's weight from the weight of their covariate pattern.
+
+    Parameters
+    ----------
+    people
+        :attr:`analysis.population.StudyPopulation.people`.
+    pattern_weights
+        :data:`COVARIATES` and ``weight`` (:func:`linkage_weights`,
+        :func:`calibration_weights`).
 
     Returns
     -------
     polars.DataFrame
-        ``pid`` and ``weight`` (``1 / p``) for every linked person, and ``probability``.
+        ``pid`` and ``weight``, in ``pid`` order.
     """
-    people = _covariate_labels(census_base)
-    patterns = (
-        people.group_by(list(COVARIATES))
-        .agg(pl.len().alias("trials"), pl.col("linked").sum().alias("successes"))
-        .sort(list(COVARIATES))
+    age_2019 = age_at_month(pl.lit(0)).clip(MIN_AGE, MAX_AGE).alias("age_2019")
+    base = people.select(
+        "pid",
+        pl.lit(True).alias("linked"),
+        age_2019,
+        "sex",
+        "ethnic_group",
+        "disability",
+        "imd_quintile",
+        "region",
     )
-    design = _design(patterns)
-    beta = fit_logistic(design, patterns["successes"].to_numpy(), patterns["trials"].to_numpy())
-    probability = 1.0 / (1.0 + np.exp(-np.einsum("ij,j->i", design, beta)))
-    patterns = patterns.with_columns(pl.Series("probability", probability))
     return (
-        _linked_study_people(people)
-        .join(patterns.select(*COVARIATES, "probability"), on=list(COVARIATES), how="left")
-        .select("pid", (1.0 / pl.col("probability")).alias("weight"), "probability")
+        _covariate_labels(base)
+        .join(pattern_weights.select(*COVARIATES, "weight"), on=list(COVARIATES), how="left")
+        .select("pid", "weight")
         .sort("pid")
     )
 
 
-def linkage_rates(census_base: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
+def linkage_weights(patterns: pl.DataFrame) -> pl.DataFrame:
+    """Inverse-probability-of-linkage weights by covariate pattern (see the module's
+    docstring), from :func:`census_patterns`.
+
+    Returns
+    -------
+    polars.DataFrame
+        :data:`COVARIATES`, ``probability`` of being linked and ``weight`` (``1 / p``),
+        for every pattern.
+    """
+    design = _design(patterns)
+    beta = fit_logistic(design, patterns["linked"].to_numpy(), patterns["people"].to_numpy())
+    probability = 1.0 / (1.0 + np.exp(-np.einsum("ij,j->i", design, beta)))
+    return patterns.select(*COVARIATES).with_columns(
+        pl.Series("probability", probability), pl.Series("weight", 1.0 / probability)
+    )
+
+
+def linkage_rates(patterns: pl.DataFrame, *, confidence: float = 0.95) -> pl.DataFrame:
     """Percentage of the census base kept by linkage, by each characteristic, with Wilson
-    intervals: the evidence behind the weights.
+    intervals: the evidence behind the weights (from :func:`census_patterns`).
 
     Returns
     -------
@@ -155,10 +210,9 @@ def linkage_rates(census_base: pl.DataFrame, *, confidence: float = 0.95) -> pl.
         ``breakdown``, ``group``, ``people`` (census people), ``linked``, ``linked_pct``,
         ``linked_lower``, ``linked_upper``.
     """
-    people = _covariate_labels(census_base)
     parts = [
-        people.group_by(covariate)
-        .agg(pl.len().alias("people"), pl.col("linked").sum().cast(pl.Int64).alias("linked"))
+        patterns.group_by(covariate)
+        .agg(pl.col("people").sum(), pl.col("linked").sum())
         .select(
             pl.lit(covariate).alias("breakdown"),
             pl.col(covariate).alias("group"),
@@ -184,20 +238,21 @@ class CalibrationError(RuntimeError):
 
 
 def calibration_weights(
-    census_base: pl.DataFrame, *, max_iterations: int = 100, tolerance: float = 1e-9
+    patterns: pl.DataFrame, *, max_iterations: int = 100, tolerance: float = 1e-9
 ) -> pl.DataFrame:
     """Weights that make the linked people reproduce the census margins (raking).
 
     The alternative to :func:`linkage_weights`: no model, only the requirement that the
     weighted linked people have the census's count in every group of every covariate
     (iterative proportional fitting, one covariate at a time, until no margin is off by
-    more than ``tolerance`` as a share). Uses only the census base's characteristics (see
-    the module's docstring), never the truth.
+    more than ``tolerance`` as a share). Uses only the census base's characteristics, counted
+    by :func:`census_patterns`, never the truth. A weight depends only on a person's
+    pattern, so raking runs on the patterns, each counting for its study people.
 
     Returns
     -------
     polars.DataFrame
-        ``pid`` and ``weight`` for every linked person.
+        :data:`COVARIATES` and ``weight`` for every pattern holding a study person.
 
     Census people in a group with no linked person (it cannot be represented) are left out
     of the margins.
@@ -207,34 +262,39 @@ def calibration_weights(
     CalibrationError
         Raking did not converge.
     """
-    people = _covariate_labels(census_base)
-    linked = _linked_study_people(people)
+    linked = patterns.filter(pl.col("kept") > 0)
     # Census people in a group no linked person belongs to (such as sex unknown) cannot be
     # stood for by anyone: they are left out of every margin, not forced onto others.
     representable = pl.all_horizontal(
         pl.col(c).is_in(linked.get_column(c).unique().implode()) for c in COVARIATES
     )
-    people = people.filter(representable)
-    margins = {c: dict(people.group_by(c).agg(pl.len()).iter_rows()) for c in COVARIATES}
+    census = patterns.filter(representable)
+    margins = {
+        c: dict(census.group_by(c).agg(pl.col("people").sum()).iter_rows()) for c in COVARIATES
+    }
     codes = {c: linked[c].to_numpy() for c in COVARIATES}
-    weight = np.full(linked.height, people.height / max(linked.height, 1), dtype=float)
+    kept = linked["kept"].to_numpy().astype(float)
+    start = census["people"].sum() / max(kept.sum(), 1)
+    weight = np.full(linked.height, start, dtype=float)
     for _ in range(max_iterations):
         worst = 0.0
-        for covariate, census in margins.items():
-            weight, off = _rake_once(weight, codes[covariate], census)
+        for covariate, totals in margins.items():
+            weight, off = _rake_once(weight, codes[covariate], totals, kept)
             worst = max(worst, off)
         if worst < tolerance:
-            return linked.select("pid").with_columns(pl.Series("weight", weight)).sort("pid")
+            return linked.select(*COVARIATES).with_columns(pl.Series("weight", weight))
     raise CalibrationError(f"Raking did not converge in {max_iterations} iterations.")
 
 
 def _rake_once(
-    weight: np.ndarray, codes: np.ndarray, census: dict[str, int]
+    weight: np.ndarray, codes: np.ndarray, census: dict[str, int], count: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
     """Scale weights so one covariate's weighted counts equal the census; return the
-    largest relative gap found before scaling."""
+    largest relative gap found before scaling. ``count``: how many people each weight
+    stands for (one each when absent)."""
     levels, index = np.unique(codes, return_inverse=True)
-    totals = np.bincount(index, weights=weight, minlength=len(levels))
+    people = weight if count is None else weight * count
+    totals = np.bincount(index, weights=people, minlength=len(levels))
     target = np.array([census[level] for level in levels], dtype=float)
     factors = target / totals
     return weight * factors[index], float(np.max(np.abs(factors - 1.0)))
