@@ -5,7 +5,13 @@ import polars as pl
 import pytest
 
 from analysis.monthly import monthly_counts
-from analysis.paired import PAIRED_MONTHS, paired_covariances
+from analysis.paired import (
+    PAIRED_MONTHS,
+    add_pair_sums,
+    covariances_from_sums,
+    pair_sums,
+    paired_covariances,
+)
 
 # One band with the whole standard weight.
 STANDARD = pl.DataFrame({"age_band": ["16-19"], "weight": [1.0]})
@@ -63,3 +69,16 @@ def test_people_in_only_one_month_add_no_covariance():
     # cov = .0064 + .0064 - .0096 + .0144 = 0.0176.
     assert cov["asr_cov"][0] == pytest.approx(0.0176 * 1e4)
     assert np.isfinite(cov["asr_cov"][0])
+
+
+def test_pair_sums_of_parts_add_up_to_the_whole_covariance():
+    # The hand-computed case split into two parts of people: the counts and pair sums of
+    # each part, added, give 312.5 again (the sums need no totals, so parts are independent).
+    pm = _pm([1, 1, 0, 0], [1, 1, 1, 0])
+    counts = monthly_counts(pm, tables=["overall"])
+    parts = [pm.filter(pl.col("pid") < 2), pm.filter(pl.col("pid") >= 2)]
+    sums = add_pair_sums([pair_sums(part, tables=["overall"]) for part in parts])
+    assert sums["s00"].sum() == 4, "four people in both months"
+    assert sums["s11"].sum() == 2, "two recipients in both months"
+    cov = covariances_from_sums(sums, counts, STANDARD)
+    assert cov["asr_cov"].to_list() == [pytest.approx(312.5)]
