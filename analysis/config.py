@@ -43,6 +43,15 @@ class AnalysisConfig(BaseModel):
     inverse_probability_weighting: bool = Field(
         True, description="Publish inverse-probability-weighted estimates beside the naive ones."
     )
+    people_per_part: int = Field(
+        1_000_000,
+        ge=1,
+        description=(
+            "Census records per part of the study population: the population is built and "
+            "counted one part of whole people at a time, so memory follows the part, not "
+            "the population (the estimates are the same)."
+        ),
+    )
     min_count: int = Field(
         10, ge=1, description="Counts of people below this are suppressed as [c]."
     )

@@ -16,7 +16,8 @@ Choices a reader should know (also in ``docs/analysis.md``):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -319,6 +320,47 @@ def build_study_population(
         flow=flow,
         census_base=_census_base(people, kept, census_only, config),
     )
+
+
+def population_parts(
+    sources: PreparedSources, spine: pl.DataFrame, config: AnalysisConfig, parts: int
+) -> Iterator[StudyPopulation]:
+    """The study population built in ``parts`` parts of whole people, one at a time.
+
+    Every record of a person falls in the part of the person's ``person_id`` (a census
+    record the spine does not list, in the part of its own person), so each part is the
+    study population of its people: their flow counts, census base, person-months and sums
+    add up to the whole population's. The rows of one part's people are held at a time; the
+    study ``pid`` runs from 0 in each part.
+    """
+    if parts <= 1:
+        yield build_study_population(sources, spine, config)
+        return
+    spine_part = spine.select(_part(pl.col("person_id"), parts)).to_series()
+    linked = (
+        spine.filter(pl.col("source") == "census")
+        .select(_key("record_id").alias("rkey"), "person_id")
+        .unique("rkey", keep="first")
+    )
+    own_person = pl.lit("census:") + pl.col("census_person_id").cast(pl.String)
+    census_part = (
+        sources.census.select("rkey", "census_person_id")
+        .join(linked, on="rkey", how="left", maintain_order="left")
+        .select(_part(pl.coalesce("person_id", own_person), parts))
+        .to_series()
+    )
+    for part in range(parts):
+        census = sources.census.filter(census_part == part)
+        yield build_study_population(
+            replace(sources, census=census, census_records=census.height),
+            spine.filter(spine_part == part),
+            config,
+        )
+
+
+def _part(person_id: pl.Expr, parts: int) -> pl.Expr:
+    """The part of a person: their key (as :func:`_key` hashes ``person_id``) modulo parts."""
+    return (person_id.cast(pl.String).hash(seed=0) % parts).alias("part")
 
 
 def _with_study_facts(

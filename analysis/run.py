@@ -22,16 +22,11 @@ from analysis.inputs import (
     read_spine,
     read_threshold_spines,
 )
-from analysis.monthly import monthly_counts, person_months
-from analysis.paired import paired_covariances
-from analysis.population import (
-    PreparedSources,
-    StudyPopulation,
-    build_study_population,
-    prepare_sources,
-)
+from analysis.paired import covariances_from_sums
+from analysis.population import PreparedSources, prepare_sources
 from analysis.rates import standard_weights
 from analysis.results import Estimates, Publication
+from analysis.sums import PopulationParts, Sums, first_pass, weighted_pass
 from analysis.tables import (
     HEADLINE_TABLES,
     MONTHLY_COLUMNS,
@@ -47,10 +42,8 @@ from analysis.tables import (
 from analysis.weighting import (
     CalibrationError,
     calibration_weights,
-    census_patterns,
     linkage_rates,
     linkage_weights,
-    person_weights,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,78 +58,62 @@ def _population_results(
     standard: pl.DataFrame | None,
     tables: tuple[str, ...] | None = None,
     weighted: bool = False,
-) -> tuple[pl.DataFrame, pl.DataFrame, StudyPopulation, pl.DataFrame, int]:
-    population = build_study_population(sources, spine, config)
-    weights = (
-        person_weights(population.people, linkage_weights(census_patterns(population.census_base)))
-        if weighted
-        else None
-    )
-    pm = person_months(population, weights)
-    counts = monthly_counts(pm, tables=tables, weighted=weighted)
-    n_person_months = pm.height
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, int]:
+    """Every estimate of one spine: the results, the flow, the census base's pattern
+    counts, the standard population and the person-months, from sums over the population
+    counted a part at a time (:mod:`analysis.sums`)."""
+    populations = PopulationParts(sources, spine, config)
+    first = first_pass(populations, tables)
+    counts = first.sums.counts
     if standard is None:
         standard = standard_weights(
             config.standard_population, study_counts=counts.filter(pl.col("table") == "overall")
         )
-    # Changes are paired (the same people in both months): each estimate carries the
-    # covariance of its two months' rates.
-    parts = [
-        monthly_results(
-            counts, standard, estimate=estimate, confidence=config.confidence_level
-        ).join(paired_covariances(pm, counts, standard), on=["table", "group"], how="left")
-    ]
+    parts = [_results(first.sums, standard, config, estimate=estimate)]
     if weighted:
-        parts.append(
-            monthly_results(
-                counts,
-                standard,
-                estimate="ipw",
-                weighted=True,
-                confidence=config.confidence_level,
-            ).join(
-                paired_covariances(pm, counts, standard, weighted=True),
-                on=["table", "group"],
-                how="left",
-            )
-        )
-    del pm
-    if weighted:
-        parts += _calibrated_results(population, standard, config, tables=tables)
-    flow = population.flow.with_columns(pl.lit(estimate).alias("estimate"))
-    return pl.concat(parts), flow, population, standard, n_person_months
+        weighted_sums = weighted_pass(populations, tables, _pattern_weights(first.patterns))
+        parts += [
+            _results(sums, standard, config, estimate=label, weighted=True)
+            for label, sums in weighted_sums.items()
+        ]
+    flow = first.flow.with_columns(pl.lit(estimate).alias("estimate"))
+    return pl.concat(parts), flow, first.patterns, standard, first.sums.person_months
 
 
-def _calibrated_results(
-    population: StudyPopulation,
+def _results(
+    sums: Sums,
     standard: pl.DataFrame,
     config: AnalysisConfig,
     *,
-    tables: tuple[str, ...] | None = None,
-) -> list[pl.DataFrame]:
-    """The alternative correction (``calibrated``): the linked people raked to the census
-    margins of the same covariates, with no model (:func:`calibration_weights`).
+    estimate: str,
+    weighted: bool = False,
+) -> pl.DataFrame:
+    """The monthly estimates of one set of sums. Changes are paired (the same people in
+    both months): each estimate carries the covariance of its two months' rates."""
+    covariances = covariances_from_sums(sums.pairs, sums.counts, standard, weighted=weighted)
+    return monthly_results(
+        sums.counts,
+        standard,
+        estimate=estimate,
+        weighted=weighted,
+        confidence=config.confidence_level,
+    ).join(covariances, on=["table", "group"], how="left")
 
-    An empty list when raking does not converge: it is an alternative, so the run goes on
-    and the log says why it is missing.
+
+def _pattern_weights(patterns: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The weights of each covariate pattern: ``ipw`` (the linkage model) and
+    ``calibrated`` (the linked people raked to the census margins, no model;
+    :func:`calibration_weights`).
+
+    The calibrated estimates are an alternative: when raking does not converge they are
+    left out, and the log says why.
     """
+    weights = {"ipw": linkage_weights(patterns)}
     try:
-        weights = person_weights(
-            population.people, calibration_weights(census_patterns(population.census_base))
-        )
+        weights["calibrated"] = calibration_weights(patterns)
     except CalibrationError as error:
         logger.warning("Calibrated estimates left out: %s", error)
-        return []
-    pm = person_months(population, weights)
-    counts = monthly_counts(pm, tables=tables, weighted=True)
-    results = monthly_results(
-        counts, standard, estimate="calibrated", weighted=True, confidence=config.confidence_level
-    ).join(
-        paired_covariances(pm, counts, standard, weighted=True),
-        on=["table", "group"],
-        how="left",
-    )
-    return [results]
+    return weights
 
 
 def estimate_all(
@@ -167,7 +144,7 @@ def estimate_all(
     sources = prepare_sources(read_sources(run_dir), config)
     linked_spine = read_spine(spine if spine is not None else run_dir / "linkage" / "spine.parquet")
     started = time.perf_counter()
-    results, flow, population, standard, n_pm = _population_results(
+    results, flow, patterns, standard, n_pm = _population_results(
         sources,
         linked_spine,
         config,
@@ -177,9 +154,7 @@ def estimate_all(
     )
     logger.info("Linked estimates: %d person-months in %.1f s", n_pm, time.perf_counter() - started)
     all_results, flows = [results], [flow]
-    rates = linkage_rates(
-        census_patterns(population.census_base), confidence=config.confidence_level
-    )
+    rates = linkage_rates(patterns, confidence=config.confidence_level)
     if with_truth is None:
         with_truth = (run_dir / "truth" / "record_map.parquet").is_file()
     if with_truth:
