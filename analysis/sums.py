@@ -13,9 +13,11 @@ weights are fitted to; the second, the weighted sums under each set of weights.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import polars as pl
 
@@ -31,6 +33,7 @@ from analysis.population import (
 from analysis.weighting import add_patterns, census_patterns, person_weights
 
 COUNT_KEYS = ["table", "breakdown", "group", "k", "age_band"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,9 @@ def add_flows(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 class PopulationParts:
     """The study population of one spine as parts of at most ``people_per_part`` census
-    records, built again for each pass; a population of one part is built once and kept.
+    records, each built in this process when a pass maps a function over them; a population
+    of one part is built once and kept. (:class:`analysis.spark_parts.SparkParts` builds
+    the parts on Spark's executors instead.)
     """
 
     def __init__(
@@ -108,53 +113,84 @@ class PopulationParts:
         self.parts = max(1, math.ceil(sources.census_records / config.people_per_part))
         self._whole: StudyPopulation | None = None
 
-    def __iter__(self) -> Iterator[StudyPopulation]:
+    def map(self, function: Callable[[StudyPopulation], T]) -> list[T]:
+        """``function`` of each part's population, in the order of the parts."""
         if self.parts > 1:
-            yield from population_parts(self.sources, self.spine, self.config, self.parts)
-            return
+            return [
+                function(population)
+                for population in population_parts(
+                    self.sources, self.spine, self.config, self.parts
+                )
+            ]
         if self._whole is None:
             self._whole = build_study_population(self.sources, self.spine, self.config)
-        yield self._whole
+        return [function(self._whole)]
+
+
+class Parts(Protocol):
+    """A population in parts that a pass maps a function over (in this process or on
+    Spark's executors)."""
+
+    def map(self, function: Callable[[StudyPopulation], T]) -> list[T]: ...
 
 
 @dataclass(frozen=True)
 class FirstPass:
-    """The unweighted sums, the flow and the census base's pattern counts of a population."""
+    """The unweighted sums, the flow and the census base's pattern counts of a population.
+    ``sums`` is None for a part without study people (it adds nothing, and its empty
+    tables have no types to add)."""
 
-    sums: Sums
+    sums: Sums | None
     flow: pl.DataFrame
     patterns: pl.DataFrame
 
 
-def first_pass(populations: PopulationParts, tables: Sequence[str] | None) -> FirstPass:
+def first_of(population: StudyPopulation, tables: Sequence[str] | None) -> FirstPass:
+    """The first pass over one part."""
+    return FirstPass(
+        sums=sums_of(population, tables) if population.people.height else None,
+        flow=population.flow,
+        patterns=census_patterns(population.census_base),
+    )
+
+
+def weighted_of(
+    population: StudyPopulation,
+    tables: Sequence[str] | None,
+    weights: Mapping[str, pl.DataFrame],
+) -> dict[str, Sums] | None:
+    """The weighted pass over one part: its sums under each set of pattern weights (label
+    to weights); None for a part without study people."""
+    if not population.people.height:
+        return None
+    return {label: sums_of(population, tables, w) for label, w in weights.items()}
+
+
+def first_pass(populations: Parts, tables: Sequence[str] | None) -> FirstPass:
     """The unweighted sums, flow and pattern counts, added over the parts."""
-    sums: list[Sums] = []
-    flows, patterns = [], []
-    for population in populations:
-        flows.append(population.flow)
-        patterns.append(census_patterns(population.census_base))
-        if population.people.height:
-            sums.append(sums_of(population, tables))
-    if not sums:  # nobody in the study: the whole population's (empty) sums
-        sums.append(sums_of(population, tables))
-    return FirstPass(add_sums(sums), add_flows(flows), add_patterns(patterns))
+    parts = populations.map(functools.partial(first_of, tables=tables))
+    sums = [part.sums for part in parts if part.sums is not None]
+    if not sums:  # nobody in the study: the (empty) sums of the whole population
+        sums = populations.map(functools.partial(sums_of, tables=tables))[:1]
+    return FirstPass(
+        add_sums(sums),
+        add_flows([part.flow for part in parts]),
+        add_patterns([part.patterns for part in parts]),
+    )
 
 
 def weighted_pass(
-    populations: PopulationParts,
-    tables: Sequence[str] | None,
-    weights: Mapping[str, pl.DataFrame],
+    populations: Parts, tables: Sequence[str] | None, weights: Mapping[str, pl.DataFrame]
 ) -> dict[str, Sums]:
-    """The sums under each set of pattern weights (label to weights), added over the parts.
-
-    A part without study people adds nothing (and its empty tables have no types to add).
-    """
-    parts: dict[str, list[Sums]] = {label: [] for label in weights}
-    for population in populations:
-        for label, pattern_weights in weights.items():
-            if population.people.height:
-                parts[label].append(sums_of(population, tables, pattern_weights))
-    for label, pattern_weights in weights.items():
-        if not parts[label]:  # nobody in the study: the whole population's (empty) sums
-            parts[label].append(sums_of(population, tables, pattern_weights))
-    return {label: add_sums(sums) for label, sums in parts.items()}
+    """The sums under each set of pattern weights (label to weights), added over the parts
+    (the pass is only made for a population with study people)."""
+    parts = populations.map(functools.partial(weighted_of, tables=tables, weights=weights))
+    held = [part for part in parts if part is not None]
+    if not held:  # nobody in the study: the (empty) sums of the whole population
+        return {
+            label: populations.map(
+                functools.partial(sums_of, tables=tables, pattern_weights=pattern_weights)
+            )[0]
+            for label, pattern_weights in weights.items()
+        }
+    return {label: add_sums([part[label] for part in held]) for label in weights}
