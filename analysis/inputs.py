@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +48,8 @@ class Sources:
     dwp_benefit_spells: pl.DataFrame
 
 
-def _read(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
+def checked_file(path: Path, columns: tuple[str, ...]) -> Path:
+    """``path``, after checking it exists and holds ``columns`` (its schema only)."""
     if not path.is_file():
         raise AnalysisInputError(f"{path}: file not found (required by the analysis).")
     schema = pl.read_parquet_schema(path)
@@ -58,11 +58,17 @@ def _read(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
         raise AnalysisInputError(
             f"{path}: missing column(s) {', '.join(missing)} required by docs/data_contracts.md."
         )
-    return pl.read_parquet(path, columns=list(columns))
+    return path
 
 
-def read_sources(run_dir: Path) -> Sources:
-    """Read ``sources/`` of a run folder (only the columns the analysis uses).
+def _read(path: Path, columns: tuple[str, ...]) -> pl.DataFrame:
+    return pl.read_parquet(checked_file(path, columns), columns=list(columns))
+
+
+def source_files(run_dir: Path) -> dict[str, Path]:
+    """The files of ``sources/`` the analysis reads, each checked for the contract's columns,
+    and the benefit codes checked: what :func:`read_sources` checks, without reading the
+    rows (an engine that reads them itself calls this).
 
     Raises
     ------
@@ -71,23 +77,40 @@ def read_sources(run_dir: Path) -> Sources:
         code would otherwise drop out of "any benefit" silently).
     """
     folder = Path(run_dir) / "sources"
-    frames = {
-        name: _read(folder / f"{name}.parquet", columns) for name, columns in SOURCE_COLUMNS.items()
+    files = {
+        name: checked_file(folder / f"{name}.parquet", columns)
+        for name, columns in SOURCE_COLUMNS.items()
     }
+    spells = files["dwp_benefit_spells"]
     known = [*INCLUDED_BENEFITS, *EXCLUDED_BENEFITS]
+    # A lazy scan of one column: the distinct codes only are held.
     unknown = (
-        frames["dwp_benefit_spells"]
-        .filter(~pl.col("benefit").is_in(known) | pl.col("benefit").is_null())["benefit"]
+        pl.scan_parquet(spells)
+        .select("benefit")
+        .filter(~pl.col("benefit").is_in(known) | pl.col("benefit").is_null())
         .unique()
+        .collect()["benefit"]
         .sort(nulls_last=True)
         .to_list()
     )
     if unknown:
         raise AnalysisInputError(
-            f"{folder / 'dwp_benefit_spells.parquet'}: column benefit holds code(s) "
+            f"{spells}: column benefit holds code(s) "
             f"{', '.join(map(str, unknown[:5]))} outside the contract ({', '.join(known)})."
         )
-    return Sources(**frames)
+    return files
+
+
+def read_sources(run_dir: Path) -> Sources:
+    """Read ``sources/`` of a run folder (only the columns the analysis uses), checked as
+    :func:`source_files` says."""
+    files = source_files(run_dir)
+    return Sources(
+        **{
+            name: pl.read_parquet(path, columns=list(SOURCE_COLUMNS[name]))
+            for name, path in files.items()
+        }
+    )
 
 
 def read_spine(spine: Path | pl.DataFrame, *, label: str = "spine") -> pl.DataFrame:
@@ -111,13 +134,3 @@ def perfect_spine(run_dir: Path) -> pl.DataFrame:
     """
     path = Path(run_dir) / "truth" / "record_map.parquet"
     return read_spine(_read(path, RECORD_MAP_COLUMNS), label=str(path))
-
-
-def read_threshold_spines(
-    spines: Mapping[float, Path | pl.DataFrame] | None,
-) -> dict[float, pl.DataFrame]:
-    """Read the spines re-clustered at other match thresholds, keyed by threshold."""
-    return {
-        float(threshold): read_spine(spine, label=f"spine at threshold {threshold}")
-        for threshold, spine in sorted((spines or {}).items())
-    }

@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from analysis.config import AnalysisConfig
 from analysis.disclosure import AUDIT_SCHEMA, DisclosureResult
 from analysis.inputs import (
-    perfect_spine,
+    SPINE_COLUMNS,
+    checked_file,
     read_sources,
     read_spine,
-    read_threshold_spines,
+    source_files,
 )
 from analysis.paired import covariances_from_sums
-from analysis.population import PreparedSources, prepare_sources
+from analysis.population import prepare_sources
 from analysis.rates import standard_weights
 from analysis.results import Estimates, Publication
-from analysis.sums import PopulationParts, Sums, first_pass, weighted_pass
+from analysis.sums import Parts, PopulationParts, Sums, first_pass, weighted_pass
 from analysis.tables import (
     HEADLINE_TABLES,
     MONTHLY_COLUMNS,
@@ -46,12 +47,15 @@ from analysis.weighting import (
     linkage_weights,
 )
 
+if TYPE_CHECKING:
+    from linkage import LinkageConfig
+    from linkage.backends import SparkEngine
+
 logger = logging.getLogger(__name__)
 
 
 def _population_results(
-    sources: PreparedSources,
-    spine: pl.DataFrame,
+    populations: Parts,
     config: AnalysisConfig,
     *,
     estimate: str,
@@ -62,7 +66,6 @@ def _population_results(
     """Every estimate of one spine: the results, the flow, the census base's pattern
     counts, the standard population and the person-months, from sums over the population
     counted a part at a time (:mod:`analysis.sums`)."""
-    populations = PopulationParts(sources, spine, config)
     first = first_pass(populations, tables)
     counts = first.sums.counts
     if standard is None:
@@ -116,13 +119,47 @@ def _pattern_weights(patterns: pl.DataFrame) -> dict[str, pl.DataFrame]:
     return weights
 
 
+SpineInput = Path | pl.DataFrame
+PartsOf = Callable[[SpineInput, str], Parts]
+"""Makes the parts of the population of a spine (a file or a frame) and its label."""
+
+
+def _local_parts(run_dir: Path, config: AnalysisConfig) -> PartsOf:
+    """Parts built in this process, from the sources read and prepared once."""
+    sources = prepare_sources(read_sources(run_dir), config)
+
+    def parts_of(spine: SpineInput, label: str) -> Parts:
+        return PopulationParts(sources, read_spine(spine, label=label), config)
+
+    return parts_of
+
+
+def _spark_parts(engine: SparkEngine, run_dir: Path, config: AnalysisConfig) -> PartsOf:
+    """Parts built on Spark's executors (:mod:`analysis.spark_parts`); the sources are
+    checked here and read there."""
+    from analysis.spark_parts import SparkParts
+
+    files = source_files(run_dir)
+
+    def parts_of(spine: SpineInput, label: str) -> Parts:
+        path = engine.scratch / f"spine_{label}.parquet"
+        if isinstance(spine, pl.DataFrame):
+            read_spine(spine, label=label).write_parquet(path)
+        else:
+            path = checked_file(Path(spine), SPINE_COLUMNS)
+        return SparkParts(engine, files, path, config, label)
+
+    return parts_of
+
+
 def estimate_all(
     run_dir: Path,
     config: AnalysisConfig,
     *,
-    spine: Path | pl.DataFrame | None = None,
-    threshold_spines: Mapping[float, Path | pl.DataFrame] | None = None,
+    spine: SpineInput | None = None,
+    threshold_spines: Mapping[float, SpineInput] | None = None,
     with_truth: bool | None = None,
+    engine: SparkEngine | None = None,
 ) -> Estimates:
     """Compute every estimate (linked, truth, weighted, thresholds) without rounding.
 
@@ -139,14 +176,20 @@ def estimate_all(
         Spines re-clustered at other match thresholds, keyed by threshold.
     with_truth
         Build the truth tables; by default when ``truth/record_map.parquet`` exists.
+    engine
+        A Spark session (:class:`linkage.backends.SparkEngine`): the population's parts
+        are then built and counted on its executors; by default in this process.
     """
     run_dir = Path(run_dir)
-    sources = prepare_sources(read_sources(run_dir), config)
-    linked_spine = read_spine(spine if spine is not None else run_dir / "linkage" / "spine.parquet")
+    parts_of = _spark_parts(engine, run_dir, config) if engine else _local_parts(run_dir, config)
+    thresholds = sorted((threshold_spines or {}).items())
+    for _, threshold_spine in thresholds:  # checked before any estimate is made
+        if not isinstance(threshold_spine, pl.DataFrame):
+            checked_file(Path(threshold_spine), SPINE_COLUMNS)
+    linked = spine if spine is not None else run_dir / "linkage" / "spine.parquet"
     started = time.perf_counter()
     results, flow, patterns, standard, n_pm = _population_results(
-        sources,
-        linked_spine,
+        parts_of(linked, "linked"),
         config,
         estimate="linked",
         standard=None,
@@ -155,20 +198,20 @@ def estimate_all(
     logger.info("Linked estimates: %d person-months in %.1f s", n_pm, time.perf_counter() - started)
     all_results, flows = [results], [flow]
     rates = linkage_rates(patterns, confidence=config.confidence_level)
+    record_map = run_dir / "truth" / "record_map.parquet"
     if with_truth is None:
-        with_truth = (run_dir / "truth" / "record_map.parquet").is_file()
+        with_truth = record_map.is_file()
     if with_truth:
         truth, truth_flow, _, _, _ = _population_results(
-            sources, perfect_spine(run_dir), config, estimate="truth", standard=standard
+            parts_of(record_map, "truth"), config, estimate="truth", standard=standard
         )
         all_results.append(truth)
         flows.append(truth_flow)
         logger.info("Truth estimates at %.1f s", time.perf_counter() - started)
-    for threshold, threshold_spine in read_threshold_spines(threshold_spines).items():
-        label = threshold_label(threshold)
+    for threshold, threshold_spine in thresholds:
+        label = threshold_label(float(threshold))
         at_threshold, threshold_flow, _, _, _ = _population_results(
-            sources,
-            threshold_spine,
+            parts_of(threshold_spine, label),
             config,
             estimate=label,
             standard=standard,
@@ -239,6 +282,7 @@ def analyse_run(
     config: AnalysisConfig,
     *,
     threshold_spines: Mapping[float, Path | pl.DataFrame] | None = None,
+    linkage: LinkageConfig | None = None,
 ) -> dict[str, Any]:
     """Publish the study's tables for a linked run.
 
@@ -254,6 +298,9 @@ def analyse_run(
     threshold_spines
         Spines re-clustered at other match thresholds (threshold -> path or frame); the
         headline tables are recomputed at each.
+    linkage
+        The run's linkage settings: with ``backend: spark`` the population is built and
+        counted on Spark (:mod:`analysis.spark_parts`); otherwise in this process.
 
     Returns
     -------
@@ -266,7 +313,7 @@ def analyse_run(
     from analysis.publication import write_publication
 
     started = time.perf_counter()
-    estimates = estimate_all(Path(run_dir), config, threshold_spines=threshold_spines)
+    estimates = _estimates_on(linkage, Path(run_dir), config, threshold_spines)
     publication = publish(estimates, config)
     logger.info("Disclosure control done at %.1f s", time.perf_counter() - started)
     main_points = write_publication(publication, estimates, Path(out_dir), config)
@@ -281,3 +328,22 @@ def analyse_run(
     }
     logger.info("Analysis written to %s in %.1f s", out_dir, summary["seconds"])
     return summary
+
+
+def _estimates_on(
+    linkage: LinkageConfig | None,
+    run_dir: Path,
+    config: AnalysisConfig,
+    threshold_spines: Mapping[float, Path | pl.DataFrame] | None,
+) -> Estimates:
+    """:func:`estimate_all` on the engine the linkage settings name (Spark started here
+    and stopped after)."""
+    if linkage is None or linkage.backend != "spark":
+        return estimate_all(run_dir, config, threshold_spines=threshold_spines)
+    from linkage.backends import SparkEngine
+
+    engine = SparkEngine(linkage)
+    try:
+        return estimate_all(run_dir, config, threshold_spines=threshold_spines, engine=engine)
+    finally:
+        engine.close()

@@ -178,6 +178,7 @@ def analyse(run_dir: Path, upstream: str) -> dict[str, Any]:
             f.analysis,
             c.analysis,
             threshold_spines=f.threshold_spines(c.analysis.thresholds),
+            linkage=c.linkage,
         ),
     )
 

@@ -202,6 +202,7 @@ def analyse(
             Path(out) if out else run / "analysis",
             resolved.analysis,
             threshold_spines={t: Path(p) for t, p in separated["threshold_spines"].items()},
+            linkage=resolved.linkage,
         )
     except MissingKeyError as exc:
         fail(f"{exc}; for synthetic data, pass --demo")
