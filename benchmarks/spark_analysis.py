@@ -23,7 +23,6 @@ One JSON line per world is appended to ``benchmarks/results/spark_analysis.jsonl
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -32,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.spark_driver import measured_process  # noqa: E402
+from benchmarks.spark_driver import measured_process, record  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "spark_analysis.jsonl"
 THRESHOLDS = (0.5, 0.9, 0.99)
@@ -122,10 +121,7 @@ def main() -> None:
         **{f"{m}_{k}": v for m, values in figures.items() for k, v in values.items()},
         **same,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row) + "\n")
-    print(json.dumps(row, indent=2))
+    record(row, RESULTS)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,14 @@ def _status_kb(pid: int, field: str) -> int:
     return 0
 
 
+def record(row: dict, path: Path) -> None:
+    """Append one JSON line of results to ``path`` and print it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(row) + "\n")
+    print(json.dumps(row, indent=2))
+
+
 def _descendants(pid: int) -> list[int]:
     """Every process below ``pid``."""
     children: dict[int, list[int]] = {}
@@ -178,10 +186,7 @@ def main() -> None:
         "f1_duckdb": round(f1["duckdb"], 6),
         "f1_spark": round(f1["spark"], 6),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row) + "\n")
-    print(json.dumps(row, indent=2))
+    record(row, RESULTS)
 
 
 if __name__ == "__main__":

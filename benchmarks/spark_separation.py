@@ -20,7 +20,6 @@ One JSON line per world is appended to ``benchmarks/results/spark_separation.jso
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -32,7 +31,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.spark_driver import measured_process  # noqa: E402
+from benchmarks.spark_driver import measured_process, record  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "spark_separation.jsonl"
 THRESHOLDS = (0.5, 0.9, 0.99)
@@ -108,10 +107,7 @@ def main() -> None:
         "same_tables": same,
         "rows_compared": rows,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row) + "\n")
-    print(json.dumps(row, indent=2))
+    record(row, RESULTS)
 
 
 if __name__ == "__main__":
