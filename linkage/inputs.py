@@ -30,7 +30,7 @@ from linkage import spark_batches, sql_steps
 from linkage.database import connect
 from linkage.errors import LinkageInputError
 from linkage.model import PROJECT_ROLES
-from linkage.reading import read_table, table_columns
+from linkage.reading import CSV_SUFFIXES, csv_to_parquet, read_table, table_columns
 from linkage.repairs import (
     DEFAULT_MAX_INVALID_SHARE,
     EXAMPLE_ROWS,
@@ -440,10 +440,14 @@ def _check_mapping(spec: InputSpec) -> None:
 
 def _as_parquet(path: Path, columns: list[str] | None, out: Path, **options: str | None) -> Path:
     """A Parquet file of the table to read in slices: a Parquet input as it is; a CSV file
-    is read whole (its checks need the whole text) and written as Parquet to ``out``."""
+    written as Parquet to ``out`` a batch of rows at a time (:func:`csv_to_parquet`)."""
     if path.suffix.lower() == ".parquet":
         return path
-    read_table(path, columns, **options).write_parquet(out)  # type: ignore[arg-type]
+    if not path.exists():
+        raise LinkageInputError(str(path), None, "file not found")
+    if path.suffix.lower() not in CSV_SUFFIXES:
+        raise LinkageInputError(str(path), None, "must be a .parquet or .csv file")
+    csv_to_parquet(path, columns, out, **options)  # type: ignore[arg-type]
     return out
 
 
