@@ -82,3 +82,17 @@ def test_spark_parts_give_the_estimates_of_the_python_process(world):
 
 def test_parts_in_this_process_give_the_same_estimates(world):
     _assert_same(_estimates(world), _estimates(world, people_per_part=500))
+
+
+def test_spark_connect_gives_the_same_estimates(world):
+    # Through Spark Connect (a local Connect server, as a remote cluster is reached): the
+    # executors' function and the parts' folders travel the same way.
+    local = _estimates(world)
+    engine = SparkEngine(
+        LinkageConfig(backend="spark", spark_remote="local[1]", spark_shuffle_partitions=2)
+    )
+    try:
+        on_connect = _estimates(world, engine)
+    finally:
+        engine.close()
+    _assert_same(local, on_connect)

@@ -80,3 +80,16 @@ def test_spark_reclusters_from_the_predictions_below_the_saved_links(linked_run,
     assert spark[spine].equals(local[spine])
     people = spark[spine].get_column("person_id").n_unique()
     assert 0 < people < spark[spine].height, "linked records share a person"
+
+
+def test_spark_connect_writes_the_same_analysis_inputs(linked_run, monkeypatch):
+    # Through Spark Connect (a local Connect server): the key travels inside the function
+    # the executors run, as it would to a remote cluster.
+    connect = LinkageConfig(
+        backend="spark", spark_remote="local[1]", spark_shuffle_partitions=2, seed=1
+    )
+    local, _ = _separated(linked_run, monkeypatch, (0.9,))
+    remote, _ = _separated(linked_run, monkeypatch, (0.9,), connect)
+    assert sorted(remote) == sorted(local)
+    for name, frame in local.items():
+        assert remote[name].equals(frame), name
