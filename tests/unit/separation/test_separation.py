@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import logging
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -341,3 +342,28 @@ def test_an_input_without_a_needed_column_is_named_before_any_engine_reads_it(tm
     path.write_bytes(b"not parquet")
     with pytest.raises(SeparationError, match="cannot be read for separation"):
         input_schema(path, ["sex"])
+
+
+@pytest.mark.slow
+def test_spark_separates_the_hand_made_run_as_this_process_does(tmp_path, monkeypatch):
+    # The Spark twin on the hand-made run: the same files, the keyed hash of C01 by hand.
+    pytest.importorskip("pyspark", reason="the Spark twin needs the extra (make venv-spark)")
+    from linkage.config import LinkageConfig
+
+    run, _ = _run_folder(tmp_path)
+    monkeypatch.setenv(KEY_ENV, KEY.decode())
+    separate_linked_run(RunFolder.in_place(run), demo=False)
+    local = {
+        p.relative_to(run / FOLDER): pl.read_parquet(p) for p in (run / FOLDER).rglob("*.parquet")
+    }
+    spark = LinkageConfig(backend="spark", spark_master="local[1]", spark_shuffle_partitions=2)
+    separate_linked_run(RunFolder.in_place(run), demo=False, linkage=spark)
+    written = {
+        p.relative_to(run / FOLDER): pl.read_parquet(p) for p in (run / FOLDER).rglob("*.parquet")
+    }
+    assert sorted(written) == sorted(local) and len(local) == 6
+    for name, frame in local.items():
+        assert written[name].equals(frame), name
+    census = written[Path("sources/census.parquet")]
+    assert census["census_person_id"][0] == hmac.new(KEY, b"record:C01", hashlib.sha256).hexdigest()
+    assert census["date_of_birth"].to_list() == [D(1980, 6, 2), D(1980, 6, 1)]
