@@ -11,8 +11,8 @@ to: the files the step reads are copied into a temporary folder first (not timed
 measurement runs in its own process, so its peak resident memory is its own:
 
 - ``pipeline``: the step as the pipeline runs it: input digests, the three sensitivity
-  spines re-clustered from the saved predictions, keyed hashes of every id, the folder
-  written and moved into place;
+  spines re-clustered from the saved accepted links (from the saved predictions when the
+  run has none), keyed hashes of every id, the folder written and moved into place;
 - ``no-thresholds``: the same without the sensitivity spines (pure separation);
 - ``reuse``: ``triangulate analyse`` finding the folder current (digests only).
 
@@ -42,6 +42,7 @@ INPUTS = [
     "linkage/spine.parquet",
     "linkage/records.parquet",
     "linkage/predictions.parquet",
+    "linkage/accepted_links.parquet",
     "truth/record_map.parquet",
 ]
 THRESHOLDS = (0.5, 0.9, 0.99)

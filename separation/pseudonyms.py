@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 logger = logging.getLogger(__name__)
 
@@ -100,44 +102,25 @@ def _hmac_sha256_hex(key: bytes, prefix: bytes, values: list[str]) -> list[str]:
     return digests
 
 
-def keyed_hash(
-    values: pl.Series,
-    key: bytes,
-    namespace: str,
-    cache: dict[str, pl.DataFrame] | None = None,
-) -> pl.Series:
+def keyed_hash(values: pl.Series, key: bytes, namespace: str) -> pl.Series:
     """HMAC-SHA256 (hex) of each value, prefixed by a namespace; nulls stay null.
 
     Parameters
     ----------
     values
-        The ids to pseudonymise.
+        The ids to pseudonymise; each distinct id is hashed once.
     key
         The linkage key.
     namespace
         ``record`` or ``person``: the same id gets different pseudonyms in each.
-    cache
-        Digests already computed under this key (namespace -> ``value``, ``digest``),
-        extended in place: the same ids recur in every table of a run.
     """
-    # Joins rather than ``replace_strict``/``is_in``: about twice as fast on millions of ids.
+    # A join rather than ``replace_strict``/``is_in``: about twice as fast on millions of ids.
     frame = values.cast(pl.Utf8).to_frame("value")
-    new = frame.drop_nulls().unique()
-    known = cache.get(namespace) if cache is not None else None
-    if known is not None:
-        new = new.join(known, on="value", how="anti")
-    values_new = new["value"].to_list()
+    distinct = frame.drop_nulls().unique()["value"].to_list()
     digests = pl.DataFrame(
-        {
-            "value": values_new,
-            "digest": _hmac_sha256_hex(key, f"{namespace}:".encode(), values_new),
-        },
+        {"value": distinct, "digest": _hmac_sha256_hex(key, f"{namespace}:".encode(), distinct)},
         schema={"value": pl.Utf8, "digest": pl.Utf8},
     )
-    if known is not None:
-        digests = pl.concat([known, digests])
-    if cache is not None:
-        cache[namespace] = digests
     joined = frame.join(digests, on="value", how="left", maintain_order="left")
     return joined.get_column("digest").alias(values.name)
 
@@ -153,21 +136,15 @@ SPINE_IDS = {"record_id": "record", "person_id": "person"}
 """A spine's id columns and the namespace of each one's keyed hashes."""
 
 
-def pseudonymised(
-    frame: pl.DataFrame,
-    key: bytes,
-    ids: Mapping[str, str],
-    cache: dict[str, pl.DataFrame] | None = None,
-) -> pl.DataFrame:
+def pseudonymised(frame: pl.DataFrame, key: bytes, ids: Mapping[str, str]) -> pl.DataFrame:
     """What the analysis may see of a table: each id column of ``ids`` (column to
     namespace) replaced by its keyed hash, and a date of birth by the month of birth.
 
-    One definition for both engines: the Python process calls it on whole tables (with a
-    ``cache`` shared by the run's tables), Spark's executors on their Arrow batches.
+    One definition for both engines: the Python process calls it on batches of rows
+    (:class:`separation.stage.LocalTables`), Spark's executors on their Arrow batches.
     """
     frame = frame.with_columns(
-        keyed_hash(frame.get_column(column), key, namespace, cache)
-        for column, namespace in ids.items()
+        keyed_hash(frame.get_column(column), key, namespace) for column, namespace in ids.items()
     )
     if "date_of_birth" in frame.columns:
         frame = frame.with_columns(month_of_birth(pl.col("date_of_birth")).alias("date_of_birth"))
@@ -183,13 +160,15 @@ def missing_input(path: Path) -> SeparationError:
     return SeparationError(f"{path}: file not found (the separation step needs it)")
 
 
-def read_input(path: Path, columns: list[str]) -> pl.DataFrame:
-    """``columns`` of an input Parquet file, or a :class:`SeparationError` naming it."""
-    if not path.is_file():
-        raise missing_input(path)
+def input_batches(path: Path, columns: list[str], rows: int) -> Iterator[pl.DataFrame]:
+    """``columns`` of an input Parquet file, ``rows`` at a time, or a
+    :class:`SeparationError` naming it: a missing file or column before any row is read, a
+    file that cannot be read part-way through when it is met."""
+    input_schema(path, columns)
     try:
-        return pl.read_parquet(path, columns=columns)
-    except (pl.exceptions.PolarsError, OSError) as exc:
+        for batch in pq.ParquetFile(path).iter_batches(rows, columns=columns):
+            yield pl.from_arrow(batch)
+    except (pa.ArrowException, OSError) as exc:
         raise SeparationError(
             f"{path}: cannot be read for separation ({_first_line(exc)})"
         ) from None

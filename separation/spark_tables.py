@@ -4,9 +4,8 @@ Spark reads each table and its executors pseudonymise their Arrow batches with t
 function the Python process uses (:func:`separation.pseudonyms.pseudonymised`); the driver
 streams Spark's part files into the one file the analysis reads and holds no rows itself.
 
-Each distinct id is hashed once per batch rather than once per run (the Python process
-keeps one cache for every table), so the hashing costs more CPU in all and is shared
-between the executors.
+Each distinct id is hashed once per batch, as in the Python process
+(:class:`separation.stage.LocalTables`); the hashing is shared between the executors.
 
 The key reaches the executors inside each task, as the function's argument: it is never
 written into a query, a plan or a log, but on a shared cluster the executors must be as

@@ -21,6 +21,7 @@ from separation.stage import (
     KEY_ENV,
     KEY_FILE_ENV,
     RECORD,
+    LocalTables,
     MissingKeyError,
     SeparationError,
     keyed_hash,
@@ -46,23 +47,38 @@ def test_keyed_hash_is_hmac_sha256_of_the_namespaced_value():
     assert keyed_hash(pl.Series(["C01"]), KEY, "person").to_list()[0] != out[0]
 
 
-def test_keyed_hash_matches_hmac_for_long_keys_and_with_a_cache():
+def test_keyed_hash_matches_hmac_for_long_keys_and_repeats_give_one_digest():
     long_key = bytes(range(100))  # longer than the SHA-256 block: hashed first, per RFC 2104
-    out = keyed_hash(pl.Series(["G1", "ü-é"]), long_key, "person").to_list()
-    assert out == [
+    out = keyed_hash(pl.Series(["G1", "ü-é", None, "G1"]), long_key, "person").to_list()
+    expected = [
         hmac.new(long_key, f"person:{v}".encode(), hashlib.sha256).hexdigest()
         for v in ["G1", "ü-é"]
     ]
-    cache: dict = {}
-    first = keyed_hash(pl.Series(["A", "B"]), KEY, "record", cache)
-    second = keyed_hash(pl.Series(["B", None, "C", "A"]), KEY, "record", cache)
-    assert second.to_list() == [
-        first[1],
-        None,
-        keyed_hash(pl.Series(["C"]), KEY, "record")[0],
-        first[0],
-    ]
-    assert sorted(cache["record"]["value"].to_list()) == ["A", "B", "C"]
+    assert out == [*expected, None, expected[0]]
+
+
+def test_tables_written_a_batch_at_a_time_equal_the_table_pseudonymised_whole(tmp_path):
+    # Seven rows in batches of two: four batches, the last one short, ids repeated across
+    # batches (each batch hashes its own ids, so a repeat must still get the same digest).
+    frame = pl.DataFrame(
+        {
+            "record_id": ["C1", "C2", "C3", "C1", "C4", "C2", "C5"],
+            "person_id": ["P1", "P1", None, "P2", "P2", "P3", "P1"],
+            "date_of_birth": [D(1980, 6, day) for day in (1, 2, 3, 4, 5, 6, 7)],
+        }
+    )
+    ids = {"record_id": "record", "person_id": "person"}
+    whole = pseudonymised(frame, KEY, ids)
+    write = LocalTables(KEY, rows_per_batch=2)
+    source = tmp_path / "table.parquet"
+    frame.write_parquet(source, row_group_size=3)
+    for given, name in ((source, "from_file"), (frame, "from_frame")):
+        target = tmp_path / f"{name}.parquet"
+        assert write(given, frame.columns, ids, target) == 7
+        assert pl.read_parquet(target).equals(whole), name
+    empty = tmp_path / "empty.parquet"
+    assert write(frame.clear(), ["record_id", "person_id"], ids, empty) == 0
+    assert pl.read_parquet(empty).schema == {"record_id": pl.Utf8, "person_id": pl.Utf8}
 
 
 def test_key_from_environment_or_file(monkeypatch, tmp_path):
