@@ -14,6 +14,7 @@ namesake's registration cannot join a cluster that already holds its person's ow
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -397,13 +398,51 @@ def spines_at_thresholds(
     dict
         Each threshold's spine with the contract columns.
     """
+    return dict(_spines_in_turn(linkage_dir, thresholds, max_per_source))
+
+
+def spine_files_at_thresholds(
+    linkage_dir: Path,
+    thresholds: list[float],
+    folder: Path,
+    *,
+    max_per_source: int = MAX_RECORDS_PER_SOURCE,
+) -> dict[float, Path]:
+    """:func:`spines_at_thresholds` written to ``folder``, a file per threshold (the
+    one-machine twin of :func:`linkage.spark_clustering.spines_at_thresholds_spark`).
+
+    From the accepted links the run saved, each spine is built, written and dropped in turn,
+    so one spine is held at a time (at 3,000,000 people three held together took about
+    0.7 GB more); from the saved predictions, the one clustering pass holds them all.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    files: dict[float, Path] = {}
+    for threshold, spine in _spines_in_turn(linkage_dir, thresholds, max_per_source):
+        files[threshold] = folder / f"spine_{threshold:g}.parquet"
+        spine.write_parquet(files[threshold])
+        del spine  # before the next spine is built
+    return files
+
+
+def _spines_in_turn(
+    linkage_dir: Path, thresholds: list[float], max_per_source: int
+) -> Iterator[tuple[float, pl.DataFrame]]:
+    """Each threshold's spine with the contract columns, built when it is asked for where
+    the saved accepted links answer, else all in one clustering pass."""
     if not thresholds:
-        return {}
+        return
     saved = _saved_accepted(linkage_dir, min(thresholds), max_per_source)
     if saved is not None:
-        return {
-            t: spine_from_accepted(saved[0], saved[1], t).select(SPINE_COLUMNS) for t in thresholds
-        }
+        for t in thresholds:
+            yield t, spine_from_accepted(saved[0], saved[1], t).select(SPINE_COLUMNS)
+        return
+    yield from _spines_in_one_pass(linkage_dir, thresholds, max_per_source).items()
+
+
+def _spines_in_one_pass(
+    linkage_dir: Path, thresholds: list[float], max_per_source: int
+) -> dict[float, pl.DataFrame]:
+    """Re-cluster the saved predictions once, taking each threshold's spine on the way."""
     nodes, edges = _saved_nodes_and_edges(linkage_dir)
     n = nodes.height
     clusters = _Clusters(nodes, max_per_source)

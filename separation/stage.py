@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -402,10 +403,29 @@ def separate_linked_run(
     if linkage is not None and linkage.backend == "spark":
         summary = _separate_on_spark(run, key, linkage, thresholds, spine_files, record)
     else:
-        summary = separate_run(
-            run, key, threshold_spines=_spines_to_write(run, thresholds, spine_files), record=record
-        )
+        summary = _separate_here(run, key, thresholds, spine_files, record)
     return {**summary, "reused": False}
+
+
+def _separate_here(
+    run: RunLayout,
+    key: bytes,
+    thresholds: Sequence[float],
+    spine_files: Mapping[float, Path] | None,
+    record: dict[str, Any],
+) -> dict[str, Any]:
+    """:func:`separate_run` in this process, the threshold spines re-clustered one at a time
+    into a scratch folder beside the run (removed afterwards) unless given as files."""
+    if spine_files:
+        spines = {float(t): Path(p) for t, p in spine_files.items()}
+        return separate_run(run, key, threshold_spines=spines, record=record)
+    from linkage.clustering import spine_files_at_thresholds
+
+    with tempfile.TemporaryDirectory(prefix=".separation-spines-", dir=run.work) as scratch:
+        spines = spine_files_at_thresholds(
+            run.linkage, [float(t) for t in thresholds], Path(scratch)
+        )
+        return separate_run(run, key, threshold_spines=spines, record=record)
 
 
 def _separate_on_spark(
@@ -436,15 +456,3 @@ def _separate_on_spark(
         )
     finally:
         engine.close()
-
-
-def _spines_to_write(
-    run: RunLayout, thresholds: Sequence[float], spine_files: Mapping[float, Path] | None
-) -> dict[float, pl.DataFrame | Path]:
-    """The threshold spines given as files, or else re-clustered from the saved predictions."""
-    if spine_files:
-        return {float(t): Path(p) for t, p in spine_files.items()}
-    from linkage import spines_at_thresholds
-
-    # One clustering pass gives every threshold's spine.
-    return dict(spines_at_thresholds(run.linkage, [float(t) for t in thresholds]))

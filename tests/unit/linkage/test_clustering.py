@@ -9,6 +9,7 @@ from linkage.clustering import (
     accepted_links,
     cluster_records,
     spine_at_threshold,
+    spine_files_at_thresholds,
     spine_from_accepted,
     spines_at_thresholds,
     write_accepted_links,
@@ -179,3 +180,23 @@ def test_spine_from_the_accepted_links_equals_clustering_at_every_higher_thresho
         expected = cluster_records(nodes, edges, threshold).select(SPINE_COLUMNS)
         assert spine_at_threshold(run, threshold).equals(expected)
         assert spines_at_thresholds(run, [threshold, 0.9])[threshold].equals(expected)
+
+
+def test_spine_files_hold_each_thresholds_spine_from_the_links_or_the_predictions(tmp_path):
+    # The chain of the one-pass test: from the predictions (one pass), then from saved
+    # accepted links (a spine at a time); the files equal the spines held in memory.
+    nodes = _nodes(["census", "census", "gp", "gp", "dwp"])
+    edges = _edges([(0, 2, 0.99), (2, 3, 0.8), (3, 4, 0.6), (1, 4, 0.5)])
+    (tmp_path / "run").mkdir()
+    run = _saved_run(tmp_path / "run", nodes, edges)
+    thresholds = [0.9, 0.55]
+    expected = spines_at_thresholds(run, thresholds)
+    assert _groups(expected[0.55]) == [["r0", "r2", "r3", "r4"], ["r1"]]
+    from_predictions = spine_files_at_thresholds(run, thresholds, tmp_path / "a")
+    write_accepted_links(accepted_links(nodes, edges, 0.5), 0.5, 2, run / ACCEPTED_LINKS_FILE)
+    (run / "predictions.parquet").unlink()
+    from_links = spine_files_at_thresholds(run, thresholds, tmp_path / "b")
+    for files in (from_predictions, from_links):
+        assert sorted(files) == [0.55, 0.9]
+        for threshold, path in files.items():
+            assert pl.read_parquet(path).equals(expected[threshold]), (path, threshold)
