@@ -24,8 +24,8 @@ from functools import partial, reduce
 from pathlib import Path
 
 import polars as pl
-import pyarrow.parquet as pq
 
+from common.parquet import write_frames
 from linkage import spark_batches, sql_steps
 from linkage.database import connect
 from linkage.errors import LinkageInputError
@@ -831,25 +831,6 @@ input is standardised and written in slices of this many rows and the record fra
 held whole."""
 
 
-class _RecordWriter:
-    """Appends slices of the record frame to one Parquet file, all with the first slice's
-    schema."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._writer: pq.ParquetWriter | None = None
-
-    def write(self, part: pl.DataFrame) -> None:
-        table = part.to_arrow()
-        if self._writer is None:
-            self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
-        self._writer.write_table(table.cast(self._writer.schema))
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-
-
 def _write_standardised(
     checked: list[CheckedInput], path: Path, engine: SqlEngine, scratch: Path
 ) -> None:
@@ -868,13 +849,14 @@ def _write_standardised(
         ]
         spark_batches.write_sorted(parts, "unique_id", path, scratch)
         return
-    writer = _RecordWriter(path)
-    try:
-        for one, first_id in zip(checked, first_ids, strict=True):
-            for part in _local_records(one, first_id):
-                writer.write(part)
-    finally:
-        writer.close()
+    write_frames(
+        (
+            part
+            for one, first_id in zip(checked, first_ids, strict=True)
+            for part in _local_records(one, first_id)
+        ),
+        path,
+    )
 
 
 def write_records(

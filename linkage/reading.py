@@ -22,6 +22,7 @@ from typing import Any
 
 import polars as pl
 
+from common.parquet import write_frames
 from linkage.errors import LinkageInputError
 
 SNIFFED_DELIMITERS = ",;\t|"
@@ -238,21 +239,12 @@ def csv_to_parquet(
     LinkageInputError
         As :func:`read_table` says of a CSV file.
     """
-    import pyarrow.parquet as pq
-
-    writer = None
     try:
-        for frame in csv_batches(path, columns, encoding=encoding, delimiter=delimiter):
-            table = frame.to_arrow()
-            writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
-            writer.write_table(table)
+        write_frames(csv_batches(path, columns, encoding=encoding, delimiter=delimiter), out)
     except pl.exceptions.ColumnNotFoundError as exc:
         raise LinkageInputError(str(path), None, f"column not found: {exc}") from None
     except OSError as exc:
         raise LinkageInputError(str(path), None, f"cannot be read: {exc}") from None
-    finally:
-        if writer is not None:
-            writer.close()
 
 
 def read_table(

@@ -27,15 +27,17 @@ import hashlib
 import json
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from analysis.inputs import SOURCE_COLUMNS
 from common.files import staged_output
+from common.parquet import write_frames
 from separation.pseudonyms import (
     DEMO_KEY,
     KEY_ENV,
@@ -157,26 +159,16 @@ class LocalTables:
         self, source: Path | pl.DataFrame, columns: list[str], ids: Mapping[str, str], target: Path
     ) -> int:
         if isinstance(source, pl.DataFrame):
-            empty = source.select(columns).clear()
-            batches = source.select(columns).iter_slices(self.rows_per_batch)
+            table = source.select(columns)
+            batches, schema = table.iter_slices(self.rows_per_batch), table.schema
         else:
-            empty = pl.DataFrame(schema=input_schema(source, columns))
+            # The footer is read here and again by input_batches' own check: a few KB.
             batches = input_batches(source, columns, self.rows_per_batch)
-        writer: pq.ParquetWriter | None = None
-        rows = 0
-        try:
-            for frame in batches:
-                table = pseudonymised(frame, self.key, ids).to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(target, table.schema, compression="zstd")
-                writer.write_table(table.cast(writer.schema))
-                rows += frame.height
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:  # no rows: the file still has the table's columns
-            pseudonymised(empty, self.key, ids).write_parquet(target)
-        return rows
+            schema = pl.Schema(input_schema(source, columns))
+        empty = pseudonymised(pl.DataFrame(schema=schema), self.key, ids)
+        hashed = (pseudonymised(batch, self.key, ids) for batch in batches)
+        # A table with no rows still gets its columns.
+        return write_frames(hashed, target, empty=empty)
 
 
 def separate_run(
@@ -400,59 +392,42 @@ def separate_linked_run(
         }
     key = linkage_key(demo=demo)
     record = {**record, "demo_key": key == DEMO_KEY}
-    if linkage is not None and linkage.backend == "spark":
-        summary = _separate_on_spark(run, key, linkage, thresholds, spine_files, record)
-    else:
-        summary = _separate_here(run, key, thresholds, spine_files, record)
+    with _engine(run, key, linkage) as (tables, recluster):
+        spines = (
+            {float(t): Path(p) for t, p in spine_files.items()}
+            if spine_files
+            else recluster(run.linkage, [float(t) for t in thresholds])
+        )
+        summary = separate_run(run, key, threshold_spines=spines, record=record, tables=tables)
     return {**summary, "reused": False}
 
 
-def _separate_here(
-    run: RunLayout,
-    key: bytes,
-    thresholds: Sequence[float],
-    spine_files: Mapping[float, Path] | None,
-    record: dict[str, Any],
-) -> dict[str, Any]:
-    """:func:`separate_run` in this process, the threshold spines re-clustered one at a time
-    into a scratch folder beside the run (removed afterwards) unless given as files."""
-    if spine_files:
-        spines = {float(t): Path(p) for t, p in spine_files.items()}
-        return separate_run(run, key, threshold_spines=spines, record=record)
+Recluster = Callable[[Path, list[float]], dict[float, Path]]
+"""Re-clusters a run's saved links (its linkage folder) at thresholds into spine files."""
+
+
+@contextmanager
+def _engine(
+    run: RunLayout, key: bytes, linkage: LinkageConfig | None
+) -> Iterator[tuple[TableWriter, Recluster]]:
+    """Who writes the tables and re-clusters the threshold spines: Spark jobs on the same
+    Spark as the linkage (the driver holds no table's rows), or this process, the spines
+    one at a time into a scratch folder beside the run (removed afterwards)."""
+    if linkage is not None and linkage.backend == "spark":
+        from linkage.backends import SparkEngine
+        from linkage.spark_clustering import spines_at_thresholds_spark
+        from separation.spark_tables import SparkTables
+
+        engine = SparkEngine(linkage)
+        try:
+            recluster = partial(
+                spines_at_thresholds_spark, engine, folder=engine.scratch / "spines"
+            )
+            yield SparkTables(engine, key), recluster
+        finally:
+            engine.close()
+        return
     from linkage.clustering import spine_files_at_thresholds
 
     with tempfile.TemporaryDirectory(prefix=".separation-spines-", dir=run.work) as scratch:
-        spines = spine_files_at_thresholds(
-            run.linkage, [float(t) for t in thresholds], Path(scratch)
-        )
-        return separate_run(run, key, threshold_spines=spines, record=record)
-
-
-def _separate_on_spark(
-    run: RunLayout,
-    key: bytes,
-    linkage: LinkageConfig,
-    thresholds: Sequence[float],
-    spine_files: Mapping[float, Path] | None,
-    record: dict[str, Any],
-) -> dict[str, Any]:
-    """:func:`separate_run` as Spark jobs, the threshold spines re-clustered on Spark: the
-    driver holds no table's rows."""
-    from linkage.backends import SparkEngine
-    from linkage.spark_clustering import spines_at_thresholds_spark
-    from separation.spark_tables import SparkTables
-
-    engine = SparkEngine(linkage)
-    try:
-        spines: dict[float, Path] = (
-            {float(t): Path(p) for t, p in spine_files.items()}
-            if spine_files
-            else spines_at_thresholds_spark(
-                engine, run.linkage, [float(t) for t in thresholds], engine.scratch / "spines"
-            )
-        )
-        return separate_run(
-            run, key, threshold_spines=spines, record=record, tables=SparkTables(engine, key)
-        )
-    finally:
-        engine.close()
+        yield LocalTables(key), partial(spine_files_at_thresholds, folder=Path(scratch))
